@@ -1,0 +1,41 @@
+# fieldsales — `make run` serves the API with demo data, `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+export FIELDSALES_ENV ?= development
+
+.PHONY: run test stop db venv bench lint clean-venv
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "venv: installing fieldsales and its dependencies into $(VENV)"
+	@$(BIN)/pip install -q --upgrade pip >/dev/null
+	@$(BIN)/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# Start (or reuse) the local PostGIS cluster and migrate the app database.
+db: venv
+	@scripts/dev.sh db
+
+run: venv
+	@scripts/dev.sh run
+
+stop:
+	@scripts/localdb.sh stop
+
+# T=tests/customers/test_customers.py::test_create  runs one test (any pytest args work).
+test: venv
+	@scripts/test.sh $(T)
+
+# BENCH=customers_near runs one benchmark.
+bench: venv
+	@scripts/bench.sh $(BENCH)
+
+lint: venv
+	@$(BIN)/ruff check .
+
+clean-venv:
+	rm -rf $(VENV)

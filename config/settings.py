@@ -1,0 +1,103 @@
+"""Settings: every value comes from a FIELDSALES_* environment variable, with the defaults below.
+
+FIELDSALES_ENV picks the class: production, development (default) or test.
+"""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env(name, default=None, cast=str):
+    raw = os.environ.get(f"FIELDSALES_{name}")
+    if raw is None or raw == "":
+        return default
+    if cast is bool:
+        return raw.lower() in ("1", "true", "yes", "on")
+    if cast is list:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return cast(raw)
+
+
+def local_cluster_url(dbname="fieldsales"):
+    """URL of the project's own cluster under var/pg (made by `make run`), if there is one."""
+    pw = ROOT / "var" / "pg" / "app.pw"
+    try:
+        password = pw.read_text().strip()
+    except OSError:
+        return None
+    port = os.environ.get("FIELDSALES_PG_PORT", "54320")
+    return f"postgresql://fieldsales:{password}@127.0.0.1:{port}/{dbname}"
+
+
+class Config:
+    ENV_NAME = "development"
+    DATABASE_URL = env("DATABASE_URL") or local_cluster_url()
+    DB_POOL_SIZE = env("DB_POOL_SIZE", 5, int)
+    DB_STATEMENT_TIMEOUT_MS = env("DB_STATEMENT_TIMEOUT_MS", 30000, int)
+    # Signs access tokens (HS256). Production refuses to start without one.
+    SECRET_KEY = env("SECRET_KEY")
+    # Keys the HMAC audit chain. Production refuses to start without one.
+    AUDIT_KEY = env("AUDIT_KEY")
+    ACCESS_TOKEN_TTL_S = env("ACCESS_TOKEN_TTL_S", 900, int)
+    REFRESH_TOKEN_TTL_S = env("REFRESH_TOKEN_TTL_S", 30 * 86400, int)
+    # Failed logins: this many per (email, client) within the window locks that pair.
+    LOGIN_MAX_FAILURES = env("LOGIN_MAX_FAILURES", 5, int)
+    LOGIN_WINDOW_S = env("LOGIN_WINDOW_S", 900, int)
+    # argon2id cost (RFC 9106 "second recommended" profile is 3 passes, 64 MiB).
+    ARGON2_TIME_COST = env("ARGON2_TIME_COST", 3, int)
+    ARGON2_MEMORY_KIB = env("ARGON2_MEMORY_KIB", 65536, int)
+    MAX_JSON_BYTES = env("MAX_JSON_BYTES", 1024 * 1024, int)
+    PHOTO_DIR = env("PHOTO_DIR", str(ROOT / "var" / "photos"))
+    CORS_ORIGINS = env("CORS_ORIGINS", [], list)
+    MAP_TILE_URL = env("MAP_TILE_URL", "")
+    MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
+    LOG_LEVEL = env("LOG_LEVEL", "INFO")
+    DEMO_PASSWORD = env("DEMO_PASSWORD", "fieldsales-demo")
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "fieldsales"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+
+
+class DevelopmentConfig(Config):
+    # Fixed development keys so tokens survive restarts; never used in production.
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-secret-key-change-me-0123456789abcdef"
+    AUDIT_KEY = Config.AUDIT_KEY or "dev-only-audit-key-change-me-0123456789abcdef"
+
+
+class TestConfig(DevelopmentConfig):
+    ENV_NAME = "test"
+    DATABASE_URL = env("TEST_DATABASE_URL") or Config.DATABASE_URL
+    # Cheap hashing keeps the suite fast; the algorithm (argon2id) is the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}
+
+
+def load(name=None):
+    """The settings class for FIELDSALES_ENV (or `name`)."""
+    name = name or os.environ.get("FIELDSALES_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"FIELDSALES_ENV must be one of {sorted(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]
+
+
+def sqlalchemy_url(url):
+    """The libpq URL (what psql takes) with the psycopg2 driver named for SQLAlchemy, whose
+    2.1 default for plain postgresql:// is psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url

@@ -1,0 +1,66 @@
+"""fieldsales: the backend behind field sales reps' phone apps."""
+from flask import Flask
+
+from config import settings
+
+BLUEPRINTS = (
+    "fieldsales.ops.views",
+    "fieldsales.auth.views",
+    "fieldsales.users.views",
+    "fieldsales.teams.views",
+    "fieldsales.orgs.views",
+    "fieldsales.customers.views",
+    "fieldsales.projects.views",
+)
+
+
+def create_app(config=None):
+    """Build the Flask app: settings, database, API blueprints, errors, auth, logs, metrics."""
+    from importlib import import_module
+
+    from fieldsales import errors, logs, metrics, openapi
+    from fieldsales.auth import guard
+    from fieldsales.extensions import api, db
+    from fieldsales.migrate import head_revision
+
+    app = Flask(__name__)
+    app.json.sort_keys = False  # keep the schema's field order
+    app.config.from_object(settings.load())
+    app.config.update(config or {})
+    _check_secrets(app)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_JSON_BYTES"]
+    app.config["API_SPEC_OPTIONS"] = _spec_options()
+
+    logs.init_app(app)
+    metrics.init_app(app)
+    db.init_app(app)
+    guard.init_app(app)
+    api.init_app(app)
+    for module in BLUEPRINTS:
+        api.register_blueprint(import_module(module).blp)
+    app.register_blueprint(import_module("fieldsales.ops.views").assets)
+    api.spec.options["info"]["description"] = openapi.description()
+    openapi.finalize(api)
+    errors.register(app)
+    app.extensions["fieldsales.migration_head"] = head_revision()
+    return app
+
+
+def _check_secrets(app):
+    if app.config["ENV_NAME"] != "production":
+        return
+    for key in ("SECRET_KEY", "AUDIT_KEY", "DATABASE_URL"):
+        if not app.config.get(key) or len(app.config[key]) < (32 if key != "DATABASE_URL" else 1):
+            raise RuntimeError(
+                f"FIELDSALES_{key} must be set (keys: at least 32 characters) in production."
+            )
+
+
+def _spec_options():
+    return {
+        "info": {"description": ""},
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"bearerAuth": []}],
+        "servers": [{"url": "/"}],
+    }

@@ -1,0 +1,225 @@
+"""Customer cards: search (incl. nearest-first), create, edit with optimistic locking, contacts,
+follow-up records and the timeline."""
+from sqlalchemy import func, or_, select
+
+from fieldsales import audit, idempotency
+from fieldsales.customers.models import Contact, ContactRecord, Customer
+from fieldsales.db import paginate
+from fieldsales.errors import Forbidden, field_error
+from fieldsales.extensions import db
+from fieldsales.geo import make_point
+from fieldsales.scope import Principal, scope
+from fieldsales.web import check_if_match
+from fieldsales.teams.models import Team
+from fieldsales.users.models import User
+
+
+def geog_point(lat, lng):
+    return func.geography(make_point(lat, lng))
+
+
+def customer_geog():
+    # Matches the expression index ix_customers_geog.
+    return func.geography(Customer.geom)
+
+
+def list_customers(*, principal: Principal, filters: dict, page):
+    """Visible customers, filtered; with `near`, nearest first with distance_m."""
+    stmt = select(Customer).where(scope().customers())
+    if q := filters.get("q"):
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Customer.name.ilike(like), Customer.address.ilike(like),
+                              Customer.phone.ilike(like)))
+    for key in ("owner_id", "team_id", "status"):
+        if key in filters:
+            stmt = stmt.where(getattr(Customer, key) == filters[key])
+    if "tag" in filters:
+        stmt = stmt.where(Customer.tags.contains([filters["tag"]]))
+    if "updated_since" in filters:
+        stmt = stmt.where(Customer.updated_at >= filters["updated_since"])
+    if "near" not in filters:
+        return paginate(stmt.order_by(Customer.name, Customer.id), page)
+
+    point = geog_point(*filters["near"])
+    stmt = stmt.where(Customer.geom.is_not(None))
+    if "radius_m" in filters:
+        stmt = stmt.where(func.ST_DWithin(customer_geog(), point, filters["radius_m"]))
+    distance = func.ST_Distance(customer_geog(), point).label("distance_m")
+    stmt = stmt.add_columns(distance).order_by(customer_geog().op("<->")(point), Customer.id)
+    rows = paginate(stmt, page, scalars=False)
+    for customer, distance_m in rows:
+        customer.distance_m = round(distance_m, 1)
+    return [customer for customer, _ in rows]
+
+
+def get_customer(*, principal: Principal, customer_id, for_update=False):
+    """One visible customer."""
+    return scope().get(Customer, customer_id, scope().customers(), for_update=for_update)
+
+
+def _resolve_owner(principal, owner_id):
+    """The owner a caller may assign: reps only themselves; managers their people; admin any."""
+    if owner_id is None:
+        return None
+    if principal.is_rep and owner_id != principal.id:
+        raise Forbidden("Reps can only own customers themselves.")
+    owner = db.session.scalar(select(User).where(User.org_id == principal.org_id,
+                                                 User.id == owner_id))
+    if owner is None or not scope().manages_user(owner.id, owner.team_id):
+        raise field_error("owner_id", "No such user in your scope.")
+    return owner
+
+
+def _check_team(principal, team_id):
+    if team_id is None:
+        return
+    if principal.is_rep and team_id != principal.team_id:
+        raise Forbidden("Reps can only file customers under their own team.")
+    if principal.is_manager and team_id not in scope().managed_team_ids:
+        raise field_error("team_id", "No such team in your scope.")
+    if db.session.scalar(select(Team.id).where(Team.org_id == principal.org_id,
+                                               Team.id == team_id)) is None:
+        raise field_error("team_id", "No such team in your organisation.")
+
+
+def _apply_location(customer, data):
+    if "location" in data:
+        loc = data["location"]
+        customer.lat, customer.lng = (loc["lat"], loc["lng"]) if loc else (None, None)
+
+
+def create_customer(*, principal: Principal, data: dict):
+    """Create a customer card. Returns (customer, created)."""
+    scope().require_writer()
+
+    def write():
+        owner_id = data.get("owner_id", principal.id if principal.is_rep else None)
+        owner = _resolve_owner(principal, owner_id)
+        default_team = owner.team_id if owner else (principal.team_id if principal.is_rep else None)
+        team_id = data.get("team_id", default_team)
+        _check_team(principal, team_id)
+        customer = idempotency.stamp(Customer(
+            org_id=principal.org_id, name=data["name"], address=data.get("address"),
+            phone=data.get("phone"), geofence_radius_m=data.get("geofence_radius_m"),
+            owner_id=owner_id, team_id=team_id, tags=data.get("tags", []),
+            status=data.get("status", "active"), custom=data.get("custom", {}), version=1,
+        ), principal=principal, data=data)
+        _apply_location(customer, data)
+        db.session.add(customer)
+        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                     action="customer.created", entity_type="customer", entity_id=customer.id,
+                     data={"name": customer.name, "owner_id": owner_id})
+        return customer
+
+    return idempotency.create(Customer, principal=principal, data=data, write=write)
+
+
+def update_customer(*, principal: Principal, customer_id, data: dict, if_match: str | None):
+    """Edit a customer (owner, its managers, admin); a stale If-Match is 412."""
+    customer = get_customer(principal=principal, customer_id=customer_id, for_update=True)
+    if not scope().can_edit_customer(customer):
+        raise Forbidden("Only the owner, the owner's managers or an admin may edit this customer.")
+    check_if_match(customer, if_match)
+    if "owner_id" in data and data["owner_id"] != customer.owner_id:
+        if principal.is_rep:
+            raise Forbidden("Reps cannot reassign customers.")
+        _resolve_owner(principal, data["owner_id"])
+    if "team_id" in data and data["team_id"] != customer.team_id:
+        _check_team(principal, data["team_id"])
+    changed = {}
+    for key in ("name", "address", "phone", "geofence_radius_m", "owner_id", "team_id", "tags",
+                "status", "custom"):
+        if key in data and getattr(customer, key) != data[key]:
+            setattr(customer, key, data[key])
+            changed[key] = data[key]
+    if "location" in data and data["location"] != customer.location:
+        _apply_location(customer, data)
+        changed["location"] = data["location"]
+    if changed:
+        customer.version += 1
+        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                     action="customer.updated", entity_type="customer", entity_id=customer.id,
+                     data=changed)
+    db.session.commit()
+    return customer
+
+
+# --- contacts and contact records ------------------------------------------------------------
+
+def list_contacts(*, principal: Principal, customer_id, page):
+    """Contacts of a visible customer."""
+    customer = get_customer(principal=principal, customer_id=customer_id)
+    stmt = select(Contact).where(Contact.org_id == principal.org_id,
+                                 Contact.customer_id == customer.id)
+    return paginate(stmt.order_by(Contact.name, Contact.id), page)
+
+
+def create_contact(*, principal: Principal, customer_id, data: dict):
+    """Add a contact person to a visible customer. Returns (contact, created)."""
+    customer = get_customer(principal=principal, customer_id=customer_id)
+    scope().require_writer()
+
+    def write():
+        contact = idempotency.stamp(Contact(
+            org_id=principal.org_id, customer_id=customer.id, name=data["name"],
+            title=data.get("title"), phone=data.get("phone"), email=data.get("email"),
+        ), principal=principal, data=data)
+        db.session.add(contact)
+        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                     action="contact.created", entity_type="contact", entity_id=contact.id,
+                     data={"customer_id": customer.id, "name": contact.name})
+        return contact
+
+    return idempotency.create(Contact, principal=principal, data=data, write=write)
+
+
+def list_contact_records(*, principal: Principal, customer_id, page):
+    """Follow-up log of a visible customer, newest first."""
+    customer = get_customer(principal=principal, customer_id=customer_id)
+    stmt = select(ContactRecord).where(ContactRecord.org_id == principal.org_id,
+                                       ContactRecord.customer_id == customer.id)
+    return paginate(stmt.order_by(ContactRecord.created_at.desc(), ContactRecord.id), page)
+
+
+def add_contact_record(*, principal: Principal, customer, data: dict, visit_id=None):
+    """Write a contact record in the caller's transaction (used by check-out and lead
+    conversion too); not committed."""
+    record = ContactRecord(
+        org_id=principal.org_id, customer_id=customer.id, user_id=principal.id,
+        method=data["method"], contact_id=data.get("contact_id"), visit_id=visit_id,
+        summary=data["summary"], outcome=data.get("outcome"),
+        next_follow_up_at=data.get("next_follow_up_at"),
+    )
+    idempotency.stamp(record, principal=principal, data=data)
+    db.session.add(record)
+    audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                 action="contact_record.created", entity_type="contact_record",
+                 entity_id=record.id,
+                 data={"customer_id": customer.id, "method": record.method,
+                       "visit_id": visit_id})
+    return record
+
+
+def create_contact_record(*, principal: Principal, customer_id, data: dict):
+    """Log a follow-up on a visible customer. Returns (record, created)."""
+    customer = get_customer(principal=principal, customer_id=customer_id)
+    scope().require_writer()
+
+    def write():
+        if data.get("contact_id") and db.session.scalar(
+            select(Contact.id).where(Contact.org_id == principal.org_id,
+                                     Contact.customer_id == customer.id,
+                                     Contact.id == data["contact_id"])
+        ) is None:
+            raise field_error("contact_id", "No such contact on this customer.")
+        return add_contact_record(principal=principal, customer=customer, data=data)
+
+    return idempotency.create(ContactRecord, principal=principal, data=data, write=write)
+
+
+def customer_timeline(*, principal: Principal, customer_id, page):
+    """The customer's visits, follow-ups and projects, newest first."""
+    from fieldsales.customers.timeline import timeline
+
+    customer = get_customer(principal=principal, customer_id=customer_id)
+    return timeline(org_id=principal.org_id, customer_id=customer.id, page=page)

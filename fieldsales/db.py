@@ -1,0 +1,61 @@
+"""Declarative base, shared column mixins and query helpers."""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from fieldsales.extensions import db
+
+# Constraint names are predictable so that migrations and error mapping can refer to them.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True), uuid.UUID: Uuid}
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class OrgMixin:
+    """Every tenant table carries org_id; no query may cross it."""
+
+    @declared_attr
+    def org_id(cls) -> Mapped[uuid.UUID]:
+        return mapped_column(ForeignKey("orgs.id"), index=True)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class UpdatedMixin(TimestampMixin):
+    # Fetch updated_at with RETURNING on UPDATE too, rather than by a later SELECT.
+    __mapper_args__ = {"eager_defaults": True}
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class ClientIdMixin:
+    """Rows a phone may create with its own id: who created it and a digest of the request,
+    so that a retry can be told from a different request reusing the id."""
+
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    request_hash: Mapped[str | None]
+
+
+def paginate(stmt, page_params, *, scalars=True):
+    """Run one page of `stmt` and set the total on flask-smorest's pagination parameters."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page_params.item_count = total
+    page = stmt.limit(page_params.page_size).offset(page_params.first_item)
+    result = db.session.execute(page)
+    return result.scalars().all() if scalars else result.all()

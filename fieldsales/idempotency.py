@@ -1,0 +1,74 @@
+"""Client-generated ids make creates safe to retry (API.md "Conventions").
+
+The primary key is the lock: a concurrent duplicate blocks on the first insert's key, then
+finds the committed row and is answered from it. No read-then-write window exists.
+"""
+import hashlib
+import json
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from fieldsales.errors import IdempotencyConflict
+from fieldsales.extensions import db
+
+_NOT_HASHED = ("id", "password")
+
+
+def canonical_json(data) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def request_hash(data: dict) -> str:
+    """Digest of a create request's body (without the id and secrets)."""
+    body = {k: v for k, v in data.items() if k not in _NOT_HASHED}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def replay(model, id_, *, principal, data):
+    """The stored row when this create is a retry, None when the id is new; 409 otherwise."""
+    if id_ is None:
+        return None
+    # Deliberately not scoped: an id used by anyone, anywhere, must not be taken again.
+    row = db.session.scalar(select(model).where(model.id == id_))
+    if row is None:
+        return None
+    if (row.org_id != principal.org_id or row.created_by != principal.id
+            or row.request_hash != request_hash(data)):
+        raise IdempotencyConflict()
+    return row
+
+
+def is_unique_violation(exc: IntegrityError, constraint: str) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(exc.orig, "pgcode", None) == "23505" and diag is not None and (
+        diag.constraint_name == constraint
+    )
+
+
+def create(model, *, principal, data, write):
+    """Run `write()` (which adds the new row and its audit entry, and returns the row) and
+    commit, answering a retry from the stored row. Returns (row, created)."""
+    if existing := replay(model, data.get("id"), principal=principal, data=data):
+        return existing, False
+    try:
+        row = write()
+        db.session.commit()
+        return row, True
+    except IntegrityError as exc:
+        db.session.rollback()
+        # A concurrent retry with the same id committed first: answer from its row.
+        if data.get("id") and is_unique_violation(exc, f"pk_{model.__tablename__}"):
+            if existing := replay(model, data["id"], principal=principal, data=data):
+                return existing, False
+        raise
+
+
+def stamp(row, *, principal, data):
+    """Give a new row its client id (or a fresh one) and the request digest."""
+    import uuid
+
+    row.id = data.get("id") or uuid.uuid4()
+    row.created_by = principal.id
+    row.request_hash = request_hash(data)
+    return row

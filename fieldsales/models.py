@@ -1,0 +1,9 @@
+"""Every model, imported once so that Base.metadata knows all tables (Alembic, tests)."""
+from fieldsales.audit.models import AuditEntry, AuditHead  # noqa: F401
+from fieldsales.auth.models import LoginThrottle, RefreshToken  # noqa: F401
+from fieldsales.customers.models import Contact, ContactRecord, Customer  # noqa: F401
+from fieldsales.db import Base  # noqa: F401
+from fieldsales.orgs.models import Org  # noqa: F401
+from fieldsales.projects.models import Project  # noqa: F401
+from fieldsales.teams.models import Team  # noqa: F401
+from fieldsales.users.models import User  # noqa: F401

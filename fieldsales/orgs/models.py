@@ -1,0 +1,43 @@
+"""Organisations (tenants) and their settings."""
+import uuid
+
+from sqlalchemy import CheckConstraint, Integer, SmallInteger, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fieldsales.db import Base, IdMixin, TimestampMixin
+
+SETTING_DEFAULTS = {
+    "workdays": [1, 2, 3, 4, 5],
+    "geofence_radius_m": 200,
+    "low_accuracy_m": 100,
+    "max_speed_kmh": 200,
+    "min_visit_minutes": 2,
+    "photo_max_mb": 15,
+}
+
+
+class Org(IdMixin, TimestampMixin, Base):
+    __tablename__ = "orgs"
+    __table_args__ = (
+        CheckConstraint("geofence_radius_m > 0", name="geofence_positive"),
+        CheckConstraint("low_accuracy_m > 0", name="low_accuracy_positive"),
+        CheckConstraint("max_speed_kmh > 0", name="max_speed_positive"),
+        CheckConstraint("min_visit_minutes >= 0", name="min_visit_nonnegative"),
+        CheckConstraint("photo_max_mb BETWEEN 1 AND 100", name="photo_max_mb_range"),
+    )
+
+    name: Mapped[str]
+    timezone: Mapped[str] = mapped_column(server_default="UTC")
+    workdays: Mapped[list[int]] = mapped_column(
+        ARRAY(SmallInteger), server_default=text("'{1,2,3,4,5}'")
+    )
+    geofence_radius_m: Mapped[int] = mapped_column(Integer, server_default="200")
+    low_accuracy_m: Mapped[int] = mapped_column(Integer, server_default="100")
+    max_speed_kmh: Mapped[int] = mapped_column(Integer, server_default="200")
+    min_visit_minutes: Mapped[int] = mapped_column(Integer, server_default="2")
+    photo_max_mb: Mapped[int] = mapped_column(Integer, server_default="15")
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        return self.id

@@ -1,0 +1,30 @@
+import marshmallow as ma
+
+from fieldsales.schemas import StrictSchema, timezone_field
+
+
+def _workdays(value):
+    if not value or len(set(value)) != len(value):
+        raise ma.ValidationError("List each ISO weekday (1=Monday … 7=Sunday) once, at least one.")
+
+
+class SettingsSchema(ma.Schema):
+    timezone = ma.fields.String(metadata={"description": "IANA zone, the default for users"})
+    workdays = ma.fields.List(ma.fields.Integer(), metadata={
+        "description": "ISO weekday numbers (1=Monday); default [1,2,3,4,5]"})
+    geofence_radius_m = ma.fields.Integer(metadata={"description": "default 200"})
+    low_accuracy_m = ma.fields.Integer(metadata={"description": "default 100"})
+    max_speed_kmh = ma.fields.Integer(metadata={"description": "default 200"})
+    min_visit_minutes = ma.fields.Integer(metadata={"description": "default 2"})
+    photo_max_mb = ma.fields.Integer(metadata={"description": "default 15"})
+
+
+class SettingsPatchSchema(StrictSchema):
+    timezone = timezone_field()
+    workdays = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(1, 7)),
+                              validate=_workdays)
+    geofence_radius_m = ma.fields.Integer(validate=ma.validate.Range(10, 100000))
+    low_accuracy_m = ma.fields.Integer(validate=ma.validate.Range(1, 100000))
+    max_speed_kmh = ma.fields.Integer(validate=ma.validate.Range(1, 2000))
+    min_visit_minutes = ma.fields.Integer(validate=ma.validate.Range(0, 1440))
+    photo_max_mb = ma.fields.Integer(validate=ma.validate.Range(1, 100))

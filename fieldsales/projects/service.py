@@ -1,0 +1,89 @@
+"""Projects (opportunities) on customers."""
+from sqlalchemy import select
+
+from fieldsales import audit, idempotency
+from fieldsales.customers import service as customers
+from fieldsales.db import paginate
+from fieldsales.errors import Forbidden, field_error
+from fieldsales.extensions import db
+from fieldsales.projects.models import Project
+from fieldsales.scope import Principal, scope
+from fieldsales.web import check_if_match
+from fieldsales.users.models import User
+
+
+def list_projects(*, principal: Principal, filters: dict, page):
+    """Projects of visible customers."""
+    stmt = select(Project).where(scope().projects())
+    for key in ("customer_id", "owner_id", "stage"):
+        if key in filters:
+            stmt = stmt.where(getattr(Project, key) == filters[key])
+    return paginate(stmt.order_by(Project.updated_at.desc(), Project.id), page)
+
+
+def get_project(*, principal: Principal, project_id, for_update=False):
+    """One visible project."""
+    return scope().get(Project, project_id, scope().projects(), for_update=for_update)
+
+
+def _check_owner(principal, owner_id):
+    if principal.is_rep and owner_id != principal.id:
+        raise Forbidden("Reps can only own projects themselves.")
+    owner = db.session.scalar(select(User).where(User.org_id == principal.org_id,
+                                                 User.id == owner_id))
+    if owner is None or not scope().manages_user(owner.id, owner.team_id):
+        raise field_error("owner_id", "No such user in your scope.")
+
+
+def _customer_or_422(principal, customer_id):
+    from fieldsales.errors import NotFound
+
+    try:
+        return customers.get_customer(principal=principal, customer_id=customer_id)
+    except NotFound:
+        raise field_error("customer_id", "No such customer.") from None
+
+
+def create_project(*, principal: Principal, data: dict):
+    """Open a project on a visible customer. Returns (project, created)."""
+    scope().require_writer()
+
+    def write():
+        customer = _customer_or_422(principal, data["customer_id"])
+        owner_id = data.get("owner_id", principal.id)
+        _check_owner(principal, owner_id)
+        project = idempotency.stamp(Project(
+            org_id=principal.org_id, customer_id=customer.id, name=data["name"],
+            stage=data.get("stage", "prospecting"), amount=data.get("amount"),
+            owner_id=owner_id, expected_close_date=data.get("expected_close_date"), version=1,
+        ), principal=principal, data=data)
+        db.session.add(project)
+        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                     action="project.created", entity_type="project", entity_id=project.id,
+                     data={"customer_id": customer.id, "name": project.name,
+                           "stage": project.stage})
+        return project
+
+    return idempotency.create(Project, principal=principal, data=data, write=write)
+
+
+def update_project(*, principal: Principal, project_id, data: dict, if_match: str | None):
+    """Edit a project (owner, its managers, admin); a stale If-Match is 412."""
+    project = get_project(principal=principal, project_id=project_id, for_update=True)
+    if not scope().manages_user(project.owner_id):
+        raise Forbidden("Only the owner, the owner's managers or an admin may edit this project.")
+    check_if_match(project, if_match)
+    if "owner_id" in data and data["owner_id"] != project.owner_id:
+        _check_owner(principal, data["owner_id"])
+    changed = {}
+    for key in ("name", "stage", "amount", "owner_id", "expected_close_date"):
+        if key in data and getattr(project, key) != data[key]:
+            setattr(project, key, data[key])
+            changed[key] = data[key]
+    if changed:
+        project.version += 1
+        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                     action="project.updated", entity_type="project", entity_id=project.id,
+                     data=changed)
+    db.session.commit()
+    return project

@@ -1,0 +1,55 @@
+from flask import request
+from flask_smorest import Blueprint
+
+from fieldsales.openapi import replayed, responds
+from fieldsales.projects import service
+from fieldsales.projects.schemas import (ProjectCreateSchema, ProjectPatchSchema,
+                                         ProjectQuerySchema, ProjectSchema)
+from fieldsales.scope import current
+from fieldsales.web import with_etag
+
+blp = Blueprint("projects", __name__, url_prefix="/api/v1",
+                description="Projects (opportunities) on customers")
+
+
+@blp.get("/projects")
+@blp.arguments(ProjectQuerySchema, location="query")
+@blp.response(200, ProjectSchema(many=True))
+@blp.paginate()
+def list_projects(filters, pagination_parameters):
+    """List projects of customers the caller can see."""
+    return service.list_projects(principal=current(), filters=filters,
+                                 page=pagination_parameters)
+
+
+@blp.post("/projects")
+@blp.arguments(ProjectCreateSchema)
+@blp.response(201, ProjectSchema)
+@replayed(blp, ProjectSchema)
+@responds(blp, 403, 409)
+def create_project(data):
+    """Open a project on a customer."""
+    project, created = service.create_project(principal=current(), data=data)
+    return with_etag(project, 201 if created else 200)
+
+
+@blp.get("/projects/<uuid:project_id>")
+@blp.response(200, ProjectSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+def get_project(project_id):
+    """Get a project (with ETag)."""
+    return with_etag(service.get_project(principal=current(), project_id=project_id))
+
+
+@blp.patch("/projects/<uuid:project_id>")
+@blp.arguments(ProjectPatchSchema)
+@blp.response(200, ProjectSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False,
+                      "schema": {"type": "string"},
+                      "description": "ETag from a GET; a stale one → 412"}])
+@responds(blp, 403, 412)
+def update_project(data, project_id):
+    """Edit a project: stage, amount, owner (owner, its managers, admin)."""
+    project = service.update_project(principal=current(), project_id=project_id, data=data,
+                                     if_match=request.headers.get("If-Match"))
+    return with_etag(project)

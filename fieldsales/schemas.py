@@ -1,0 +1,60 @@
+"""Fields and schemas shared by every domain."""
+from datetime import UTC
+
+import marshmallow as ma
+
+
+class Timestamp(ma.fields.AwareDateTime):
+    """RFC 3339 with an offset on input (naive times are rejected); UTC with `Z` on output."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class StrictSchema(ma.Schema):
+    """Input schema: unknown fields are an error, so nobody can set `role`, `org_id`, `owner_id`
+    or `flags` by slipping them into a body where they are not documented."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class ErrorSchema(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE  # domain errors may add fields (e.g. `until`, `retry_after_s`)
+
+    code = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    status = ma.fields.String(metadata={"description": "HTTP status name"})
+    message = ma.fields.String(metadata={"description": "What went wrong, for people"})
+    error = ma.fields.String(metadata={"description": "snake_case error code, for programs"})
+    errors = ma.fields.Dict(metadata={"description": "Per-field messages (validation errors)"})
+
+
+class IdArg(StrictSchema):
+    id = ma.fields.UUID(
+        metadata={"description": "Optional client-generated id: a retry with the same id and "
+                                 "body returns 200 and the stored resource; a different body "
+                                 "returns 409 idempotency_conflict."}
+    )
+
+
+def name_field(**kwargs):
+    return ma.fields.String(validate=ma.validate.Length(min=1, max=200), **kwargs)
+
+
+def timezone_field(**kwargs):
+    return ma.fields.String(validate=validate_timezone, **kwargs)
+
+
+def validate_timezone(value):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ma.ValidationError("Not a known IANA time zone (e.g. Asia/Shanghai).") from None

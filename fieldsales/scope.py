@@ -1,0 +1,227 @@
+"""Who may see and change what: the caller turned into SQL filters, in one place.
+
+Every query that lists rows or loads one by id goes through a Scope method, so a forgotten
+filter cannot leak another team's or another org's data. Invisible rows are 404 (existence is
+not revealed); visible rows the caller may not change are 403.
+
+Roles (API.md "Roles and scope"):
+- rep: itself; customers owned by its team or by nobody; its own visits, reports, claimed leads.
+- manager: everything of the users in its team and the teams below it.
+- hr: read-only on the whole org.
+- admin: everything in the org.
+"""
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+
+from flask import g
+from sqlalchemy import and_, false, literal, or_, select
+
+from fieldsales.errors import Forbidden, NotFound
+from fieldsales.extensions import db
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, loaded from the database on every request."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    role: str
+    team_id: uuid.UUID | None
+    name: str
+    email: str
+    timezone: str  # effective IANA zone: user's, else the org's, else UTC
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+    @property
+    def is_manager(self):
+        return self.role == "manager"
+
+    @property
+    def is_rep(self):
+        return self.role == "rep"
+
+    @property
+    def is_hr(self):
+        return self.role == "hr"
+
+
+def current() -> Principal:
+    return g.principal
+
+
+def scope() -> "Scope":
+    if "scope" not in g:
+        g.scope = Scope(g.principal)
+    return g.scope
+
+
+def team_subtree_ids(org_id, root_team_id):
+    """Ids of a team and every team below it (recursive CTE)."""
+    from fieldsales.teams.models import Team
+
+    tree = (
+        select(Team.id).where(Team.org_id == org_id, Team.id == root_team_id)
+        .cte("subtree", recursive=True)
+    )
+    tree = tree.union_all(
+        select(Team.id).where(Team.org_id == org_id, Team.parent_id == tree.c.id)
+    )
+    return list(db.session.scalars(select(tree.c.id)))
+
+
+def team_ancestor_ids(org_id, team_id):
+    """Ids of a team and every team above it."""
+    from fieldsales.teams.models import Team
+
+    chain = (
+        select(Team.id, Team.parent_id).where(Team.org_id == org_id, Team.id == team_id)
+        .cte("chain", recursive=True)
+    )
+    chain = chain.union_all(
+        select(Team.id, Team.parent_id).where(Team.org_id == org_id, Team.id == chain.c.parent_id)
+    )
+    return list(db.session.scalars(select(chain.c.id)))
+
+
+class Scope:
+    def __init__(self, principal: Principal):
+        self.p = principal
+
+    # --- building blocks ------------------------------------------------------------------
+
+    @property
+    def org_wide(self):
+        """admin and hr see the whole org."""
+        return self.p.role in ("admin", "hr")
+
+    @cached_property
+    def managed_team_ids(self) -> list[uuid.UUID]:
+        """Teams whose members this caller manages (a manager's subtree; nothing for others)."""
+        if self.p.role != "manager" or self.p.team_id is None:
+            return []
+        return team_subtree_ids(self.p.org_id, self.p.team_id)
+
+    @cached_property
+    def ancestor_team_ids(self) -> list[uuid.UUID]:
+        """The caller's team and the teams above it (a pool opened to any of them is open)."""
+        if self.p.team_id is None:
+            return []
+        return team_ancestor_ids(self.p.org_id, self.p.team_id)
+
+    def member_ids(self, team_ids):
+        """Subquery: ids of the org's users in these teams."""
+        from fieldsales.users.models import User
+
+        return select(User.id).where(User.org_id == self.p.org_id, User.team_id.in_(team_ids))
+
+    def user_visible(self, user_col):
+        """Clause: user_col is a user whose records the caller may see."""
+        if self.org_wide:
+            return literal(True)
+        if self.p.role == "manager":
+            return or_(user_col == self.p.id, user_col.in_(self.member_ids(self.managed_team_ids)))
+        return user_col == self.p.id
+
+    def manages_user(self, user_id, user_team_id=None) -> bool:
+        """May the caller act on this user's records (assign, review, edit)? hr never may."""
+        if self.p.role == "admin":
+            return True
+        if self.p.role == "manager":
+            if user_id == self.p.id:
+                return True
+            if user_team_id is None:
+                from fieldsales.users.models import User
+
+                user_team_id = db.session.scalar(
+                    select(User.team_id).where(User.org_id == self.p.org_id, User.id == user_id)
+                )
+            return user_team_id in self.managed_team_ids
+        return user_id == self.p.id
+
+    def require_writer(self):
+        """hr is read-only everywhere."""
+        if self.p.role == "hr":
+            raise Forbidden("The hr role is read-only.")
+
+    def require_role(self, *roles):
+        if self.p.role not in roles:
+            raise Forbidden(f"Only {', '.join(roles)} may do this.")
+
+    # --- per resource ---------------------------------------------------------------------
+
+    def users(self):
+        from fieldsales.users.models import User
+
+        return and_(User.org_id == self.p.org_id, self.user_visible(User.id))
+
+    def teams(self):
+        from fieldsales.teams.models import Team
+
+        clause = Team.org_id == self.p.org_id
+        if self.org_wide:
+            return clause
+        if self.p.role == "manager":
+            return and_(clause, Team.id.in_(self.managed_team_ids or [self.p.team_id]))
+        return and_(clause, Team.id == self.p.team_id) if self.p.team_id else false()
+
+    def customers(self):
+        from fieldsales.customers.models import Customer
+
+        clause = Customer.org_id == self.p.org_id
+        if self.org_wide:
+            return clause
+        unowned = and_(Customer.owner_id.is_(None), Customer.team_id.is_(None))
+        if self.p.role == "manager":
+            teams = self.managed_team_ids
+            return and_(clause, or_(
+                unowned,
+                Customer.owner_id == self.p.id,
+                Customer.owner_id.in_(self.member_ids(teams)),
+                and_(Customer.owner_id.is_(None), Customer.team_id.in_(teams)),
+            ))
+        # rep: customers owned by anyone in its own team, or by nobody (unowned cards stay
+        # with the team they were filed under, if any).
+        own_team = [self.p.team_id] if self.p.team_id else []
+        return and_(clause, or_(
+            unowned,
+            Customer.owner_id == self.p.id,
+            Customer.owner_id.in_(self.member_ids(own_team)),
+            and_(Customer.owner_id.is_(None), Customer.team_id.in_(own_team)),
+        ))
+
+    def can_edit_customer(self, customer) -> bool:
+        """The owner, the owner's managers (or the card's team's managers if unowned), admin."""
+        if self.p.role == "admin":
+            return True
+        if self.p.role == "hr":
+            return False
+        if customer.owner_id is not None:
+            return self.manages_user(customer.owner_id)
+        return self.p.role == "manager" and (
+            customer.team_id is None or customer.team_id in self.managed_team_ids
+        )
+
+    def projects(self):
+        """A project is visible with its customer."""
+        from fieldsales.customers.models import Customer
+        from fieldsales.projects.models import Project
+
+        visible_customers = select(Customer.id).where(self.customers())
+        return and_(Project.org_id == self.p.org_id, Project.customer_id.in_(visible_customers))
+
+    # --- loading --------------------------------------------------------------------------
+
+    def get(self, model, id_, clause, *, for_update=False):
+        """Load one row by id under `clause`, or 404."""
+        stmt = select(model).where(model.id == id_, clause)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = db.session.scalar(stmt)
+        if row is None:
+            raise NotFound(f"{model.__name__} not found.")
+        return row

@@ -1,0 +1,43 @@
+import marshmallow as ma
+
+from fieldsales.schemas import IdArg, StrictSchema, Timestamp, name_field, timezone_field
+from fieldsales.users.models import ROLES
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.UUID()
+    email = ma.fields.String()
+    name = ma.fields.String()
+    role = ma.fields.String(metadata={"enum": list(ROLES)})
+    team_id = ma.fields.UUID(allow_none=True)
+    timezone = ma.fields.String(allow_none=True)
+    active = ma.fields.Boolean()
+    created_at = Timestamp()
+
+
+class UserCreateSchema(IdArg):
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    name = name_field(required=True)
+    password = ma.fields.String(required=True, load_only=True,
+                                validate=ma.validate.Length(min=8, max=256))
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+    team_id = ma.fields.UUID(allow_none=True)
+    timezone = timezone_field(allow_none=True)
+
+
+class UserPatchSchema(StrictSchema):
+    name = name_field()
+    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    team_id = ma.fields.UUID(allow_none=True)
+    timezone = timezone_field(allow_none=True)
+    active = ma.fields.Boolean(metadata={"description": "false deactivates: all tokens stop "
+                                                        "working at once."})
+    password = ma.fields.String(load_only=True, validate=ma.validate.Length(min=8, max=256))
+
+
+class UserQuerySchema(StrictSchema):
+    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    team_id = ma.fields.UUID()
+    active = ma.fields.Boolean()
+    q = ma.fields.String(validate=ma.validate.Length(max=200),
+                         metadata={"description": "Substring of name or email"})

@@ -1,0 +1,100 @@
+"""Users: listing within scope, creation and changes by admins."""
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from fieldsales import audit, idempotency
+from fieldsales.auth import passwords
+from fieldsales.auth.service import revoke_all
+from fieldsales.db import paginate
+from fieldsales.errors import Conflict, Forbidden, field_error
+from fieldsales.extensions import db
+from fieldsales.scope import Principal, scope
+from fieldsales.teams.models import Team
+from fieldsales.users.models import User
+
+
+def list_users(*, principal: Principal, filters: dict, page):
+    """Users the caller may see (reps may not list users)."""
+    if principal.is_rep:
+        raise Forbidden("Reps may not list users.")
+    stmt = select(User).where(scope().users())
+    if "role" in filters:
+        stmt = stmt.where(User.role == filters["role"])
+    if "team_id" in filters:
+        stmt = stmt.where(User.team_id == filters["team_id"])
+    if "active" in filters:
+        stmt = stmt.where(User.active == filters["active"])
+    if filters.get("q"):
+        like = f"%{filters['q']}%"
+        stmt = stmt.where(or_(User.name.ilike(like), User.email.ilike(like)))
+    return paginate(stmt.order_by(User.name, User.id), page)
+
+
+def get_user(*, principal: Principal, user_id):
+    """One visible user."""
+    return scope().get(User, user_id, scope().users())
+
+
+def _check_team(principal, team_id):
+    if team_id is not None and db.session.scalar(
+        select(Team.id).where(Team.org_id == principal.org_id, Team.id == team_id)
+    ) is None:
+        raise field_error("team_id", "No such team in your organisation.")
+
+
+def _email_taken(email):
+    return db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+
+
+def create_user(*, principal: Principal, data: dict):
+    """Create a user in the caller's org (admin). Returns (user, created)."""
+    scope().require_role("admin")
+
+    def write():
+        _check_team(principal, data.get("team_id"))
+        if _email_taken(data["email"]):
+            raise Conflict("A user with this email already exists.", error="email_taken")
+        user = idempotency.stamp(User(
+            org_id=principal.org_id, email=data["email"].strip(), name=data["name"],
+            role=data["role"], team_id=data.get("team_id"), timezone=data.get("timezone"),
+            password_hash=passwords.hash_password(data["password"]),
+        ), principal=principal, data=data)
+        db.session.add(user)
+        audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
+                     action="user.created", entity_type="user", entity_id=user.id,
+                     data={"email": user.email, "role": user.role, "team_id": user.team_id})
+        return user
+
+    try:
+        return idempotency.create(User, principal=principal, data=data, write=write)
+    except IntegrityError as exc:
+        if idempotency.is_unique_violation(exc, "uq_users_email_lower"):
+            raise Conflict("A user with this email already exists.", error="email_taken") from None
+        raise
+
+
+def update_user(*, principal: Principal, user_id, data: dict):
+    """Change a user (admin); deactivating or a new password ends all their sessions."""
+    user = scope().get(User, user_id, scope().users(), for_update=True)
+    scope().require_role("admin")
+    if user.id == principal.id and (
+        data.get("active") is False or data.get("role", "admin") != "admin"
+    ):
+        raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
+    if "team_id" in data:
+        _check_team(principal, data["team_id"])
+    changed = {}
+    for field in ("name", "role", "team_id", "timezone", "active"):
+        if field in data and getattr(user, field) != data[field]:
+            setattr(user, field, data[field])
+            changed[field] = data[field]
+    if data.get("password"):
+        user.password_hash = passwords.hash_password(data["password"])
+        changed["password_changed"] = True
+    if changed.get("active") is False or changed.get("password_changed"):
+        revoke_all(user_id=user.id)
+    if changed:
+        audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
+                     action="user.updated", entity_type="user", entity_id=user.id, data=changed)
+    db.session.commit()
+    return user

@@ -1,0 +1,23 @@
+"""HTTP helpers shared by views."""
+from flask import Response, request
+
+
+def with_etag(resource, status=200):
+    """Return `resource` with its ETag; a GET whose If-None-Match matches gets 304."""
+    etag = resource.etag
+    if request.method == "GET":
+        candidates = {t.strip().removeprefix("W/") for t in
+                      request.headers.get("If-None-Match", "").split(",")}
+        if etag in candidates:
+            return Response(status=304, headers={"ETag": etag})
+    return resource, status, {"ETag": etag}
+
+
+def check_if_match(resource, header):
+    """412 when an If-Match header names none of the resource's current ETag."""
+    from fieldsales.errors import PreconditionFailed
+
+    if not header or header.strip() == "*":
+        return
+    if resource.etag not in {t.strip().removeprefix("W/") for t in header.split(",")}:
+        raise PreconditionFailed()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make test: a throwaway database (never the `make run` one), migrations, pytest; dropped after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export FIELDSALES_ENV=test
+
+if [ -n "${FIELDSALES_TEST_DATABASE_URL:-}" ]; then
+  echo "test: using FIELDSALES_TEST_DATABASE_URL as given (it must be a throwaway database)"
+else
+  name="fieldsales_test_$$"
+  if [ -n "${FIELDSALES_DATABASE_URL:-}" ]; then
+    # An external PostGIS: create a sibling database next to the configured one.
+    admin_url=$FIELDSALES_DATABASE_URL
+    psql -X -q "$admin_url" -c "CREATE DATABASE \"$name\""
+    FIELDSALES_TEST_DATABASE_URL="${admin_url%/*}/$name"
+    psql -X -q "$FIELDSALES_TEST_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm"
+    trap 'psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"' EXIT
+  else
+    FIELDSALES_TEST_DATABASE_URL=$(scripts/localdb.sh createdb "$name")
+    trap 'scripts/localdb.sh dropdb "$name"' EXIT
+  fi
+  export FIELDSALES_TEST_DATABASE_URL
+fi
+export FIELDSALES_DATABASE_URL=$FIELDSALES_TEST_DATABASE_URL
+$BIN/python -m pytest "$@"
