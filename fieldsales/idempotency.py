@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from fieldsales.errors import IdempotencyConflict
+from fieldsales.errors import Conflict, IdempotencyConflict
 from fieldsales.extensions import db
 
 _NOT_HASHED = ("id", "password")
@@ -55,10 +55,12 @@ def create(model, *, principal, data, write):
         row = write()
         db.session.commit()
         return row, True
-    except IntegrityError as exc:
+    except (IntegrityError, Conflict) as exc:
         db.session.rollback()
-        # A concurrent retry with the same id committed first: answer from its row.
-        if data.get("id") and is_unique_violation(exc, f"pk_{model.__tablename__}"):
+        # A concurrent retry with the same id committed first, so our insert (or a uniqueness
+        # pre-check such as email_taken) clashed with it: answer from its row instead.
+        clash = isinstance(exc, Conflict) or getattr(exc.orig, "pgcode", None) == "23505"
+        if data.get("id") and clash:
             if existing := replay(model, data["id"], principal=principal, data=data):
                 return existing, False
         raise

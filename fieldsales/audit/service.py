@@ -85,12 +85,14 @@ def canonical_roundtrip(data: dict) -> dict:
 
 def verify_chain(*, org_id, user_id) -> dict:
     """Recompute one user's chain: {ok, entries, first_bad_seq, head_hash}."""
+    # populate_existing: verify what is stored now, never a copy cached in this session.
     entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.org_id == org_id, AuditEntry.user_id == user_id)
-        .order_by(AuditEntry.seq)
+        .order_by(AuditEntry.seq).execution_options(populate_existing=True)
     ).all()
     head = db.session.scalar(
         select(AuditHead).where(AuditHead.org_id == org_id, AuditHead.user_id == user_id)
+        .execution_options(populate_existing=True)
     )
     first_bad = None
     prev = GENESIS
