@@ -35,13 +35,13 @@ class OrgMixin:
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp())
 
 
 class UpdatedMixin(TimestampMixin):
     # Fetch updated_at with RETURNING on UPDATE too, rather than by a later SELECT.
     __mapper_args__ = {"eager_defaults": True}
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp(), onupdate=func.statement_timestamp())
 
 
 class ClientIdMixin:

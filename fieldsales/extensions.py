@@ -38,7 +38,7 @@ class Database:
                 "connect_timeout": 3,
                 "application_name": "fieldsales",
                 "options": f"-c statement_timeout={app.config['DB_STATEMENT_TIMEOUT_MS']}"
-                " -c timezone=UTC",
+                f" -c timezone=UTC {app.config['DB_SESSION_OPTIONS']}",
             },
         )
         self.session.configure(bind=self.engine)

@@ -75,6 +75,7 @@ work_mem = 16MB
 fsync = on
 synchronous_commit = on
 log_min_messages = warning
+jit = off
 CONF
 }
 

@@ -1,0 +1,115 @@
+"""Shared benchmark plumbing: a real gunicorn on loopback, logins, timing and percentiles."""
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_URL = os.environ["FIELDSALES_DATABASE_URL"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(workers=None, app="wsgi:app", extra_env=None):
+    """Run the real app under gunicorn (gunicorn.conf.py) on a free loopback port."""
+    port = free_port()
+    env = {**os.environ, "FIELDSALES_BIND": f"127.0.0.1:{port}", "FIELDSALES_LOG_LEVEL": "WARNING",
+           "FIELDSALES_ACCESS_TOKEN_TTL_S": "7200", **(extra_env or {})}
+    if workers:
+        env["FIELDSALES_WORKERS"] = str(workers)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(ROOT / "var" / f"prometheus-bench-{port}")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c",
+                             str(ROOT / "gunicorn.conf.py"), app], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield base, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def login(base, email, password):
+    r = requests.post(base + "/api/v1/auth/login", json={"email": email, "password": password},
+                      timeout=30)
+    r.raise_for_status()
+    return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+
+def connect():
+    """A raw psycopg2 connection with the same session settings the app uses."""
+    from config.settings import load
+
+    return psycopg2.connect(DB_URL, options=load().DB_SESSION_OPTIONS)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def timed(fn, n, warmup=20):
+    """Run fn() n times after a warm-up; return the latencies in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def result(name, ours, baseline, unit, higher_is_better, notes):
+    ratio = ours / baseline if higher_is_better else baseline / ours
+    return {"name": name, "ours": round(ours, 3), "baseline": round(baseline, 3), "unit": unit,
+            "ratio": round(ratio, 3), "notes": notes}
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def write_results(results, path=ROOT / "bench" / "results.json"):
+    existing = []
+    if path.exists():
+        try:
+            existing = json.loads(path.read_text())
+        except ValueError:
+            existing = []
+    names = {r["name"] for r in results}
+    merged = [r for r in existing if r["name"] not in names] + results
+    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    return merged
