@@ -14,7 +14,7 @@ import psycopg2
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_URL = os.environ["FIELDSALES_DATABASE_URL"]
+DB_URL = os.environ.get("FIELDSALES_DATABASE_URL", "")
 
 
 def free_port():

@@ -214,6 +214,10 @@ class Scope:
         visible_customers = select(Customer.id).where(self.customers())
         return and_(Project.org_id == self.p.org_id, Project.customer_id.in_(visible_customers))
 
+    # --- visits and photos ------------------------------------------------------------------
+
+    # --- leads and lead pools -------------------------------------------------------------
+
     # --- loading --------------------------------------------------------------------------
 
     def get(self, model, id_, clause, *, for_update=False):
