@@ -16,6 +16,8 @@ limit_request_fields = 100
 accesslog = None  # the app writes one JSON access line per request
 errorlog = "-"
 proc_name = "fieldsales"
+# gunicorn's runtime control socket (in $HOME) is not needed to run the app.
+control_socket_disable = True
 
 # Metrics from all workers are aggregated through files in this folder.
 _metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR",

@@ -17,8 +17,10 @@ else
     psql -X -q "$FIELDSALES_TEST_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm"
     trap 'psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"' EXIT
   else
+    # Stop the cluster afterwards only if this run started it (`make run` may be using it).
+    if scripts/localdb.sh status 2>/dev/null; then started=no; else started=yes; fi
     FIELDSALES_TEST_DATABASE_URL=$(scripts/localdb.sh createdb "$name")
-    trap 'scripts/localdb.sh dropdb "$name"' EXIT
+    trap 'scripts/localdb.sh dropdb "$name"; [ "$started" = yes ] && scripts/localdb.sh stop' EXIT
   fi
   export FIELDSALES_TEST_DATABASE_URL
 fi

@@ -156,3 +156,44 @@ def verify_all(*, user_id=None, progress=None) -> dict:
                     "first_bad": {"org_id": str(org_id), "user_id": str(uid),
                                   "seq": result["first_bad_seq"]}}
     return {"ok": True, "chains": len(chains), "entries": total, "first_bad": None}
+
+
+def list_entries(*, principal, filters: dict, page):
+    """Audit entries of the caller's org (admin, hr), newest first."""
+    from fieldsales.db import paginate
+    from fieldsales.scope import scope
+    from fieldsales.timeutil import lower_bound, upper_bound
+
+    scope().require_role("admin", "hr")
+    stmt = select(AuditEntry).where(AuditEntry.org_id == principal.org_id)
+    for key in ("user_id", "entity_type", "entity_id"):
+        if key in filters:
+            stmt = stmt.where(getattr(AuditEntry, key) == filters[key])
+    if "from_" in filters:
+        stmt = stmt.where(AuditEntry.at >= lower_bound(filters["from_"], principal.timezone))
+    if "to" in filters:
+        stmt = stmt.where(AuditEntry.at < upper_bound(filters["to"], principal.timezone))
+    return paginate(stmt.order_by(AuditEntry.at.desc(), AuditEntry.seq.desc()), page)
+
+
+def verify_org(*, principal, user_id=None) -> dict:
+    """Verify one chain, or every chain of the caller's org (admin, hr)."""
+    from fieldsales.scope import scope
+
+    scope().require_role("admin", "hr")
+    if user_id is not None:
+        from fieldsales.users.models import User
+
+        scope().get(User, user_id, scope().users())
+        user_ids = [user_id]
+    else:
+        user_ids = chain_user_ids(org_id=principal.org_id)
+    total = 0
+    for uid in user_ids:
+        result = verify_chain(org_id=principal.org_id, user_id=uid)
+        total += result["entries"]
+        if not result["ok"]:
+            return {"ok": False, "entries": total, "first_bad_seq": result["first_bad_seq"],
+                    "first_bad_user_id": uid, "chains": len(user_ids)}
+    return {"ok": True, "entries": total, "first_bad_seq": None, "first_bad_user_id": None,
+            "chains": len(user_ids)}

@@ -108,6 +108,7 @@ def test_expired_token_is_401_token_expired(app, api, world):
     assert r.status_code == 401 and r.json["error"] == "token_expired"
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize("alg, key", [("none", None), ("HS512", "secret-from-config")])
 def test_algorithm_is_pinned(app, api, world, alg, key):
     now = int(time.time())

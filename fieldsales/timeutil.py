@@ -1,0 +1,48 @@
+"""Times and local days (API.md: a date means a local day in the user's IANA time zone)."""
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import marshmallow as ma
+
+
+def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    """[start, end) of a local calendar day, in UTC (DST-safe: 23- and 25-hour days)."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def local_date(at: datetime, tz: str) -> date:
+    return at.astimezone(ZoneInfo(tz)).date()
+
+
+def lower_bound(value, tz: str) -> datetime:
+    """`from`: a time as given, or the start of a local day."""
+    if isinstance(value, datetime):
+        return value
+    return local_day_bounds(value, tz)[0]
+
+
+def upper_bound(value, tz: str) -> datetime:
+    """`to` as an exclusive bound: just after a given time, or the end of a local day."""
+    if isinstance(value, datetime):
+        return value + timedelta(microseconds=1)
+    return local_day_bounds(value, tz)[1]
+
+
+class TimeOrDate(ma.fields.String):
+    """Query value: an RFC 3339 time with offset, or a date (YYYY-MM-DD) meaning a local day."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ma.ValidationError(
+                "Expected an RFC 3339 time with offset or a date (YYYY-MM-DD).") from None
+        if parsed.tzinfo is None:
+            raise ma.ValidationError("A time needs an offset (e.g. 2026-11-22T09:00:00+08:00).")
+        return parsed
