@@ -19,7 +19,7 @@ def create_app(config=None):
     """Build the Flask app: settings, database, API blueprints, errors, auth, logs, metrics."""
     from importlib import import_module
 
-    from fieldsales import errors, logs, metrics, openapi
+    from fieldsales import errors, logs, metrics, openapi, security
     from fieldsales.auth import guard
     from fieldsales.extensions import api, db
     from fieldsales.migrate import head_revision
@@ -33,6 +33,7 @@ def create_app(config=None):
     app.config["API_SPEC_OPTIONS"] = _spec_options()
 
     logs.init_app(app)
+    security.init_app(app)
     metrics.init_app(app)
     db.init_app(app)
     guard.init_app(app)

@@ -30,7 +30,7 @@ class OrgMixin:
     """Every tenant table carries org_id; no query may cross it."""
 
     @declared_attr
-    def org_id(cls) -> Mapped[uuid.UUID]:
+    def org_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 (declared_attr takes the class)
         return mapped_column(ForeignKey("orgs.id"), index=True)
 
 
@@ -41,7 +41,8 @@ class TimestampMixin:
 class UpdatedMixin(TimestampMixin):
     # Fetch updated_at with RETURNING on UPDATE too, rather than by a later SELECT.
     __mapper_args__ = {"eager_defaults": True}
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp(), onupdate=func.statement_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp(),
+                                                 onupdate=func.statement_timestamp())
 
 
 class ClientIdMixin:

@@ -60,9 +60,10 @@ def create(model, *, principal, data, write):
         # A concurrent retry with the same id committed first, so our insert (or a uniqueness
         # pre-check such as email_taken) clashed with it: answer from its row instead.
         clash = isinstance(exc, Conflict) or getattr(exc.orig, "pgcode", None) == "23505"
-        if data.get("id") and clash:
-            if existing := replay(model, data["id"], principal=principal, data=data):
-                return existing, False
+        if data.get("id") and clash and (
+            existing := replay(model, data["id"], principal=principal, data=data)
+        ):
+            return existing, False
         raise
 
 

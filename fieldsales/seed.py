@@ -8,7 +8,6 @@ import uuid
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
 from fieldsales import audit
 from fieldsales.auth.passwords import hash_password

@@ -5,19 +5,11 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from config import settings
+from fieldsales.migrate import include_object
 from fieldsales.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-# Owned by extensions (PostGIS, pg_trgm), not by us.
-_FOREIGN_TABLES = {"spatial_ref_sys"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and name in _FOREIGN_TABLES:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def _url():
@@ -25,8 +17,9 @@ def _url():
 
 
 def run_migrations_offline():
-    context.configure(url=settings.sqlalchemy_url(_url()), target_metadata=target_metadata, literal_binds=True,
-                      include_object=include_object, render_item=alembic_helpers.render_item)
+    context.configure(url=settings.sqlalchemy_url(_url()), target_metadata=target_metadata,
+                      literal_binds=True, include_object=include_object,
+                      render_item=alembic_helpers.render_item)
     with context.begin_transaction():
         context.run_migrations()
 

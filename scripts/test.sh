@@ -25,4 +25,6 @@ else
   export FIELDSALES_TEST_DATABASE_URL
 fi
 export FIELDSALES_DATABASE_URL=$FIELDSALES_TEST_DATABASE_URL
+echo "test: ruff (lint + security rules)"
+$BIN/ruff check --quiet .
 $BIN/python -m pytest "$@"

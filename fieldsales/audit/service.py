@@ -48,7 +48,8 @@ def _hmac(prev_hash: str, payload: dict) -> str:
 
 
 _ADVANCE_HEAD = text("""
-    INSERT INTO audit_heads AS h (user_id, org_id, seq, hash) VALUES (:user_id, :org_id, 1, :genesis)
+    INSERT INTO audit_heads AS h (user_id, org_id, seq, hash)
+    VALUES (:user_id, :org_id, 1, :genesis)
     ON CONFLICT (user_id) DO UPDATE SET seq = h.seq + 1
     RETURNING seq, hash
 """)

@@ -52,8 +52,9 @@ def readyz():
 
 
 @blp.get("/metrics")
-@blp.doc(security=[], responses={"200": {"description": "Prometheus text format",
-                                         "content": {"text/plain": {"schema": {"type": "string"}}}}})
+@blp.doc(security=[], responses={"200": {
+    "description": "Prometheus text format",
+    "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def prometheus_metrics():
     """Prometheus metrics (request counts and latency histograms)."""
     return metrics.render()

@@ -62,7 +62,8 @@ def update_team(*, principal: Principal, team_id, data: dict):
     _lock_tree(principal.org_id)
     if "parent_id" in data:
         _check_parent(principal, data["parent_id"], team.id)
-    changed = {k: data[k] for k in ("name", "parent_id") if k in data and getattr(team, k) != data[k]}
+    changed = {k: data[k] for k in ("name", "parent_id")
+               if k in data and getattr(team, k) != data[k]}
     for key, value in changed.items():
         setattr(team, key, value)
     if changed:

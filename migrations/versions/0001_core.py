@@ -1,11 +1,10 @@
 """core: orgs, users, teams, auth, customers, projects, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
