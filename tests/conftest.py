@@ -1,6 +1,7 @@
 """Fixtures: the app on a throwaway PostGIS database built by the migrations, a per-test
 outer transaction (rolled back), an API client that acts as a given user, and a small world of
 orgs, teams and users to test scope rules against."""
+import functools
 import os
 import threading
 from types import SimpleNamespace
@@ -20,8 +21,9 @@ def pytest_configure(config):
         )
 
 
-@pytest.fixture(scope="session")
-def app():
+@functools.cache
+def get_app():
+    """The one app of the test session (also needed at collection time by the fuzz tests)."""
     from fieldsales import create_app
     from fieldsales.migrate import upgrade
 
@@ -29,6 +31,11 @@ def app():
     app = create_app({"DATABASE_URL": DB_URL, "DB_POOL_SIZE": 20, "TESTING": True})
     factories.APP = app
     return app
+
+
+@pytest.fixture(scope="session")
+def app():
+    return get_app()
 
 
 # No app context is held open during a test: Flask would reuse it for every request the test

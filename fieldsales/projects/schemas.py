@@ -16,8 +16,14 @@ class ProjectSchema(ma.Schema):
     updated_at = Timestamp()
 
 
-_amount = ma.fields.Decimal(allow_none=True, places=2, allow_nan=False,
-                            validate=ma.validate.Range(0, 999_999_999_999))
+def _money(value):
+    if value < 0 or value >= 10**12:
+        raise ma.ValidationError("Must be between 0 and 999999999999.99.")
+
+
+# A plain validator rather than Range: apispec would render a Decimal bound as a string.
+_amount = ma.fields.Decimal(allow_none=True, places=2, allow_nan=False, validate=_money,
+                            metadata={"minimum": 0, "maximum": 999999999999.99})
 
 
 class ProjectCreateSchema(IdArg):

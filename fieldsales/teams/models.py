@@ -4,10 +4,10 @@ import uuid
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 from sqlalchemy.orm import Mapped
 
-from fieldsales.db import Base, IdMixin, OrgMixin, TimestampMixin
+from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, TimestampMixin
 
 
-class Team(IdMixin, OrgMixin, TimestampMixin, Base):
+class Team(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
     __tablename__ = "teams"
     __table_args__ = (
         # (org_id, id) is the target of same-org foreign keys from other tables.

@@ -78,6 +78,8 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('org_id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('statement_timestamp()'), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('request_hash', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['org_id', 'parent_id'], ['teams.org_id', 'teams.id'], name=op.f('fk_teams_org_id_parent_id_teams')),
     sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], name=op.f('fk_teams_org_id_orgs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teams')),
