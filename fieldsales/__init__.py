@@ -11,6 +11,9 @@ BLUEPRINTS = (
     "fieldsales.orgs.views",
     "fieldsales.customers.views",
     "fieldsales.projects.views",
+    "fieldsales.visits.views",
+    "fieldsales.photos.views",
+    "fieldsales.sync.views",
 )
 
 
