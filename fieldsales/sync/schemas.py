@@ -7,7 +7,8 @@ MAX_EVENTS = 200
 
 class SyncSchema(StrictSchema):
     events = ma.fields.List(
-        ma.fields.Dict(keys=ma.fields.String()), required=True,
+        # Raw: a malformed event gets its own 422 result instead of failing the whole queue.
+        ma.fields.Raw(metadata={"type": "object"}), required=True,
         validate=ma.validate.Length(max=MAX_EVENTS),
         metadata={"description": "Up to 200 events, applied in order, each on its own. Each is "
                                  "{\"type\": \"check_in\" | \"check_out\" | \"follow_up\", ...the "
