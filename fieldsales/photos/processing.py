@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import imagehash
 import pillow_heif
+import scipy.fftpack  # noqa: F401  (imagehash.phash imports it lazily: ~0.3 s on a cold worker)
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
@@ -114,12 +115,13 @@ def sha256_of(fp, chunk=1 << 20) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def process(fp, *, default_tz: str = "UTC") -> Processed:
+def process(fp, *, default_tz: str = "UTC", digest: tuple[str, int] | None = None) -> Processed:
     """Validate and read one uploaded image. `fp` is a seekable binary file object.
 
     Raises UnsupportedType (not JPEG/PNG/WebP/HEIC), ImageTooLarge (> 50 MP or a suspected
-    decompression bomb) or InvalidImage (undecodable or truncated)."""
-    sha256, size = sha256_of(fp)
+    decompression bomb) or InvalidImage (undecodable or truncated). `digest` is
+    sha256_of(fp) when the caller already computed it."""
+    sha256, size = digest or sha256_of(fp)
     fmt = sniff(fp.read(64))
     fp.seek(0)
     if fmt is None:

@@ -109,7 +109,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
     stream = file.stream
     if _file_size(stream) > limit:
         raise PayloadTooLarge(f"The photo is larger than {limit // MIB} MB.")
-    sha256, _ = processing.sha256_of(stream)
+    sha256, size = processing.sha256_of(stream)
     data = {"id": form.get("id"), "visit_id": str(visit.id), "sha256": sha256,
             "source": form.get("source", "camera")}
     if not data["id"]:
@@ -120,7 +120,8 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
     if (existing := idempotency.replay(Photo, data.get("id"), principal=principal, data=data)):
         return existing, False
     try:
-        result = processing.process(stream, default_tz=principal.timezone)
+        result = processing.process(stream, default_tz=principal.timezone,
+                                    digest=(sha256, size))
     except processing.UnsupportedType as exc:
         raise UnsupportedMediaType(str(exc), error="unsupported_media_type") from None
     except processing.ImageTooLarge as exc:

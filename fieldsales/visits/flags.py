@@ -39,6 +39,30 @@ RISK_WEIGHTS = {
 }
 assert set(RISK_WEIGHTS) == set(ALL_FLAGS)
 
+# What each flag tells a manager (OpenAPI description and README).
+MEANINGS = {
+    "outside_geofence": "checked in farther from the customer than its radius (the customer's "
+                        "geofence_radius_m, else the org's)",
+    "check_out_outside_geofence": "checked out farther from the customer than its radius",
+    "no_customer_location": "the customer card has no location, so the distance is unknown",
+    "low_accuracy": "the phone gave no accuracy, or one worse than the org's low_accuracy_m",
+    "mock_location": "the phone reported a mock (fake) location provider",
+    "impossible_speed": "more than 1 km from the rep's previous check-in/out at a speed above "
+                        "the org's max_speed_kmh",
+    "device_time_ahead": "the phone's clock was more than 5 minutes ahead of the server's",
+    "late_sync": "the event reached the server more than 30 minutes after it happened "
+                 "(offline queue)",
+    "missing_check_out": "closed automatically (next check-in or end of day), not by the rep",
+    "short_visit": "checked out after less than the org's min_visit_minutes",
+    "photo_reused": "a photo (same bytes or a near-identical picture) is already on another "
+                    "visit of the org",
+    "photo_location_mismatch": "a photo's EXIF GPS is more than 500 m from the check-in point",
+    "photo_time_mismatch": "a photo's EXIF capture time is more than 2 h outside the visit",
+    "photo_no_metadata": "a photo has neither EXIF capture time nor GPS",
+    "photo_from_gallery": "a photo was picked from the gallery rather than taken with the camera",
+}
+assert set(MEANINGS) == set(ALL_FLAGS)
+
 DEVICE_AHEAD_TOLERANCE = timedelta(minutes=5)
 LATE_SYNC_AFTER = timedelta(minutes=30)
 SPEED_MIN_DISTANCE_M = 1000.0
@@ -140,11 +164,11 @@ def risk_score(flags) -> int:
 
 def describe_weights() -> str:
     """The weights as Markdown, for the OpenAPI description and the README."""
-    rows = "\n".join(f"| `{flag}` | {weight} |" for flag, weight in
+    rows = "\n".join(f"| `{flag}` | {weight} | {MEANINGS[flag]} |" for flag, weight in
                      sorted(RISK_WEIGHTS.items(), key=lambda kv: (-kv[1], kv[0])))
     return (
-        "### Visit risk score\n\n"
+        "### Visit flags and risk score\n\n"
         "`risk_score` (0–100) is the sum of the weights of the visit's flags, capped at 100; "
         "0 means no flags. Photo flags are copied up to the visit.\n\n"
-        "| flag | weight |\n|---|---|\n" + rows
+        "| flag | weight | meaning |\n|---|---|---|\n" + rows
     )

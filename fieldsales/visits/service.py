@@ -6,6 +6,7 @@ fields; `evidence()` rebuilds that dict from the live row, so an edit behind the
 caught by audit verification. Visits are never deleted or edited through the API.
 """
 from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
@@ -99,19 +100,21 @@ def _thresholds(org: Org) -> rules.Thresholds:
 
 
 def _geofence(customer_clause, *, lat, lng, org: Org):
-    """(customer, distance_m, within) for the customer matching `customer_clause`, measured on
-    the spheroid; distance and within are None when the customer has no location."""
+    """(customer row {id, lat}, distance_m, within) for the customer matching
+    `customer_clause`, measured on the spheroid; distance and within are None when the customer
+    has no location, the row is None when no customer matches."""
     point = geog(make_point(lat, lng))
     customer_geog = func.geography(Customer.geom)  # the expression index ix_customers_geog
     radius = func.coalesce(Customer.geofence_radius_m, org.geofence_radius_m)
     row = db.session.execute(
-        select(Customer, func.ST_Distance(customer_geog, point),
+        select(Customer.id, Customer.lat, func.ST_Distance(customer_geog, point),
                func.ST_DWithin(customer_geog, point, radius))
         .where(customer_clause)
     ).first()
     if row is None:
         return None, None, None
-    customer, distance, within = row
+    customer_id, customer_lat, distance, within = row
+    customer = SimpleNamespace(id=customer_id, lat=customer_lat)
     return customer, (round(distance, 2) if distance is not None else None), within
 
 

@@ -127,4 +127,4 @@ def test_deception_weighs_most():
 def test_weights_are_documented():
     text = rules.describe_weights()
     for flag, weight in rules.RISK_WEIGHTS.items():
-        assert f"| `{flag}` | {weight} |" in text
+        assert f"| `{flag}` | {weight} | {rules.MEANINGS[flag]} |" in text
