@@ -49,13 +49,14 @@ def seed_visits(context) -> str:
                 if db.session.get(Visit, visit_id) is not None:
                     continue
                 made += _one_visit(principal, visit_id, rng.choice(mine),
-                                   datetime.combine(day, start, tz), rng)
+                                   datetime.combine(day, start, tz), rng,
+                                   last=slot == len(SLOTS) - 1)
     g.pop("principal", None)
     g.pop("scope", None)
     return f"seed: {made} demo visits"
 
 
-def _one_visit(principal, visit_id, customer, start, rng) -> int:
+def _one_visit(principal, visit_id, customer, start, rng, last=False) -> int:
     twist = rng.random()  # a few visits carry the flags managers should see
     accuracy = 150.0 if twist < 0.08 else round(rng.uniform(5, 40), 1)
     distance = 450 if 0.08 <= twist < 0.16 else rng.uniform(5, 60)
@@ -69,7 +70,7 @@ def _one_visit(principal, visit_id, customer, start, rng) -> int:
                                                    "accuracy_m": accuracy, "provider": "fused"},
                                       "device_time": arrive,
                                       "mock_location": 0.16 <= twist < 0.2})
-    if 0.2 <= twist < 0.26:  # forgot to check out: the next check-in closes it
+    if 0.2 <= twist < 0.26 and not last:  # forgot to check out: the next check-in closes it
         return 1
     minutes = 1 if 0.26 <= twist < 0.32 else rng.randint(20, 70)
     leave = arrive + timedelta(minutes=minutes)
