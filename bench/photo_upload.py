@@ -4,7 +4,6 @@ files written, row + audit entry) vs raw Pillow in one process (open + draft + t
 of both derivatives). Also the peak RSS of a worker during 8 concurrent 12 MP uploads."""
 import io
 import json
-import os
 import random
 import statistics
 import subprocess

@@ -44,7 +44,8 @@ class Visit(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
               postgresql_where=text("out_at IS NOT NULL")),
         Index("ix_visits_org_in_at", "org_id", "in_at"),
         Index("ix_visits_customer_in_at", "customer_id", "in_at"),
-        Index("ix_visits_project_id", "project_id", postgresql_where=text("project_id IS NOT NULL")),
+        Index("ix_visits_project_id", "project_id",
+              postgresql_where=text("project_id IS NOT NULL")),
         Index("ix_visits_in_geom", "in_geom", postgresql_using="gist"),
     )
 

@@ -390,7 +390,7 @@ def test_list_filters(api, world, shop):
 
 
 def test_date_filters_are_the_callers_local_day(api, world, shop):
-    """Org A is in Asia/Shanghai (UTC+8): the local day 2026-11-20 is 11-19 16:00Z–11-20 16:00Z."""
+    """Org A is in Asia/Shanghai (UTC+8): local 2026-11-20 is 11-19 16:00Z to 11-20 16:00Z."""
     from fieldsales.extensions import db as database
 
     def visit_at(moment):
