@@ -375,3 +375,54 @@ def test_upload_is_sealed_with_its_sha256(api, world, visit, db):
     assert entry.action == "photo.uploaded" and entry.user_id == world.rep_east.id
     assert entry.data["sha256"] == p["sha256"] and "evidence_sha256" in entry.data
     assert json.dumps(entry.data)  # stored as plain JSON
+
+
+def test_a_chunked_upload_is_stopped_once_it_passes_the_limit(api, world, visit, db, photo_dir):
+    """No Content-Length (chunked transfer): the limit is enforced while the stream is read."""
+    db.execute(update(Org).where(Org.id == world.org.id).values(photo_max_mb=1))
+    db.commit()
+
+    class Counting(io.BytesIO):
+        """A 20 MB body that counts how much of it the server pulled."""
+
+        served = 0
+
+        def read(self, size=-1):
+            data = super().read(size)
+            self.served += len(data)
+            return data
+
+        def readinto(self, buffer):
+            n = super().readinto(buffer)
+            self.served += n
+            return n
+
+        def readline(self, size=-1):
+            data = super().readline(size)
+            self.served += len(data)
+            return data
+
+    body = Counting(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n"
+                    b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff" + b"\x00" * (20 << 20))
+    r = api.as_(world.rep_east).post(
+        f"/api/v1/visits/{visit['id']}/photos", input_stream=body,
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn sets for chunked
+        headers={"Content-Type": "multipart/form-data; boundary=b",
+                 "Transfer-Encoding": "chunked"})
+    assert r.status_code == 413 and r.json["error"] == "payload_too_large"
+    assert body.served < 3 * 1024 * 1024  # it stopped reading soon after the 1 MB limit
+    assert stored_files(photo_dir) == []
+    # and the org's limit (not the 1 MiB JSON limit) is what applies: 1.5 MB under a 2 MB limit
+    db.execute(update(Org).where(Org.id == world.org.id).values(photo_max_mb=2))
+    db.commit()
+    image = good_photo() + b"\x00" * (1536 * 1024)  # bytes after the JPEG's end are ignored
+    ok = api.as_(world.rep_east).post(
+        f"/api/v1/visits/{visit['id']}/photos",
+        input_stream=io.BytesIO(b"--b\r\nContent-Disposition: form-data; name=\"file\"; "
+                                b"filename=\"x.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                                + image + b"\r\n--b--\r\n"),
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={"Content-Type": "multipart/form-data; boundary=b",
+                 "Transfer-Encoding": "chunked"})
+    assert ok.status_code == 201, ok.json
+    assert ok.json["bytes"] == len(image)
