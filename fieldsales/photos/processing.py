@@ -142,34 +142,34 @@ def process(fp, *, default_tz: str = "UTC", digest: tuple[str, int] | None = Non
         if orientation in (5, 6, 7, 8):
             width, height = height, width
         try:
-            preview_im = _preview(im, fmt)
+            preview, thumbnail, phash = _derivatives(im, fmt)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
             raise ImageTooLarge("The image is too large to decode.") from None
         except Exception as exc:  # truncated data, corrupt codec streams, …
             raise InvalidImage("The image cannot be decoded (truncated or corrupt).") from exc
-    thumbnail_im = preview_im.copy()
-    thumbnail_im.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-    phash = int(str(imagehash.phash(thumbnail_im)), 16)
     return Processed(
         content_type=content_type, width=width, height=height, byte_size=size, sha256=sha256,
-        phash=phash, taken_at=taken_at, gps=gps, preview=_jpeg(preview_im),
-        thumbnail=_jpeg(thumbnail_im),
+        phash=phash, taken_at=taken_at, gps=gps, preview=preview, thumbnail=thumbnail,
     )
 
 
-def _preview(im, fmt):
+def _derivatives(im, fmt):
     """Decode (JPEG at the smallest DCT scale still >= the preview size), shrink to the preview
-    box, orient upright and drop every piece of metadata."""
+    box, orient upright, drop every piece of metadata, then shrink the same pixels on to the
+    thumbnail (one decode, no full-size copies). Returns (preview JPEG, thumbnail JPEG, pHash)."""
     if fmt == "JPEG":
         im.draft("RGB", (PREVIEW_PX, PREVIEW_PX))
     im.thumbnail((PREVIEW_PX, PREVIEW_PX))  # loads; raises on truncated data
     try:
-        upright = ImageOps.exif_transpose(im)
+        ImageOps.exif_transpose(im, in_place=True)
     except Exception:  # unreadable orientation: keep the pixels as stored
-        upright = im.copy()
-    upright = _rgb(upright)
+        pass
+    upright = _rgb(im)
     upright.info = {}  # no EXIF, XMP, comments or thumbnails reach the derivatives
-    return upright
+    preview = _jpeg(upright)
+    upright.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+    phash = int(str(imagehash.phash(upright)), 16)
+    return preview, _jpeg(upright), phash
 
 
 def _rgb(im):

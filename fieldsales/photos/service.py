@@ -5,6 +5,7 @@ files again, so a rejected or failed upload leaves neither a row nor a file.
 """
 from datetime import UTC, datetime
 
+from flask import g
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -47,8 +48,11 @@ def _live_evidence(ids):
 
 
 def upload_limit_bytes(*, principal: Principal) -> int:
-    """The org's photo size limit (photo_max_mb)."""
-    return db.session.scalar(select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
+    """The org's photo size limit (photo_max_mb), read once per request."""
+    if "photo_limit_bytes" not in g:
+        g.photo_limit_bytes = db.session.scalar(
+            select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
+    return g.photo_limit_bytes
 
 
 def _file_size(stream) -> int:
@@ -114,8 +118,8 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
             "source": form.get("source", "camera")}
     if not data["id"]:
         data.pop("id")
-    # The same bytes on this visit again (a retry without an id): the photo already there.
-    if not data.get("id") and (existing := _same_bytes(visit.id, sha256)) is not None:
+    # The same bytes on this visit again (a retry, whatever its id): the photo already there.
+    if (existing := _same_bytes(visit.id, sha256)) is not None:
         return existing, False
     if (existing := idempotency.replay(Photo, data.get("id"), principal=principal, data=data)):
         return existing, False
