@@ -43,8 +43,8 @@ def gunicorn(workers=None, app="wsgi:app", extra_env=None):
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # the master accepts before its workers have imported the app
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)

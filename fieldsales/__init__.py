@@ -12,6 +12,9 @@ BLUEPRINTS = (
     "fieldsales.customers.views",
     "fieldsales.projects.views",
     "fieldsales.audit.views",
+    "fieldsales.visits.views",
+    "fieldsales.photos.views",
+    "fieldsales.sync.views",
 )
 
 

@@ -110,6 +110,33 @@ def seed_demo():
 
 
 @main.group()
+def visits():
+    """Visits (check-in / check-out)."""
+
+
+@visits.command("close-stale")
+@click.option("--now", "now_", default=None, metavar="ISO_TIME",
+              help="Evaluate as of this instant (RFC 3339 with offset); default: now")
+def visits_close_stale(now_):
+    """Close visits left open past the end of the rep's local day; prints {"closed": N}."""
+    from datetime import datetime
+
+    from fieldsales.visits.service import close_stale
+
+    at = None
+    if now_:
+        try:
+            at = datetime.fromisoformat(now_.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter("expected an RFC 3339 time", param_hint="--now") from None
+        if at.tzinfo is None:
+            raise click.BadParameter("the time needs an offset (e.g. Z or +08:00)",
+                                     param_hint="--now")
+    with _app().app_context():
+        _print_json({"closed": close_stale(at=at)})
+
+
+@main.group()
 def audit():
     """The tamper-evident audit log."""
 

@@ -4,6 +4,8 @@ from fieldsales.auth.models import LoginThrottle, RefreshToken  # noqa: F401
 from fieldsales.customers.models import Contact, ContactRecord, Customer  # noqa: F401
 from fieldsales.db import Base  # noqa: F401
 from fieldsales.orgs.models import Org  # noqa: F401
+from fieldsales.photos.models import Photo  # noqa: F401
 from fieldsales.projects.models import Project  # noqa: F401
 from fieldsales.teams.models import Team  # noqa: F401
 from fieldsales.users.models import User  # noqa: F401
+from fieldsales.visits.models import Visit  # noqa: F401

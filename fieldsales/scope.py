@@ -216,6 +216,24 @@ class Scope:
 
     # --- visits and photos ------------------------------------------------------------------
 
+    def visits(self):
+        """rep: its own; manager: its own and its subtree's people; hr, admin: the org."""
+        from fieldsales.visits.models import Visit
+
+        return and_(Visit.org_id == self.p.org_id, self.user_visible(Visit.user_id))
+
+    def photos(self):
+        """A photo is visible with its visit (photos carry the visit's rep)."""
+        from fieldsales.photos.models import Photo
+
+        return and_(Photo.org_id == self.p.org_id, self.user_visible(Photo.user_id))
+
+    def require_visit_rep(self, visit):
+        """Only the visit's rep checks out or adds photos (hr never writes)."""
+        self.require_writer()
+        if visit.user_id != self.p.id:
+            raise Forbidden("Only the rep who checked in may do this.")
+
     # --- leads and lead pools -------------------------------------------------------------
 
     # --- loading --------------------------------------------------------------------------

@@ -113,6 +113,15 @@ def seed_customers(org, teams, users, rng):
 SEEDERS = []
 
 
+def _seed_visits(context):
+    from fieldsales.visits.seed import seed_visits
+
+    return seed_visits(context)
+
+
+SEEDERS.append(_seed_visits)
+
+
 def seed_demo(progress=print):
     """Create or complete the demo org; returns the logins."""
     rng = random.Random(20261122)

@@ -8,6 +8,7 @@ from sqlalchemy import func, literal, select, union_all
 from fieldsales.customers.models import ContactRecord
 from fieldsales.db import paginate
 from fieldsales.projects.models import Project
+from fieldsales.visits.timeline import visits
 
 
 def contact_records(org_id, customer_id):
@@ -32,7 +33,7 @@ def projects(org_id, customer_id):
 
 
 # Visits join this list when the visits domain is installed (see visits/timeline.py).
-SOURCES = [contact_records, projects]
+SOURCES = [contact_records, projects, visits]
 
 
 def timeline(*, org_id, customer_id, page):

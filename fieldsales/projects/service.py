@@ -87,3 +87,11 @@ def update_project(*, principal: Principal, project_id, data: dict, if_match: st
                      data=changed)
     db.session.commit()
     return project
+
+
+def list_project_visits(*, principal: Principal, project_id, page):
+    """Visits on a visible project that the caller may see, newest first."""
+    from fieldsales.visits.service import list_visits
+
+    project = get_project(principal=principal, project_id=project_id)
+    return list_visits(principal=principal, filters={"project_id": project.id}, page=page)

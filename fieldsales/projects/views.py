@@ -6,6 +6,7 @@ from fieldsales.projects import service
 from fieldsales.projects.schemas import (ProjectCreateSchema, ProjectPatchSchema,
                                          ProjectQuerySchema, ProjectSchema)
 from fieldsales.scope import current
+from fieldsales.visits.schemas import VisitSchema
 from fieldsales.web import with_etag
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v1",
@@ -53,3 +54,12 @@ def update_project(data, project_id):
     project = service.update_project(principal=current(), project_id=project_id, data=data,
                                      if_match=request.headers.get("If-Match"))
     return with_etag(project)
+
+
+@blp.get("/projects/<uuid:project_id>/visits")
+@blp.response(200, VisitSchema(many=True))
+@blp.paginate()
+def list_project_visits(project_id, pagination_parameters):
+    """Visits on this project (those the caller may see), newest first."""
+    return service.list_project_visits(principal=current(), project_id=project_id,
+                                       page=pagination_parameters)

@@ -1,0 +1,92 @@
+from functools import wraps
+
+from flask import request, send_file
+from flask_smorest import Blueprint
+
+from fieldsales.openapi import replayed, responds
+from fieldsales.photos import service
+from fieldsales.photos.schemas import PhotoSchema, PhotoUploadFileSchema, PhotoUploadFormSchema
+from fieldsales.scope import current
+
+blp = Blueprint("photos", __name__, url_prefix="/api/v1",
+                description="Photo evidence on visits")
+
+# Room for the multipart framing and the small form fields around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+# The bytes behind a photo id never change: cache for a year, but only in the caller's client.
+CACHE_SECONDS = 365 * 86400
+
+
+def photo_body_limit(view):
+    """Raise this request's body limit from the JSON limit to the org's photo limit BEFORE the
+    multipart body is parsed: werkzeug then refuses a larger Content-Length at once and stops
+    a chunked body as soon as it passes the limit (413), and spools the file to disk."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        request.max_content_length = (service.upload_limit_bytes(principal=current())
+                                      + MULTIPART_OVERHEAD)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@blp.post("/visits/<uuid:visit_id>/photos")
+@photo_body_limit
+@blp.arguments(PhotoUploadFormSchema, location="form")
+@blp.arguments(PhotoUploadFileSchema, location="files")
+@blp.response(201, PhotoSchema)
+@replayed(blp, PhotoSchema)
+@responds(blp, 403, 409, 413, 415, 422)
+def upload_photo(form, files, visit_id):
+    """Add a photo to the caller's visit (open, or up to 2 h after check-out). The same bytes
+    again → 200 with the stored photo."""
+    photo, created = service.upload_photo(principal=current(), visit_id=visit_id,
+                                          file=files["file"], form=form)
+    return photo, 201 if created else 200
+
+
+@blp.get("/photos/<uuid:photo_id>")
+@blp.response(200, PhotoSchema)
+def get_photo(photo_id):
+    """A photo's metadata (same visibility as its visit)."""
+    return service.get_photo(principal=current(), photo_id=photo_id)
+
+
+def _bytes_response(photo_id, variant):
+    photo, stream, size, mimetype = service.open_photo(principal=current(), photo_id=photo_id,
+                                                       variant=variant)
+    response = send_file(stream, mimetype=mimetype, etag=f"{photo.sha256}-{variant}",
+                         conditional=True, max_age=CACHE_SECONDS)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.immutable = True
+    if response.status_code == 200:
+        response.content_length = size
+    return response
+
+
+_BINARY = {"200": {"description": "The image bytes (ETag; If-None-Match → 304)",
+                   "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}},
+           "304": {"description": "Not modified"}}
+
+
+@blp.get("/photos/<uuid:photo_id>/original")
+@blp.doc(responses=_BINARY)
+def photo_original(photo_id):
+    """The uploaded bytes, unchanged (their SHA-256 is the photo's sha256)."""
+    return _bytes_response(photo_id, "original")
+
+
+@blp.get("/photos/<uuid:photo_id>/preview")
+@blp.doc(responses={**_BINARY, "200": {**_BINARY["200"], "content": {
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
+def photo_preview(photo_id):
+    """JPEG at most 1280 px, upright, without EXIF."""
+    return _bytes_response(photo_id, "preview")
+
+
+@blp.get("/photos/<uuid:photo_id>/thumbnail")
+@blp.doc(responses={**_BINARY, "200": {**_BINARY["200"], "content": {
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
+def photo_thumbnail(photo_id):
+    """JPEG at most 320 px, upright, without EXIF."""
+    return _bytes_response(photo_id, "thumbnail")
