@@ -8,9 +8,11 @@ import hashlib
 import hmac
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from fieldsales.audit.models import AuditEntry, AuditHead
 from fieldsales.extensions import db
@@ -47,34 +49,89 @@ def _hmac(prev_hash: str, payload: dict) -> str:
     return hmac.new(key, (prev_hash + canonical_json(payload)).encode(), hashlib.sha256).hexdigest()
 
 
-_ADVANCE_HEAD = text("""
+# Locks the chain's head row until commit (appends to one chain are serialised, per user) and
+# reads where the chain stands. The no-op DO UPDATE is what takes the lock on an existing row.
+_LOCK_HEAD = text("""
     INSERT INTO audit_heads AS h (user_id, org_id, seq, hash)
-    VALUES (:user_id, :org_id, 1, :genesis)
-    ON CONFLICT (user_id) DO UPDATE SET seq = h.seq + 1
+    VALUES (:user_id, :org_id, 0, :genesis)
+    ON CONFLICT (user_id) DO UPDATE SET seq = h.seq
     RETURNING seq, hash
 """)
 
+_PENDING = "fieldsales.audit.pending"
+
+
+class _Chain:
+    """One user's chain within the current transaction: head locked, entries not yet written."""
+
+    def __init__(self, org_id, seq, hash_):
+        self.org_id, self.seq, self.hash = org_id, seq, hash_
+        self.rows = []
+
 
 def record(*, org_id, user_id, actor_id, action, entity_type, entity_id=None, data=None,
-           evidence=None) -> AuditEntry:
-    """Append an entry to `user_id`'s chain inside the caller's transaction (not committed)."""
+           evidence=None) -> dict:
+    """Append an entry to `user_id`'s chain inside the caller's transaction.
+
+    The first append of a transaction locks the chain head (one statement); the entries are
+    hashed here and written with the head in one statement just before the commit, so a
+    transaction costs two round trips per chain however many entries it adds."""
     data = dict(data or {})
     if evidence is not None:
         data["evidence_sha256"] = evidence_digest(evidence)
-    # Row-locks the chain head until the caller commits: appends to one chain are serialised.
-    seq, prev_hash = db.session.execute(
-        _ADVANCE_HEAD, {"user_id": user_id, "org_id": org_id, "genesis": GENESIS}
-    ).one()
-    entry = AuditEntry(
-        id=uuid.uuid4(), org_id=org_id, user_id=user_id, seq=seq,
-        at=datetime.now(UTC), actor_id=actor_id, action=action, entity_type=entity_type,
-        entity_id=entity_id, data=canonical_roundtrip(data), prev_hash=prev_hash,
-    )
-    entry.hash = _hmac(prev_hash, _entry_payload(entry))
-    db.session.add(entry)
-    db.session.execute(update(AuditHead).where(AuditHead.user_id == user_id)
-                       .values(hash=entry.hash))
-    return entry
+    chains = db.session.info.setdefault(_PENDING, {})
+    chain = chains.get(user_id)
+    if chain is None:
+        seq, head_hash = db.session.execute(
+            _LOCK_HEAD, {"user_id": user_id, "org_id": org_id, "genesis": GENESIS}).one()
+        chain = chains[user_id] = _Chain(org_id, seq, head_hash)
+    row = {"id": uuid.uuid4(), "org_id": org_id, "user_id": user_id, "seq": chain.seq + 1,
+           "at": datetime.now(UTC), "actor_id": actor_id, "action": action,
+           "entity_type": entity_type, "entity_id": entity_id,
+           "data": canonical_roundtrip(data), "prev_hash": chain.hash}
+    row["hash"] = _hmac(chain.hash, _entry_payload(SimpleNamespace(**row)))
+    chain.rows.append(row)
+    chain.seq, chain.hash = row["seq"], row["hash"]
+    return row
+
+
+_ENTRY_COLUMNS = ("id", "org_id", "user_id", "seq", "at", "actor_id", "action", "entity_type",
+                  "entity_id", "data", "prev_hash", "hash")
+
+
+def _write_pending(session):
+    """Write every chain's new entries and its head, one statement per chain."""
+    chains = session.info.pop(_PENDING, None)
+    for user_id, chain in (chains or {}).items():
+        if not chain.rows:
+            continue
+        # Plain SQL: a multi-row INSERT built with the ORM is compiled afresh every time (its
+        # shape varies with the row count), which cost more than the round trip it saves.
+        params = {"head_user": user_id, "head_seq": chain.seq, "head_hash": chain.hash}
+        values = []
+        for i, row in enumerate(chain.rows):
+            values.append("(" + ", ".join(
+                f"CAST(:data{i} AS jsonb)" if col == "data" else f":{col}{i}"
+                for col in _ENTRY_COLUMNS) + ")")
+            params.update({f"{col}{i}": row[col] for col in _ENTRY_COLUMNS})
+            params[f"data{i}"] = canonical_json(row["data"])
+        # Only fixed column names and placeholders are formatted in; the values are bound.
+        columns, rows = ", ".join(_ENTRY_COLUMNS), ", ".join(values)
+        sql = (f"WITH new_entries AS (INSERT INTO audit_entries ({columns}) VALUES {rows}) "  # noqa: S608
+               "UPDATE audit_heads SET seq = :head_seq, hash = :head_hash "
+               "WHERE user_id = :head_user")
+        session.execute(text(sql), params)
+
+
+def _forget_pending(session, transaction):
+    # A transaction that ended without commit (rollback, close) takes its entries with it,
+    # as it takes the head lock and every other change.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+event.listen(Session, "before_commit", _write_pending)
+event.listen(Session, "after_transaction_end", _forget_pending)
 
 
 def canonical_roundtrip(data: dict) -> dict:
@@ -107,8 +164,8 @@ def verify_chain(*, org_id, user_id) -> dict:
     if first_bad is None and entries and (head is None or head.seq != entries[-1].seq
                                           or head.hash != entries[-1].hash):
         first_bad = entries[-1].seq  # entries removed from the end of the chain
-    if first_bad is None and not entries and head is not None:
-        first_bad = 1
+    if first_bad is None and not entries and head is not None and head.seq != 0:
+        first_bad = 1  # the whole chain was deleted
     return {"ok": first_bad is None, "entries": len(entries), "first_bad_seq": first_bad,
             "head_hash": entries[-1].hash if entries else None}
 
