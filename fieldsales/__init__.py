@@ -11,6 +11,7 @@ BLUEPRINTS = (
     "fieldsales.orgs.views",
     "fieldsales.customers.views",
     "fieldsales.projects.views",
+    "fieldsales.leads.views",
 )
 
 

@@ -110,6 +110,36 @@ def seed_demo():
 
 
 @main.group()
+def leads():
+    """The lead pool."""
+
+
+@leads.command("recycle")
+@click.option("--now", "now_", default=None, metavar="ISO_TIME",
+              help="Evaluate the rules as of this instant (RFC 3339 with offset)")
+@click.option("--dry-run", is_flag=True, help="Count what would happen; change nothing")
+def leads_recycle(now_, dry_run):
+    """Return overdue claimed leads to their pools; prints {"recycled": N, "warned": M}."""
+    from datetime import datetime
+
+    from fieldsales.leads.service import recycle_overdue
+
+    now = None
+    if now_:
+        try:
+            now = datetime.fromisoformat(now_.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter("expected an RFC 3339 time", param_hint="--now") from None
+        if now.tzinfo is None:
+            raise click.BadParameter("give a UTC offset (e.g. 2026-01-31T08:00:00+08:00)",
+                                     param_hint="--now")
+    with _app().app_context():
+        result = recycle_overdue(now=now, dry_run=dry_run,
+                                 progress=lambda msg: click.echo(msg, err=True))
+    _print_json(result)
+
+
+@main.group()
 def audit():
     """The tamper-evident audit log."""
 
