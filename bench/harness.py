@@ -43,7 +43,7 @@ def gunicorn(workers=None, app="wsgi:app", extra_env=None):
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # booting under load
                 pass
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("gunicorn did not start")

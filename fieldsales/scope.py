@@ -224,6 +224,19 @@ class Scope:
     # for the owner, the owner's managers, admin, and (for unowned leads) the managers of the
     # pool's team; an org-wide pool's unowned leads are masked for managers too.
 
+    @cached_property
+    def _my_team_and_above(self):
+        """Subquery: ancestor_team_ids inside the statement that needs it, saving a round trip
+        on every lead request (one CTE object, so a statement using it twice renders it once)."""
+        from fieldsales.teams.models import Team
+
+        chain = (select(Team.id, Team.parent_id)
+                 .where(Team.org_id == self.p.org_id, Team.id == self.p.team_id)
+                 .cte("my_team_and_above", recursive=True))
+        chain = chain.union_all(select(Team.id, Team.parent_id).where(
+            Team.org_id == self.p.org_id, Team.id == chain.c.parent_id))
+        return select(chain.c.id)
+
     def pools_open_to_me(self):
         """Clause: pools whose leads the caller may claim."""
         from fieldsales.leads.models import LeadPool
@@ -233,8 +246,10 @@ class Scope:
             return clause
         if self.p.role == "hr":
             return false()
+        if self.p.team_id is None:
+            return and_(clause, LeadPool.team_id.is_(None))
         return and_(clause, or_(LeadPool.team_id.is_(None),
-                                LeadPool.team_id.in_(self.ancestor_team_ids)))
+                                LeadPool.team_id.in_(self._my_team_and_above)))
 
     def lead_pools(self):
         from fieldsales.leads.models import LeadPool
@@ -242,10 +257,10 @@ class Scope:
         clause = LeadPool.org_id == self.p.org_id
         if self.org_wide:
             return clause
-        teams = list(self.ancestor_team_ids)
+        visible = self.pools_open_to_me()
         if self.p.role == "manager":
-            teams += self.managed_team_ids
-        return and_(clause, or_(LeadPool.team_id.is_(None), LeadPool.team_id.in_(teams)))
+            visible = or_(visible, and_(clause, LeadPool.team_id.in_(self.managed_team_ids)))
+        return visible
 
     def can_manage_pool(self, pool) -> bool:
         """Change the pool, add or import leads, mark its unowned leads dead: admin, and the

@@ -88,14 +88,17 @@ class Lead(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
               postgresql_where=text("status = 'pooled'")),
         Index("ix_leads_geog", text("geography(geom)"), postgresql_using="gist"),
         Index("ix_leads_owner_status", "owner_id", "status"),
-        # Lists: newest first, per org or per pool. No trigram indexes for `q`: a claim
-        # rewrites the row (status and owner are indexed, so no HOT update) and every GIN index
-        # would be one more insert on the hottest path; `q` filters the caller's leads only.
-        Index("ix_leads_org_created", "org_id", "created_at"),
+        # Lists: newest first per pool (per owner: ix_leads_owner_status). No trigram indexes
+        # for `q`: a claim rewrites the row (status and owner are indexed, so no HOT update)
+        # and every GIN index would be one more insert on the hottest path.
         Index("ix_leads_pool_created", "pool_id", "created_at"),
     )
 
-    org_id: Mapped[uuid.UUID] = _org_id_unindexed()  # ix_leads_org_created leads with it
+    # No index led by org_id alone: for an org the statistics have not seen yet (a new
+    # tenant's first import) the planner would pick it for the foreign-key checks of
+    # lead_events/lead_follow_ups (org_id, lead_id) and scan the whole org per row, making a
+    # big import quadratic. uq_leads_org_id_id serves those checks.
+    org_id: Mapped[uuid.UUID] = _org_id_unindexed()
 
     pool_id: Mapped[uuid.UUID]
     name: Mapped[str]

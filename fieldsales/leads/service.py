@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, insert, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldsales import audit, idempotency
 from fieldsales.customers import service as customers
@@ -178,12 +179,18 @@ def update_pool(*, principal: Principal, pool_id, data: dict):
 # --- reading leads ----------------------------------------------------------------------------
 
 def _load_pools(leads):
-    """Put the pools of these leads in the session, so lead.pool costs no query per lead."""
+    """Attach each lead's pool (one query for the page): serialising recycle_at needs it."""
     if ids := {lead.pool_id for lead in leads}:
-        db.session.scalars(select(LeadPool).where(LeadPool.id.in_(ids))).all()
+        pools = {p.id: p for p in db.session.scalars(select(LeadPool).where(
+            LeadPool.id.in_(ids)))}
+        for lead in leads:
+            set_committed_value(lead, "pool", pools[lead.pool_id])
 
 
 def _reveal(lead):
+    """Mark whether the caller reads the contact in full, and hold on to the lead's pool (the
+    session keeps objects only weakly; the serialiser needs the pool after we return)."""
+    lead.pool  # noqa: B018 (loads it, from the identity map when the service had it)
     lead.reveal = scope().reveals_lead_contact(lead)
     return lead
 
@@ -365,13 +372,16 @@ def _insert_batch(principal, pool, rows, now):
         row["created_at"] = now
         row["created_by"] = principal.id
         row["follow_up_count"] = 0
-    stmt = (pg_insert(Lead).values(rows)
+    # Core executemany: SQLAlchemy sends multi-row VALUES pages from one cached compilation
+    # (a .values(rows) construct would be compiled afresh for every batch).
+    leads = Lead.__table__
+    stmt = (pg_insert(leads)
             .on_conflict_do_nothing(index_elements=["org_id", "phone_normalized"],
-                                    index_where=Lead.phone_normalized.is_not(None))
-            .returning(Lead.id))
-    ids = list(db.session.scalars(stmt))
+                                    index_where=leads.c.phone_normalized.is_not(None))
+            .returning(leads.c.id))
+    ids = list(db.session.scalars(stmt, rows))
     if ids:
-        db.session.execute(insert(LeadEvent), [
+        db.session.execute(insert(LeadEvent.__table__), [
             {"id": uuid.uuid4(), "org_id": principal.org_id, "lead_id": lead_id, "at": now,
              "action": "imported", "actor_id": principal.id} for lead_id in ids])
     return ids
@@ -471,8 +481,7 @@ def claim_lead(*, principal: Principal, lead_id, now=None):
     _event(lead, "claimed", at=now, actor_id=principal.id, to_user_id=principal.id)
     _audit(lead, "claimed", user_id=principal.id, actor_id=principal.id)
     db.session.commit()
-    lead.reveal = True
-    return lead
+    return _reveal(lead)
 
 
 def claim_next(*, principal: Principal, pool_id, near=None, now=None):
@@ -499,6 +508,7 @@ def claim_next(*, principal: Principal, pool_id, near=None, now=None):
     if lead is None:
         db.session.rollback()
         _explain_empty(principal, pool, day)
+    set_committed_value(lead, "pool", pool)
     _audit(lead, "claimed", user_id=principal.id, actor_id=principal.id, via="claim_next")
     db.session.commit()
     lead.reveal = True
@@ -506,8 +516,7 @@ def claim_next(*, principal: Principal, pool_id, near=None, now=None):
 
 
 def _claim_one(stmt, params):
-    return db.session.scalars(select(Lead).from_statement(stmt.bindparams(**params))
-                              .execution_options(populate_existing=True)).first()
+    return db.session.scalars(select(Lead).from_statement(stmt.bindparams(**params))).first()
 
 
 def _explain_empty(principal, pool, day):
