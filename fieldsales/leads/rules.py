@@ -54,6 +54,10 @@ def mask_phone(phone: str | None) -> str | None:
     """`13812345678` → `138****5678`: enough to recognise a number, not to dial it."""
     if not phone:
         return phone
+    try:
+        phone = normalize_phone(phone) or phone  # `+86 138…` masks as `138****…`
+    except ValueError:
+        pass
     digits = "".join(ch for ch in phone if ch.isdigit())
     if len(digits) >= 11:
         return f"{digits[:3]}****{digits[-4:]}"

@@ -62,14 +62,13 @@ class MaskedString(ma.fields.String):
     """Phone or e-mail: in full only when the service marked the lead `reveal` for the caller;
     masked otherwise (the default), so a forgotten flag can only hide, never leak."""
 
-    def __init__(self, mask, source=None, **kwargs):
+    def __init__(self, mask, **kwargs):
         super().__init__(**kwargs)
-        self.mask, self.source = mask, source
+        self.mask = mask
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is not None and not getattr(obj, "reveal", False):
-            shown = getattr(obj, self.source, None) if self.source else None
-            value = self.mask(shown or value)
+            value = self.mask(value)
         return super()._serialize(value, attr, obj, **kwargs)
 
 
@@ -78,7 +77,7 @@ class LeadSchema(ma.Schema):
     pool_id = ma.fields.UUID()
     name = ma.fields.String()
     company = ma.fields.String(allow_none=True)
-    phone = MaskedString(rules.mask_phone, source="phone_normalized", allow_none=True, metadata={
+    phone = MaskedString(rules.mask_phone, allow_none=True, metadata={
         "description": "Masked (138****5678) unless the caller owns the lead or manages its "
                        "owner (for an unowned lead: admin and managers of the pool's team)"})
     email = MaskedString(rules.mask_email, allow_none=True, metadata={

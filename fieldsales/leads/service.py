@@ -785,12 +785,17 @@ def recycle_overdue(*, now=None, dry_run=False, progress=None):
             .with_for_update(of=Lead, skip_locked=True)).all()
         if not batch:
             break
+        # One batch touches many reps' holding rows and audit chains: take them in one global
+        # order (rep, pool), flushing lead by lead, so two runs (or a run and a rep's own
+        # release) can never wait on each other in a circle.
+        batch.sort(key=lambda row: (str(row[0].owner_id), str(row[0].pool_id), str(row[0].id)))
         for lead, pool in batch:
             previous, started = lead.owner_id, max(lead.claimed_at, lead.last_follow_up_at
                                                    or lead.claimed_at)
             reason = rules.recycle_reason(recycle_after_days=pool.recycle_after_days,
                                           last_activity=started)
             lead.status, lead.owner_id, lead.claimed_at = "pooled", None, None
+            db.session.flush()  # the holdings trigger runs now, in this order
             _start_cooldown(lead, pool, previous, now)
             _event(lead, "recycled", at=now, actor_id=None, from_user_id=previous,
                    reason=reason)

@@ -170,23 +170,29 @@ def test_swapping_leads_between_two_reps_does_not_deadlock(app, committed):
     assert _holding_row(committed, pool, a) == _holding_row(committed, pool, b) == 10
 
 
-def test_two_recycle_runs_at_once_recycle_each_lead_once(app, committed):
+def test_two_recycle_runs_at_once_recycle_each_lead_once(app, committed, monkeypatch):
+    """Each run recycles many reps' leads in one transaction: they take the reps' rows in
+    one order, so two runs neither deadlock nor recycle a lead twice."""
     from datetime import UTC, datetime, timedelta
 
+    from fieldsales.leads import service
     from fieldsales.leads.service import recycle_overdue
-    org, team, reps = _org(3)
-    pool = lf.pool(org, team, recycle_after_days=7, holding_limit=50)
+    monkeypatch.setattr(service, "RECYCLE_BATCH", 9)  # many batches, so the runs interleave
+    org, team, reps = _org(5)
     old = datetime.now(UTC) - timedelta(days=8)
-    overdue = [lf.lead(org, pool, reps[i % 3], claimed_at=old) for i in range(30)]
 
     def run(i):
         with app.app_context():
             return recycle_overdue()["recycled"]
 
-    results = run_threads(2, run)
-    assert sum(results) == 30
-    committed.expire_all()
-    recycled = committed.scalar(select(func.count()).select_from(LeadEvent).where(
-        LeadEvent.lead_id.in_([lead.id for lead in overdue]), LeadEvent.action == "recycled"))
-    assert recycled == 30
-    assert all((_holding_row(committed, pool, rep) or 0) == 0 for rep in reps)
+    for _ in range(4):
+        pool = lf.pool(org, team, recycle_after_days=7, holding_limit=50)
+        overdue = [lf.lead(org, pool, reps[i % 5], claimed_at=old) for i in range(60)]
+        results = run_threads(2, run)
+        assert sum(results) == 60
+        committed.expire_all()
+        recycled = committed.scalar(select(func.count()).select_from(LeadEvent).where(
+            LeadEvent.lead_id.in_([lead.id for lead in overdue]),
+            LeadEvent.action == "recycled"))
+        assert recycled == 60
+        assert all((_holding_row(committed, pool, rep) or 0) == 0 for rep in reps)
