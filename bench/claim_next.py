@@ -196,6 +196,20 @@ def api_round(base, headers, pool_id):
     return len(claimed) / elapsed, claimed
 
 
+def ceiling(base, headers, path, n=100):
+    """Requests/s of a trivial GET at the same concurrency: what the HTTP stack (gunicorn,
+    Flask, auth) allows on this machine before any claim work, for reading the ratio."""
+    sessions = [requests.Session() for _ in headers]
+
+    def get(i):
+        for _ in range(n):
+            sessions[i].get(base + path, headers=headers[i], timeout=60).raise_for_status()
+        return n
+
+    results, elapsed = run_concurrently(len(headers), get)
+    return sum(results) / elapsed
+
+
 def contention(base, headers, pool_id, expected_error):
     """One rep fires 32 claim-next at once: returns Counter of (status, error)."""
     session_headers = headers
@@ -272,6 +286,8 @@ def run():
             dupes = len(claimed) - len(set(claimed))
             print(f"[bench] round {n + 1}: raw {raw_rates[-1]:.0f}/s, api {rate:.0f}/s, "
                   f"{dupes} leads handed out twice", file=sys.stderr)
+        health = ceiling(base, [{}] * N_REPS, "/healthz")
+        me = ceiling(base, headers[:N_REPS], "/api/v1/me")
         holding = contention(base, headers[N_REPS], holding_pool[0], "holding_limit_reached")
         daily = contention(base, headers[N_REPS], daily_pool[0], "daily_claim_limit_reached")
     found = violations(org_id)
@@ -289,7 +305,8 @@ def run():
               f"(api {', '.join(f'{r:.0f}' for r in api_rates)}; raw "
               f"{', '.join(f'{r:.0f}' for r in raw_rates)}); "
               f"{'ZERO limit violations' if ok else 'LIMIT VIOLATIONS'} ({check}); "
-              f"target >= 0.5")
+              f"stack ceiling at the same concurrency: GET /healthz {health:.0f}/s, "
+              f"GET /api/v1/me {me:.0f}/s; target >= 0.5")
 
 
 if __name__ == "__main__":

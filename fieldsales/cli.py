@@ -127,7 +127,7 @@ def leads_recycle(now_, dry_run):
     now = None
     if now_:
         try:
-            now = datetime.fromisoformat(now_.replace("Z", "+00:00"))
+            now = datetime.fromisoformat(now_)
         except ValueError:
             raise click.BadParameter("expected an RFC 3339 time", param_hint="--now") from None
         if now.tzinfo is None:

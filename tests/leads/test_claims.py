@@ -370,9 +370,9 @@ class as_principal:
 
 
 def principal_of(user):
+    from fieldsales.extensions import db
     from fieldsales.orgs.models import Org
     from fieldsales.scope import Principal
-    from fieldsales.extensions import db
     org_tz = db.session.get(Org, user.org_id).timezone
     return Principal(id=user.id, org_id=user.org_id, role=user.role, team_id=user.team_id,
                      name=user.name, email=user.email, timezone=user.timezone or org_tz)

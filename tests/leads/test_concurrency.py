@@ -39,7 +39,7 @@ def test_two_reps_tapping_claim_on_one_lead_make_one_owner(app, committed):
     for _ in range(ROUNDS):
         pool = lf.pool(org, team)
         lead = lf.lead(org, pool)
-        results = run_threads(len(clients), lambda i: clients[i].post(
+        results = run_threads(len(clients), lambda i, lead=lead: clients[i].post(
             f"/api/v1/leads/{lead.id}/claim"))
         codes = Counter(r.status_code for r in results)
         assert codes == {200: 1, 409: len(clients) - 1}, codes
@@ -60,7 +60,7 @@ def test_one_rep_firing_30_claim_next_ends_with_exactly_the_holding_limit(app, c
     for _ in range(ROUNDS):
         pool = lf.pool(org, team, holding_limit=5, daily_claim_limit=1000)
         lf.leads(org, pool, 40)
-        results = run_threads(30, lambda i: client.post(
+        results = run_threads(30, lambda i, pool=pool: client.post(
             f"/api/v1/lead-pools/{pool.id}/claim-next", json={}))
         codes = Counter((r.status_code, r.json.get("error")) for r in results)
         assert codes == {(200, None): 5, (422, "holding_limit_reached"): 25}, codes
@@ -76,7 +76,7 @@ def test_daily_limit_holds_under_30_concurrent_claims(app, committed):
         pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=4)
         leads = lf.leads(org, pool, 30)
         # Half by claim-next, half by claim of a given lead: both paths share the counter.
-        results = run_threads(30, lambda i: client.post(
+        results = run_threads(30, lambda i, pool=pool, leads=leads: client.post(
             f"/api/v1/lead-pools/{pool.id}/claim-next", json={}) if i % 2 else client.post(
             f"/api/v1/leads/{leads[i].id}/claim"))
         codes = Counter((r.status_code, r.json.get("error")) for r in results)
@@ -98,7 +98,8 @@ def test_concurrent_claims_of_different_leads_respect_the_holding_limit(app, com
     for _ in range(ROUNDS):
         pool = lf.pool(org, team, holding_limit=3, daily_claim_limit=100)
         leads = lf.leads(org, pool, 20)
-        results = run_threads(20, lambda i: client.post(f"/api/v1/leads/{leads[i].id}/claim"))
+        results = run_threads(20, lambda i, leads=leads: client.post(
+            f"/api/v1/leads/{leads[i].id}/claim"))
         codes = Counter((r.status_code, r.json.get("error")) for r in results)
         assert codes == {(200, None): 3, (422, "holding_limit_reached"): 17}, codes
         assert _claimed_by(committed, pool, rep) == 3
@@ -111,7 +112,7 @@ def test_many_reps_draining_a_pool_never_share_a_lead(app, committed):
         pool = lf.pool(org, team, holding_limit=4, daily_claim_limit=100)
         lf.leads(org, pool, 25)
 
-        def drain(i):
+        def drain(i, pool=pool):
             got = []
             while True:
                 r = clients[i].post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
@@ -140,7 +141,7 @@ def test_manager_assigning_while_rep_claims_never_exceeds_the_holding_limit(app,
         pool = lf.pool(org, team, holding_limit=3, daily_claim_limit=100)
         leads = lf.leads(org, pool, 30)
 
-        def act(i):
+        def act(i, pool=pool, leads=leads):
             if i % 2:
                 return mgr_client.post(f"/api/v1/leads/{leads[i].id}/assign",
                                        json={"user_id": str(rep.id)})

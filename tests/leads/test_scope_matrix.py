@@ -53,7 +53,7 @@ def _call(api, user, world, method, template, body):
                          ids=[f"{m} {t}" for m, t, _ in ENDPOINTS])
 @pytest.mark.parametrize("outsider", OUTSIDERS)
 def test_outsiders_get_404(api, world, method, template, body, outsider):
-    r, res = _call(api, getattr(world, outsider), world, method, template, body)
+    r, _ = _call(api, getattr(world, outsider), world, method, template, body)
     assert r.status_code == 404, (outsider, r.status_code, r.json)
     assert r.json["error"] == "not_found"
     text = r.get_data(as_text=True)
