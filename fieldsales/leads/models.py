@@ -83,9 +83,10 @@ class Lead(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
         # claim-next without `near`: the oldest pooled lead of a pool.
         Index("ix_leads_pooled_oldest", "pool_id", "created_at", "id",
               postgresql_where=text("status = 'pooled'")),
-        # claim-next with `near` (KNN over pooled leads only) and GET /leads?near.
-        Index("ix_leads_pooled_geog", text("geography(geom)"), postgresql_using="gist",
+        # claim-next with `near`: planar KNN over pooled leads (see service._PICK_NEAREST).
+        Index("ix_leads_pooled_geom", "geom", postgresql_using="gist",
               postgresql_where=text("status = 'pooled'")),
+        # GET /leads?near=&radius_m= (ST_DWithin on geography).
         Index("ix_leads_geog", text("geography(geom)"), postgresql_using="gist"),
         Index("ix_leads_owner_status", "owner_id", "status"),
         # Lists: newest first per pool (per owner: ix_leads_owner_status). No trigram indexes

@@ -142,7 +142,7 @@ def upgrade():
     op.create_index('ix_leads_geog', 'leads', [sa.literal_column('geography(geom)')], unique=False, postgresql_using='gist')
     op.create_index('ix_leads_owner_status', 'leads', ['owner_id', 'status'], unique=False)
     op.create_index('ix_leads_pool_created', 'leads', ['pool_id', 'created_at'], unique=False)
-    op.create_index('ix_leads_pooled_geog', 'leads', [sa.literal_column('geography(geom)')], unique=False, postgresql_using='gist', postgresql_where=sa.text("status = 'pooled'"))
+    op.create_index('ix_leads_pooled_geom', 'leads', ['geom'], unique=False, postgresql_using='gist', postgresql_where=sa.text("status = 'pooled'"))
     op.create_index('ix_leads_pooled_oldest', 'leads', ['pool_id', 'created_at', 'id'], unique=False, postgresql_where=sa.text("status = 'pooled'"))
     op.create_index('uq_leads_org_phone', 'leads', ['org_id', 'phone_normalized'], unique=True, postgresql_where=sa.text('phone_normalized IS NOT NULL'))
     op.create_table('lead_cooldowns',
@@ -216,7 +216,7 @@ def downgrade():
     op.drop_table('lead_cooldowns')
     op.drop_index('uq_leads_org_phone', table_name='leads', postgresql_where=sa.text('phone_normalized IS NOT NULL'))
     op.drop_index('ix_leads_pooled_oldest', table_name='leads', postgresql_where=sa.text("status = 'pooled'"))
-    op.drop_index('ix_leads_pooled_geog', table_name='leads', postgresql_using='gist', postgresql_where=sa.text("status = 'pooled'"))
+    op.drop_index('ix_leads_pooled_geom', table_name='leads', postgresql_using='gist', postgresql_where=sa.text("status = 'pooled'"))
     op.drop_index('ix_leads_pool_created', table_name='leads')
     op.drop_index('ix_leads_owner_status', table_name='leads')
     op.drop_index('ix_leads_geog', table_name='leads', postgresql_using='gist')

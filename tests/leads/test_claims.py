@@ -376,3 +376,12 @@ def principal_of(user):
     org_tz = db.session.get(Org, user.org_id).timezone
     return Principal(id=user.id, org_id=user.org_id, role=user.role, team_id=user.team_id,
                      name=user.name, email=user.email, timezone=user.timezone or org_tz)
+
+
+def test_bodies_are_optional_where_every_field_is(api, world):
+    pool = lf.pool(world.org, world.east)
+    lead = lf.lead(world.org, pool)
+    r = api.as_(world.rep_east).request("POST", f"/api/v1/lead-pools/{pool.id}/claim-next")
+    assert r.status_code == 200 and r.json["id"] == str(lead.id)
+    r = api.as_(world.rep_east).request("POST", f"/api/v1/leads/{lead.id}/release")
+    assert r.status_code == 200 and r.json["status"] == "pooled"

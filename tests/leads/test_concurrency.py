@@ -110,12 +110,17 @@ def test_many_reps_draining_a_pool_never_share_a_lead(app, committed):
     clients = [ApiClient(app, rep) for rep in reps]
     for _ in range(3):
         pool = lf.pool(org, team, holding_limit=4, daily_claim_limit=100)
-        lf.leads(org, pool, 25)
+        for n in range(25):  # a few without a location: `near` falls back to the oldest
+            located = n % 5 != 0
+            lf.lead(org, pool, lat=31.2 + n * 0.001 if located else None,
+                    lng=121.4 + n * 0.001 if located else None)
 
         def drain(i, pool=pool):
             got = []
+            # Half the reps claim the nearest lead to a spot, half the oldest.
+            body = {"near": {"lat": 31.21, "lng": 121.41}} if i % 2 else {}
             while True:
-                r = clients[i].post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
+                r = clients[i].post(f"/api/v1/lead-pools/{pool.id}/claim-next", json=body)
                 if r.status_code != 200:
                     return got, r.json["error"]
                 got.append(r.json["id"])
