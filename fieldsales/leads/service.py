@@ -61,8 +61,8 @@ def _not_claimed():
 
 
 def _holding_limit(pool):
-    return Unprocessable(f"You already hold {pool.holding_limit} leads from this pool (its "
-                         "holding limit).", error="holding_limit_reached",
+    return Unprocessable(f"A rep may hold at most {pool.holding_limit} leads from this pool at "
+                         "once (its holding limit).", error="holding_limit_reached",
                          limit=pool.holding_limit)
 
 
