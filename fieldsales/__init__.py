@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "fieldsales.visits.views",
     "fieldsales.photos.views",
     "fieldsales.sync.views",
+    "fieldsales.leads.views",
 )
 
 
@@ -22,7 +23,7 @@ def create_app(config=None):
     """Build the Flask app: settings, database, API blueprints, errors, auth, logs, metrics."""
     from importlib import import_module
 
-    from fieldsales import errors, logs, metrics, openapi, security
+    from fieldsales import errors, logs, metrics, openapi, security, textguard
     from fieldsales.auth import guard
     from fieldsales.extensions import api, db
     from fieldsales.migrate import head_revision
@@ -40,6 +41,7 @@ def create_app(config=None):
     metrics.init_app(app)
     db.init_app(app)
     guard.init_app(app)
+    textguard.init_app(app)
     api.init_app(app)
     for module in BLUEPRINTS:
         api.register_blueprint(import_module(module).blp)

@@ -13,6 +13,26 @@ def _app():
     return create_app()
 
 
+class Instant(click.ParamType):
+    """An RFC 3339 time with an offset (for --now)."""
+
+    name = "ISO_TIME"
+
+    def convert(self, value, param, ctx):
+        from datetime import datetime
+
+        try:
+            at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            self.fail("expected an RFC 3339 time, e.g. 2026-11-22T18:00:00+08:00", param, ctx)
+        if at.tzinfo is None:
+            self.fail("the time needs an offset (e.g. Z or +08:00)", param, ctx)
+        return at
+
+
+INSTANT = Instant()
+
+
 def _print_json(obj):
     click.echo(json.dumps(obj, default=str, ensure_ascii=False))
 
@@ -115,25 +135,33 @@ def visits():
 
 
 @visits.command("close-stale")
-@click.option("--now", "now_", default=None, metavar="ISO_TIME",
+@click.option("--now", "at", type=INSTANT, default=None, metavar="ISO_TIME",
               help="Evaluate as of this instant (RFC 3339 with offset); default: now")
-def visits_close_stale(now_):
+def visits_close_stale(at):
     """Close visits left open past the end of the rep's local day; prints {"closed": N}."""
-    from datetime import datetime
-
     from fieldsales.visits.service import close_stale
 
-    at = None
-    if now_:
-        try:
-            at = datetime.fromisoformat(now_.replace("Z", "+00:00"))
-        except ValueError:
-            raise click.BadParameter("expected an RFC 3339 time", param_hint="--now") from None
-        if at.tzinfo is None:
-            raise click.BadParameter("the time needs an offset (e.g. Z or +08:00)",
-                                     param_hint="--now")
     with _app().app_context():
         _print_json({"closed": close_stale(at=at)})
+
+
+@main.group()
+def leads():
+    """The lead pool."""
+
+
+@leads.command("recycle")
+@click.option("--now", type=INSTANT, default=None, metavar="ISO_TIME",
+              help="Evaluate the rules as of this instant (RFC 3339 with offset); default: now")
+@click.option("--dry-run", is_flag=True, help="Count what would happen; change nothing")
+def leads_recycle(now, dry_run):
+    """Return overdue claimed leads to their pools; prints {"recycled": N, "warned": M}."""
+    from fieldsales.leads.service import recycle_overdue
+
+    with _app().app_context():
+        result = recycle_overdue(now=now, dry_run=dry_run,
+                                 progress=lambda msg: click.echo(msg, err=True))
+    _print_json(result)
 
 
 @main.group()

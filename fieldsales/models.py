@@ -3,6 +3,8 @@ from fieldsales.audit.models import AuditEntry, AuditHead  # noqa: F401
 from fieldsales.auth.models import LoginThrottle, RefreshToken  # noqa: F401
 from fieldsales.customers.models import Contact, ContactRecord, Customer  # noqa: F401
 from fieldsales.db import Base  # noqa: F401
+from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadEvent,  # noqa: F401
+                                     LeadFollowUp, LeadHolding, LeadPool)
 from fieldsales.orgs.models import Org  # noqa: F401
 from fieldsales.photos.models import Photo  # noqa: F401
 from fieldsales.projects.models import Project  # noqa: F401

@@ -13,6 +13,7 @@ from fieldsales import audit
 from fieldsales.auth.passwords import hash_password
 from fieldsales.customers.models import Contact, Customer
 from fieldsales.extensions import db
+from fieldsales.leads.seed import seed_leads
 from fieldsales.orgs.models import Org
 from fieldsales.projects.models import Project
 from fieldsales.teams.models import Team
@@ -111,6 +112,7 @@ def seed_customers(org, teams, users, rng):
 
 # Later domains add their demo data here (lead pool, visits); each receives the same context.
 SEEDERS = []
+SEEDERS.append(seed_leads)
 
 
 def _seed_visits(context):

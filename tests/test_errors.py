@@ -92,3 +92,14 @@ def test_failed_write_leaves_nothing(api, world, db):
     assert (db.scalar(select(func.count()).select_from(Team)),
             db.scalar(select(func.count()).select_from(AuditEntry))) == before
     assert c  # the customer made above is untouched by the failed team write
+
+
+@pytest.mark.parametrize("text", ["nul\u0000byte", "lone \ud800 surrogate"])
+def test_unstorable_text_is_422_not_a_database_error(api, world, text):
+    import json as _json
+
+    body = _json.dumps({"name": "x", "custom": {"note": text}})
+    r = api.as_(world.rep_east).post("/api/v1/customers", data=body,
+                                     headers={"Content-Type": "application/json"})
+    assert_error_shape(r, 422)
+    assert r.json["error"] == "invalid_text"

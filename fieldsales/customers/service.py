@@ -88,30 +88,33 @@ def _apply_location(customer, data):
         customer.lat, customer.lng = (loc["lat"], loc["lng"]) if loc else (None, None)
 
 
+def add_customer(*, principal: Principal, data: dict):
+    """Write a new customer card and its audit entry in the caller's transaction (used by
+    lead conversion too); not committed."""
+    owner_id = data.get("owner_id", principal.id if principal.is_rep else None)
+    owner = _resolve_owner(principal, owner_id)
+    default_team = owner.team_id if owner else (principal.team_id if principal.is_rep else None)
+    team_id = data.get("team_id", default_team)
+    _check_team(principal, team_id)
+    customer = idempotency.stamp(Customer(
+        org_id=principal.org_id, name=data["name"], address=data.get("address"),
+        phone=data.get("phone"), geofence_radius_m=data.get("geofence_radius_m"),
+        owner_id=owner_id, team_id=team_id, tags=data.get("tags", []),
+        status=data.get("status", "active"), custom=data.get("custom", {}), version=1,
+    ), principal=principal, data=data)
+    _apply_location(customer, data)
+    db.session.add(customer)
+    audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                 action="customer.created", entity_type="customer", entity_id=customer.id,
+                 data={"name": customer.name, "owner_id": owner_id})
+    return customer
+
+
 def create_customer(*, principal: Principal, data: dict):
     """Create a customer card. Returns (customer, created)."""
     scope().require_writer()
-
-    def write():
-        owner_id = data.get("owner_id", principal.id if principal.is_rep else None)
-        owner = _resolve_owner(principal, owner_id)
-        default_team = owner.team_id if owner else (principal.team_id if principal.is_rep else None)
-        team_id = data.get("team_id", default_team)
-        _check_team(principal, team_id)
-        customer = idempotency.stamp(Customer(
-            org_id=principal.org_id, name=data["name"], address=data.get("address"),
-            phone=data.get("phone"), geofence_radius_m=data.get("geofence_radius_m"),
-            owner_id=owner_id, team_id=team_id, tags=data.get("tags", []),
-            status=data.get("status", "active"), custom=data.get("custom", {}), version=1,
-        ), principal=principal, data=data)
-        _apply_location(customer, data)
-        db.session.add(customer)
-        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
-                     action="customer.created", entity_type="customer", entity_id=customer.id,
-                     data={"name": customer.name, "owner_id": owner_id})
-        return customer
-
-    return idempotency.create(Customer, principal=principal, data=data, write=write)
+    return idempotency.create(Customer, principal=principal, data=data,
+                              write=lambda: add_customer(principal=principal, data=data))
 
 
 def update_customer(*, principal: Principal, customer_id, data: dict, if_match: str | None):

@@ -1,0 +1,112 @@
+"""Demo data: an org-wide lead pool and an East team pool around Shanghai, a few leads already
+claimed and followed up (one close to recycling). Ids are derived from names, so running the
+seed again adds nothing twice."""
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from fieldsales.extensions import db
+from fieldsales.leads.models import Lead, LeadEvent, LeadFollowUp, LeadPool
+from fieldsales.leads.rules import normalize_phone
+
+NS = uuid.UUID("0b7d4a8e-5c1f-4e6a-9d2b-3f8e1c7a6b54")
+CITY = (31.2304, 121.4737)
+PEOPLE = ["Li Na", "Wang Lei", "Zhang Min", "Liu Yang", "Chen Jie", "Yang Fan", "Zhao Qiang",
+          "Huang Li", "Zhou Tao", "Wu Xia", "Xu Bin", "Sun Hong"]
+FIRMS = ["Jinqiao Foods", "Hengda Hardware", "Xinhua Printing", "Baolong Auto Parts",
+         "Huamei Optics", "Ruifeng Textiles", "Dongfang Pharmacy", "Pudong Logistics",
+         "Changning Bakery", "Minhang Furniture"]
+SOURCES = ["expo", "website", "referral", "cold-call"]
+
+
+def sid(*parts) -> uuid.UUID:
+    return uuid.uuid5(NS, "/".join(parts))
+
+
+def _add(model, id_, **fields):
+    row = db.session.get(model, id_)
+    if row is None:
+        row = model(id=id_, **fields)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def _lead(org, pool, n_pool, i, rng, now):
+    key = f"{pool.name}/{i}"
+    fields = {"name": rng.choice(PEOPLE), "company": f"{rng.choice(FIRMS)} #{i + 1}",
+              "address": f"{rng.randint(1, 999)} Lane {rng.randint(1, 200)}, Shanghai",
+              "lat": round(CITY[0] + rng.uniform(-0.15, 0.15), 6),
+              "lng": round(CITY[1] + rng.uniform(-0.18, 0.18), 6),
+              "source": rng.choice(SOURCES), "tags": rng.sample(["hot", "new", "retail", "b2b"], 1)}
+    existing = db.session.get(Lead, sid("lead", key))
+    if existing is not None:
+        return existing, False
+    digits = f"13{(i * 7) % 10}{(i * 48271 + n_pool) % 10**8:08d}"  # distinct per (pool, i)
+    phone = f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    lead = Lead(
+        id=sid("lead", key), org_id=org.id, pool_id=pool.id, **fields,
+        phone=phone, phone_normalized=normalize_phone(phone),
+        email=f"contact{i + 1}@{pool.name.split()[0].lower()}.example.com", status="pooled",
+        follow_up_count=0, created_at=now - timedelta(days=30 - i % 20),
+    )
+    db.session.add(lead)
+    db.session.add(LeadEvent(id=sid("event", key, "created"), org_id=org.id, lead_id=lead.id,
+                             at=lead.created_at, action="imported", actor_id=None))
+    return lead, True
+
+
+def _claim(lead, rep, claimed_at, follow_ups):
+    lead.status, lead.owner_id, lead.claimed_at = "claimed", rep.id, claimed_at
+    db.session.add(LeadEvent(id=sid("event", str(lead.id), "claimed"), org_id=lead.org_id,
+                             lead_id=lead.id, at=claimed_at, action="claimed", actor_id=rep.id,
+                             to_user_id=rep.id))
+    for n, (days_after, method, note) in enumerate(follow_ups):
+        at = claimed_at + timedelta(days=days_after)
+        db.session.add(LeadFollowUp(id=sid("follow-up", str(lead.id), str(n)),
+                                    org_id=lead.org_id, lead_id=lead.id, user_id=rep.id,
+                                    method=method, note=note, created_at=at))
+        db.session.add(LeadEvent(id=sid("event", str(lead.id), "follow-up", str(n)),
+                                 org_id=lead.org_id, lead_id=lead.id, at=at,
+                                 action="followed_up", actor_id=rep.id))
+        lead.last_follow_up_at = at
+        lead.follow_up_count += 1
+
+
+def seed_leads(context):
+    """An org-wide pool of 60 leads and an East team pool of 20; reps hold a few."""
+    org, teams, users = context["org"], context["teams"], context["users"]
+    # Our own generator: the shared one's sequence stays the same for the seeders after us,
+    # whether or not this run had anything to add.
+    rng = random.Random(20261123)
+    now = datetime.now(UTC).replace(microsecond=0)
+    pools = [
+        _add(LeadPool, sid("pool", "open"), org_id=org.id, name="Shanghai open pool",
+             team_id=None, holding_limit=20, daily_claim_limit=10, recycle_after_days=7,
+             warn_before_days=1, cooldown_days=3),
+        _add(LeadPool, sid("pool", "east"), org_id=org.id, name="East team pool",
+             team_id=teams["East"].id, holding_limit=10, daily_claim_limit=5,
+             recycle_after_days=5, warn_before_days=1, cooldown_days=2),
+    ]
+    made = []
+    for n_pool, (pool, count) in enumerate(zip(pools, (60, 20), strict=True)):
+        for i in range(count):
+            lead, created = _lead(org, pool, n_pool, i, rng, now)
+            if created:
+                made.append(lead)
+    db.session.flush()
+    if made:
+        rep1 = users["rep1@demo.fieldsales.dev"]
+        rep4 = users["rep4@demo.fieldsales.dev"]
+        open_leads = [lead for lead in made if lead.pool_id == pools[0].id]
+        _claim(open_leads[0], rep1, now - timedelta(days=2),
+               [(1, "call", "Interested in a quote for 200 units; call back next week.")])
+        _claim(open_leads[1], rep1, now - timedelta(days=6, hours=12), [])  # recycle warning
+        _claim(open_leads[2], rep4, now - timedelta(days=3),
+               [(0, "visit", "Met the buyer at the shop."),
+                (2, "message", "Sent the catalogue on WeChat.")])
+        east = [lead for lead in made if lead.pool_id == pools[1].id]
+        if east:
+            _claim(east[0], users["rep2@demo.fieldsales.dev"], now - timedelta(days=1), [])
+        db.session.flush()
+    return f"seed: {len(pools)} lead pools, {len(made)} new leads"

@@ -1,0 +1,204 @@
+from flask import request
+from flask_smorest import Blueprint
+
+from fieldsales.leads import csv_import, service
+from fieldsales.leads.schemas import (AssignSchema, ClaimNextSchema, ConvertResultSchema,
+                                      ConvertSchema, FollowUpCreateSchema, FollowUpSchema,
+                                      ImportResultSchema, LeadCreateSchema, LeadEventSchema,
+                                      LeadQuerySchema, LeadSchema, MarkDeadSchema,
+                                      PoolCreateSchema, PoolPatchSchema, PoolSchema,
+                                      ReleaseSchema)
+from fieldsales.openapi import describe, replayed, responds
+from fieldsales.scope import current
+
+blp = Blueprint("leads", __name__, url_prefix="/api/v1",
+                description="Lead pools (公海) and leads: claim, follow up, convert")
+
+describe("""
+### Lead pools
+
+A pool is open to the whole org (`team_id: null`) or to the reps of a team and the teams below
+it. Claims (`claim`, `claim-next`) are refused with 422 `holding_limit_reached` when the rep
+already holds `holding_limit` claimed leads from the pool, 422 `daily_claim_limit_reached` after
+`daily_claim_limit` claims from the pool on the rep's local day (claims count, not holdings:
+releasing does not give a claim back; assignments by a manager do not count), 422
+`cooldown_active` (with `until`) when the rep released or lost the lead less than
+`cooldown_days` ago. Limits hold under any concurrency. A claimed lead with no follow-up for
+`recycle_after_days` (counted from its last follow-up or its claim) returns to the pool when
+`fieldsales leads recycle` runs; `recycle_warning` turns true `warn_before_days` before.
+`assign` respects the holding limit but not the cooldown. Phone and e-mail are masked for
+callers who neither hold the lead nor manage its holder; for unowned leads, admins and the
+managers of the pool's team read them in full.
+""")
+
+
+# --- pools ------------------------------------------------------------------------------------
+
+@blp.get("/lead-pools")
+@blp.response(200, PoolSchema(many=True))
+@blp.paginate()
+def list_pools(pagination_parameters):
+    """List the lead pools the caller can see."""
+    return service.list_pools(principal=current(), page=pagination_parameters)
+
+
+@blp.post("/lead-pools")
+@blp.arguments(PoolCreateSchema)
+@blp.response(201, PoolSchema)
+@replayed(blp, PoolSchema)
+@responds(blp, 403, 409)
+def create_pool(data):
+    """Create a lead pool (admin; managers for their teams)."""
+    pool, created = service.create_pool(principal=current(), data=data)
+    return pool, 201 if created else 200
+
+
+@blp.get("/lead-pools/<uuid:pool_id>")
+@blp.response(200, PoolSchema)
+def get_pool(pool_id):
+    """Get a lead pool."""
+    return service.get_pool(principal=current(), pool_id=pool_id)
+
+
+@blp.patch("/lead-pools/<uuid:pool_id>")
+@blp.arguments(PoolPatchSchema)
+@blp.response(200, PoolSchema)
+@responds(blp, 403)
+def update_pool(data, pool_id):
+    """Rename a pool or change its rules (admin; managers of its team)."""
+    return service.update_pool(principal=current(), pool_id=pool_id, data=data)
+
+
+@blp.post("/lead-pools/<uuid:pool_id>/import")
+@blp.doc(requestBody={"required": True, "content": {"text/csv": {
+    "schema": {"type": "string"},
+    "example": "name,company,phone,email,address,lat,lng,source,tags\n"
+               "Li Na,Jinqiao Foods,138 1234 5678,li@example.com,1 Century Ave,31.23,121.50,"
+               "expo,food;new\n"}},
+    "description": "UTF-8 (BOM allowed; other encodings via `charset`), at most 5 MB. Header "
+                   "`name,company,phone,email,address,lat,lng,source,tags` (any order; `name` "
+                   "required); tags separated by `;`; WGS-84 coordinates."})
+@blp.response(200, ImportResultSchema)
+@responds(blp, 403, 415, 422)
+def import_leads(pool_id):
+    """Import leads from CSV: duplicates (by normalised phone) are counted, bad rows listed."""
+    request.max_content_length = csv_import.MAX_BYTES  # this body may exceed the JSON limit
+    return service.import_leads(principal=current(), pool_id=pool_id, stream=request.stream,
+                                mimetype=request.mimetype,
+                                charset=request.mimetype_params.get("charset"))
+
+
+@blp.post("/lead-pools/<uuid:pool_id>/claim-next")
+@blp.arguments(ClaimNextSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, 422)
+def claim_next(data, pool_id):
+    """Claim the nearest (with `near`) or oldest claimable lead; 404 `pool_empty` if none."""
+    return service.claim_next(principal=current(), pool_id=pool_id, near=data.get("near"))
+
+
+# --- leads ------------------------------------------------------------------------------------
+
+@blp.get("/leads")
+@blp.arguments(LeadQuerySchema, location="query")
+@blp.response(200, LeadSchema(many=True))
+@blp.paginate()
+def list_leads(filters, pagination_parameters):
+    """Search leads; with `near`, nearest first and each with `distance_m`."""
+    return service.list_leads(principal=current(), filters=filters, page=pagination_parameters)
+
+
+@blp.post("/leads")
+@blp.arguments(LeadCreateSchema)
+@blp.response(201, LeadSchema)
+@replayed(blp, LeadSchema)
+@responds(blp, 403, 409)
+def create_lead(data):
+    """Put a lead into a pool (admin; managers of the pool's team); same phone twice → 409."""
+    lead, created = service.create_lead(principal=current(), data=data)
+    return lead, 201 if created else 200
+
+
+@blp.get("/leads/<uuid:lead_id>")
+@blp.response(200, LeadSchema)
+def get_lead(lead_id):
+    """Get a lead (phone and e-mail masked unless you hold it or manage its holder)."""
+    return service.get_lead(principal=current(), lead_id=lead_id)
+
+
+@blp.post("/leads/<uuid:lead_id>/claim")
+@blp.response(200, LeadSchema)
+@responds(blp, 403, 409, 422)
+def claim_lead(lead_id):
+    """Claim a pooled lead (already yours → 200)."""
+    return service.claim_lead(principal=current(), lead_id=lead_id)
+
+
+@blp.post("/leads/<uuid:lead_id>/release")
+@blp.arguments(ReleaseSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, 409)
+def release_lead(data, lead_id):
+    """Put a claimed lead back into its pool; the previous holder's cooldown starts."""
+    return service.release_lead(principal=current(), lead_id=lead_id,
+                                reason=data.get("reason"))
+
+
+@blp.post("/leads/<uuid:lead_id>/assign")
+@blp.arguments(AssignSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, 409)
+def assign_lead(data, lead_id):
+    """Give a lead to one of your users (managers, admin); the holding limit applies."""
+    return service.assign_lead(principal=current(), lead_id=lead_id, user_id=data["user_id"])
+
+
+@blp.get("/leads/<uuid:lead_id>/follow-ups")
+@blp.response(200, FollowUpSchema(many=True))
+@blp.paginate()
+def list_follow_ups(lead_id, pagination_parameters):
+    """Follow-ups of a lead, newest first."""
+    return service.list_follow_ups(principal=current(), lead_id=lead_id,
+                                   page=pagination_parameters)
+
+
+@blp.post("/leads/<uuid:lead_id>/follow-ups")
+@blp.arguments(FollowUpCreateSchema)
+@blp.response(201, FollowUpSchema)
+@replayed(blp, FollowUpSchema)
+@responds(blp, 403, 409)
+def add_follow_up(data, lead_id):
+    """Log a follow-up on a lead you hold; it restarts the recycle clock."""
+    follow_up, created = service.add_follow_up(principal=current(), lead_id=lead_id, data=data)
+    return follow_up, 201 if created else 200
+
+
+@blp.post("/leads/<uuid:lead_id>/convert")
+@blp.arguments(ConvertSchema)
+@blp.response(201, ConvertResultSchema)
+@blp.alt_response(200, schema=ConvertResultSchema,
+                  description="A retry of a conversion already made: the stored result.")
+@responds(blp, 403, 409)
+def convert_lead(data, lead_id):
+    """Convert a claimed lead into a customer; its follow-ups become contact records."""
+    customer, lead, created = service.convert_lead(principal=current(), lead_id=lead_id,
+                                                   data=data)
+    return {"customer": customer, "lead": lead}, 201 if created else 200
+
+
+@blp.post("/leads/<uuid:lead_id>/mark-dead")
+@blp.arguments(MarkDeadSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, 409)
+def mark_dead(data, lead_id):
+    """Close a lead that will not buy."""
+    return service.mark_dead(principal=current(), lead_id=lead_id, reason=data["reason"])
+
+
+@blp.get("/leads/<uuid:lead_id>/events")
+@blp.response(200, LeadEventSchema(many=True))
+@blp.paginate()
+def list_events(lead_id, pagination_parameters):
+    """The ownership ledger: who held the lead when, and why it moved (oldest first)."""
+    return service.list_events(principal=current(), lead_id=lead_id,
+                               page=pagination_parameters)

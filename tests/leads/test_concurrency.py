@@ -1,0 +1,204 @@
+"""The limits under contention: real threads, each request on its own connection, committed
+data, every scenario repeated several times in a row to give a race the chance to show."""
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from fieldsales.leads.models import Lead, LeadDailyClaims, LeadEvent, LeadHolding
+from tests import factories
+from tests.conftest import ApiClient, run_threads
+from tests.leads import factories as lf
+
+ROUNDS = 6
+
+
+def _org(n_reps):
+    org = factories.org()
+    team = factories.team(org)
+    reps = [factories.user(org, "rep", team) for _ in range(n_reps)]
+    return org, team, reps
+
+
+def _claimed_by(session, pool, user=None):
+    stmt = select(func.count()).select_from(Lead).where(Lead.pool_id == pool.id,
+                                                        Lead.status == "claimed")
+    if user is not None:
+        stmt = stmt.where(Lead.owner_id == user.id)
+    session.expire_all()
+    return session.scalar(stmt)
+
+
+def _holding_row(session, pool, user):
+    return session.scalar(select(LeadHolding.holding).where(LeadHolding.pool_id == pool.id,
+                                                            LeadHolding.user_id == user.id))
+
+
+def test_two_reps_tapping_claim_on_one_lead_make_one_owner(app, committed):
+    org, team, reps = _org(8)
+    clients = [ApiClient(app, rep) for rep in reps]
+    for _ in range(ROUNDS):
+        pool = lf.pool(org, team)
+        lead = lf.lead(org, pool)
+        results = run_threads(len(clients), lambda i, lead=lead: clients[i].post(
+            f"/api/v1/leads/{lead.id}/claim"))
+        codes = Counter(r.status_code for r in results)
+        assert codes == {200: 1, 409: len(clients) - 1}, codes
+        assert {r.json["error"] for r in results if r.status_code == 409} == {"already_claimed"}
+        winner = next(i for i, r in enumerate(results) if r.status_code == 200)
+        committed.expire_all()
+        stored = committed.get(Lead, lead.id)
+        assert stored.owner_id == reps[winner].id
+        claims = committed.scalar(select(func.count()).select_from(LeadEvent).where(
+            LeadEvent.lead_id == lead.id, LeadEvent.action == "claimed"))
+        assert claims == 1
+        assert _holding_row(committed, pool, reps[winner]) == 1
+
+
+def test_one_rep_firing_30_claim_next_ends_with_exactly_the_holding_limit(app, committed):
+    org, team, (rep,) = _org(1)
+    client = ApiClient(app, rep)
+    for _ in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=5, daily_claim_limit=1000)
+        lf.leads(org, pool, 40)
+        results = run_threads(30, lambda i, pool=pool: client.post(
+            f"/api/v1/lead-pools/{pool.id}/claim-next", json={}))
+        codes = Counter((r.status_code, r.json.get("error")) for r in results)
+        assert codes == {(200, None): 5, (422, "holding_limit_reached"): 25}, codes
+        assert len({r.json["id"] for r in results if r.status_code == 200}) == 5
+        assert _claimed_by(committed, pool, rep) == 5
+        assert _holding_row(committed, pool, rep) == 5
+
+
+def test_daily_limit_holds_under_30_concurrent_claims(app, committed):
+    org, team, (rep,) = _org(1)
+    client = ApiClient(app, rep)
+    for _ in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=4)
+        leads = lf.leads(org, pool, 30)
+        # Half by claim-next, half by claim of a given lead: both paths share the counter.
+        results = run_threads(30, lambda i, pool=pool, leads=leads: client.post(
+            f"/api/v1/lead-pools/{pool.id}/claim-next", json={}) if i % 2 else client.post(
+            f"/api/v1/leads/{leads[i].id}/claim"))
+        codes = Counter((r.status_code, r.json.get("error")) for r in results)
+        assert set(codes) <= {(200, None), (422, "daily_claim_limit_reached")}, codes
+        # A claim of a lead that a concurrent claim-next just gave this rep answers 200
+        # "already yours" without claiming again, so count leads, not 200s.
+        assert len({r.json["id"] for r in results if r.status_code == 200}) == 4, codes
+        assert _claimed_by(committed, pool, rep) == 4
+        assert committed.scalar(select(func.sum(LeadDailyClaims.claims)).where(
+            LeadDailyClaims.pool_id == pool.id)) == 4
+        assert committed.scalar(select(func.count()).select_from(LeadEvent).join(
+            Lead, Lead.id == LeadEvent.lead_id).where(
+            Lead.pool_id == pool.id, LeadEvent.action == "claimed")) == 4
+
+
+def test_concurrent_claims_of_different_leads_respect_the_holding_limit(app, committed):
+    org, team, (rep,) = _org(1)
+    client = ApiClient(app, rep)
+    for _ in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=3, daily_claim_limit=100)
+        leads = lf.leads(org, pool, 20)
+        results = run_threads(20, lambda i, leads=leads: client.post(
+            f"/api/v1/leads/{leads[i].id}/claim"))
+        codes = Counter((r.status_code, r.json.get("error")) for r in results)
+        assert codes == {(200, None): 3, (422, "holding_limit_reached"): 17}, codes
+        assert _claimed_by(committed, pool, rep) == 3
+
+
+def test_many_reps_draining_a_pool_never_share_a_lead(app, committed):
+    org, team, reps = _org(8)
+    clients = [ApiClient(app, rep) for rep in reps]
+    for _ in range(3):
+        pool = lf.pool(org, team, holding_limit=4, daily_claim_limit=100)
+        for n in range(25):  # a few without a location: `near` falls back to the oldest
+            located = n % 5 != 0
+            lf.lead(org, pool, lat=31.2 + n * 0.001 if located else None,
+                    lng=121.4 + n * 0.001 if located else None)
+
+        def drain(i, pool=pool):
+            got = []
+            # Half the reps claim the nearest lead to a spot, half the oldest.
+            body = {"near": {"lat": 31.21, "lng": 121.41}} if i % 2 else {}
+            while True:
+                r = clients[i].post(f"/api/v1/lead-pools/{pool.id}/claim-next", json=body)
+                if r.status_code != 200:
+                    return got, r.json["error"]
+                got.append(r.json["id"])
+
+        results = run_threads(len(clients), drain)
+        taken = [lead_id for got, _ in results for lead_id in got]
+        assert len(taken) == len(set(taken)) == 25  # every lead once, none twice
+        assert all(len(got) <= 4 for got, _ in results)
+        assert {error for _, error in results} <= {"pool_empty", "holding_limit_reached"}
+        committed.expire_all()
+        owners = Counter(committed.scalars(select(Lead.owner_id).where(
+            Lead.pool_id == pool.id)).all())
+        assert max(owners.values()) <= 4 and sum(owners.values()) == 25
+        for rep in reps:
+            assert (_holding_row(committed, pool, rep) or 0) == owners.get(rep.id, 0)
+
+
+def test_manager_assigning_while_rep_claims_never_exceeds_the_holding_limit(app, committed):
+    org, team, (rep,) = _org(1)
+    manager = factories.user(org, "manager", team)
+    rep_client, mgr_client = ApiClient(app, rep), ApiClient(app, manager)
+    for _ in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=3, daily_claim_limit=100)
+        leads = lf.leads(org, pool, 30)
+
+        def act(i, pool=pool, leads=leads):
+            if i % 2:
+                return mgr_client.post(f"/api/v1/leads/{leads[i].id}/assign",
+                                       json={"user_id": str(rep.id)})
+            return rep_client.post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
+
+        results = run_threads(20, act)
+        codes = Counter((r.status_code, r.json.get("error")) for r in results)
+        assert set(codes) <= {(200, None), (422, "holding_limit_reached")}, codes
+        # Assigning the lead a concurrent claim-next just gave the rep is a 200 no-op.
+        assert len({r.json["id"] for r in results if r.status_code == 200}) == 3, codes
+        assert _claimed_by(committed, pool, rep) == 3
+        assert _holding_row(committed, pool, rep) == 3
+
+
+def test_swapping_leads_between_two_reps_does_not_deadlock(app, committed):
+    """Opposite reassignments lock the two reps' holding rows in the same order."""
+    org, team, (a, b) = _org(2)
+    manager = factories.user(org, "manager", team)
+    client = ApiClient(app, manager)
+    pool = lf.pool(org, team, holding_limit=50)
+    from_a = lf.leads(org, pool, 10, owner=a)
+    from_b = lf.leads(org, pool, 10, owner=b)
+    results = run_threads(20, lambda i: client.post(
+        f"/api/v1/leads/{(from_a if i % 2 else from_b)[i // 2].id}/assign",
+        json={"user_id": str(b.id if i % 2 else a.id)}))
+    assert [r.status_code for r in results] == [200] * 20
+    assert _holding_row(committed, pool, a) == _holding_row(committed, pool, b) == 10
+
+
+def test_two_recycle_runs_at_once_recycle_each_lead_once(app, committed, monkeypatch):
+    """Each run recycles many reps' leads in one transaction: they take the reps' rows in
+    one order, so two runs neither deadlock nor recycle a lead twice."""
+    from datetime import UTC, datetime, timedelta
+
+    from fieldsales.leads import service
+    from fieldsales.leads.service import recycle_overdue
+    monkeypatch.setattr(service, "RECYCLE_BATCH", 9)  # many batches, so the runs interleave
+    org, team, reps = _org(5)
+    old = datetime.now(UTC) - timedelta(days=8)
+
+    def run(i):
+        with app.app_context():
+            return recycle_overdue()["recycled"]
+
+    for _ in range(4):
+        pool = lf.pool(org, team, recycle_after_days=7, holding_limit=50)
+        overdue = [lf.lead(org, pool, reps[i % 5], claimed_at=old) for i in range(60)]
+        results = run_threads(2, run)
+        assert sum(results) == 60
+        committed.expire_all()
+        recycled = committed.scalar(select(func.count()).select_from(LeadEvent).where(
+            LeadEvent.lead_id.in_([lead.id for lead in overdue]),
+            LeadEvent.action == "recycled"))
+        assert recycled == 60
+        assert all((_holding_row(committed, pool, rep) or 0) == 0 for rep in reps)
