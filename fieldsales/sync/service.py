@@ -4,18 +4,18 @@ Each event goes through the same schema and service function as its single endpo
 transaction (one failing does not undo the others), and is idempotent the way that endpoint is
 (client ids for creates, the same-body rule for check-outs).
 
-Event types are a dispatch table; a new type is one entry. The leads domain adds follow-ups as:
-    "follow_up": EventType(FollowUpCreateSchema, FollowUpSchema, leads.add_follow_up, "lead_id"),
-where add_follow_up(*, principal, lead_id, data) returns (follow_up, created).
+Event types are a dispatch table; a new type is one entry.
 """
 import logging
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import marshmallow as ma
 
 from fieldsales.errors import DomainError, Unprocessable, render_domain_error
 from fieldsales.extensions import db
+from fieldsales.leads import service as leads
+from fieldsales.leads.schemas import FollowUpCreateSchema, FollowUpSchema
 from fieldsales.scope import Principal
 from fieldsales.visits import service as visits
 from fieldsales.visits.schemas import CheckInSchema, CheckOutSchema, VisitSchema
@@ -38,8 +38,8 @@ def _check_out(*, principal, visit_id, data):
 EVENT_TYPES = {
     "check_in": EventType(CheckInSchema, VisitSchema, visits.check_in),
     "check_out": EventType(CheckOutSchema, VisitSchema, _check_out, "visit_id"),
+    "follow_up": EventType(FollowUpCreateSchema, FollowUpSchema, leads.add_follow_up, "lead_id"),
 }
-PENDING_TYPES = {"follow_up": "Follow-up events are not available on this server yet."}
 
 
 def _error(exc: DomainError):
@@ -57,8 +57,6 @@ def apply_event(principal: Principal, event) -> tuple[int, dict]:
     if not isinstance(event, dict):
         return _validation_error({"_schema": ["Each event must be an object."]})
     kind = event.get("type")
-    if kind in PENDING_TYPES:
-        return _error(Unprocessable(PENDING_TYPES[kind], error="unsupported_event"))
     if kind not in EVENT_TYPES:
         return _validation_error({"type": [f"Must be one of: {', '.join(EVENT_TYPES)}."]})
     spec = EVENT_TYPES[kind]

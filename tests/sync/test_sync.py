@@ -70,12 +70,30 @@ def test_one_failure_does_not_undo_the_others(api, world, shop, db):
     assert ids == {uuid.UUID(good1), uuid.UUID(good2)}
 
 
-def test_follow_up_events_are_not_available_yet(api, world):
-    r = sync(api, world.rep_east, [{"type": "follow_up", "lead_id": str(uuid.uuid4()),
-                                    "method": "call", "note": "x"}])
-    result = r.json["results"][0]
-    assert result["status"] == 422 and result["body"]["error"] == "unsupported_event"
-    assert "not available" in result["body"]["message"]
+def test_follow_up_events_reach_the_lead(api, world):
+    from tests.leads import factories as lead_factories
+
+    pool = lead_factories.pool(world.org)
+    mine = lead_factories.lead(world.org, pool, owner=world.rep_east)
+    theirs = lead_factories.lead(world.org, pool, owner=world.rep_east2)  # invisible to a rep
+    pooled = lead_factories.lead(world.org, pool)  # visible, but not the rep's to follow up
+    fid = str(uuid.uuid4())
+    events = [
+        {"type": "follow_up", "lead_id": str(mine.id), "id": fid, "method": "call",
+         "note": "Called, will visit Friday"},
+        {"type": "follow_up", "lead_id": str(theirs.id), "method": "call", "note": "x"},
+        {"type": "follow_up", "lead_id": str(pooled.id), "method": "call", "note": "x"},
+        {"type": "follow_up", "lead_id": str(mine.id), "method": "pigeon", "note": "x"},
+    ]
+    results = sync(api, world.rep_east, events).json["results"]
+    assert [x["status"] for x in results] == [201, 404, 403, 422]
+    assert results[0]["body"]["id"] == fid and results[0]["body"]["lead_id"] == str(mine.id)
+    follow_ups = api.as_(world.rep_east).get(f"/api/v1/leads/{mine.id}/follow-ups").json
+    assert [f["id"] for f in follow_ups] == [fid]
+    # the phone replays its queue: the follow-up is not written twice
+    again = sync(api, world.rep_east, events[:1]).json["results"]
+    assert again[0]["status"] == 200 and again[0]["body"]["id"] == fid
+    assert len(api.as_(world.rep_east).get(f"/api/v1/leads/{mine.id}/follow-ups").json) == 1
 
 
 def test_idempotency_conflicts_are_reported_per_event(api, world, shop):
