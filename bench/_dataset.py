@@ -1,0 +1,146 @@
+"""The shared data set of the issue-5 benchmarks (maps, attendance): one org with 500 reps in
+10 teams, 5,000 customers around five cities of the Yangtze delta, and 1,000,000 visits over
+the 100 days before DAY0 (about 20 per rep per workday, check-ins scattered around their
+customer). Built once with set-based SQL and kept in the bench database (a second call only
+checks it is there)."""
+import json
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+from bench.harness import connect
+
+ADMIN = "bench-maps-admin@bench.fieldsales.dev"
+PASSWORD = "bench-password-1"
+REPS = 500
+TEAMS = 10
+CUSTOMERS = 5_000
+VISITS = 1_000_000
+DAYS = 100
+DAY0 = date(2026, 10, 1)  # the data set covers the 100 local days before this one
+TZ = "Asia/Shanghai"
+CITIES = [  # (lat, lng, weight): Shanghai, Hangzhou, Suzhou, Nanjing, Ningbo
+    (31.2304, 121.4737, 0.40), (30.2741, 120.1551, 0.20), (31.2989, 120.5853, 0.15),
+    (32.0603, 118.7969, 0.15), (29.8683, 121.5440, 0.10),
+]
+
+
+def _org_id(cur):
+    cur.execute("SELECT org_id FROM users WHERE email = %s", (ADMIN,))
+    row = cur.fetchone()
+    return str(row[0]) if row else None
+
+
+def ensure(progress=lambda msg: print(msg, file=sys.stderr, flush=True)):
+    """Build the data set if missing; return {org_id, admin, password, rep_password, day0}."""
+    with connect() as conn, conn.cursor() as cur:
+        org_id = _org_id(cur)
+    if org_id is None:
+        out = subprocess.run([sys.executable, "-m", "fieldsales.cli", "orgs", "create",
+                              "Bench maps", "--admin-email", ADMIN, "--admin-password", PASSWORD,
+                              "--timezone", TZ], check=True, capture_output=True, text=True)
+        org_id = json.loads(out.stdout)["org_id"]
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM visits WHERE org_id = %s", (org_id,))
+        if cur.fetchone()[0] >= VISITS:
+            return _info(org_id)
+        progress(f"[bench] building the data set: {REPS} reps, {CUSTOMERS} customers, "
+                 f"{VISITS:,} visits (once) …")
+        cur.execute("SELECT password_hash FROM users WHERE email = %s", (ADMIN,))
+        password_hash = cur.fetchone()[0]  # every bench user shares the admin's password
+        cur.execute("""
+            INSERT INTO teams (id, org_id, name)
+            SELECT gen_random_uuid(), %(org)s, 'Bench team ' || t FROM generate_series(1, %(n)s) t
+            WHERE NOT EXISTS (SELECT 1 FROM teams WHERE org_id = %(org)s)""",
+                    {"org": org_id, "n": TEAMS})
+        cur.execute("""
+            WITH t AS (SELECT id, row_number() OVER (ORDER BY name) - 1 AS k
+                       FROM teams WHERE org_id = %(org)s)
+            INSERT INTO users (id, org_id, email, name, role, team_id, password_hash)
+            SELECT gen_random_uuid(), %(org)s, 'bench-rep' || r || '@bench.fieldsales.dev',
+                   'Bench rep ' || r, 'rep', t.id, %(hash)s
+            FROM generate_series(1, %(n)s) r JOIN t ON t.k = r %% %(teams)s
+            ON CONFLICT DO NOTHING""",
+                    {"org": org_id, "hash": password_hash, "n": REPS, "teams": TEAMS})
+        cur.execute("""
+            INSERT INTO users (id, org_id, email, name, role, team_id, password_hash)
+            SELECT gen_random_uuid(), %(org)s, 'bench-manager@bench.fieldsales.dev',
+                   'Bench manager', 'manager', (SELECT id FROM teams WHERE org_id = %(org)s
+                                                ORDER BY name LIMIT 1), %(hash)s
+            ON CONFLICT DO NOTHING""", {"org": org_id, "hash": password_hash})
+        cities = json.dumps([{"lat": a, "lng": b, "w": w} for a, b, w in CITIES])
+        cur.execute("""
+            WITH c AS (SELECT (e->>'lat')::float AS lat, (e->>'lng')::float AS lng,
+                              sum((e->>'w')::float) OVER (ORDER BY ord) AS upto
+                       FROM jsonb_array_elements(%(cities)s::jsonb) WITH ORDINALITY AS x(e, ord)),
+                 g AS (SELECT n, random() AS pick, random() AS r1, random() AS r2
+                       FROM generate_series(1, %(n)s) n)
+            INSERT INTO customers (id, org_id, name, lat, lng, tags, status, custom, version)
+            SELECT gen_random_uuid(), %(org)s, 'Bench customer ' || g.n,
+                   c.lat + sqrt(-2 * ln(g.r1 + 1e-12)) * cos(2 * pi() * g.r2) * 0.08,
+                   c.lng + sqrt(-2 * ln(g.r1 + 1e-12)) * sin(2 * pi() * g.r2) * 0.09,
+                   '{}', 'active', '{}', 1
+            FROM g CROSS JOIN LATERAL (SELECT lat, lng FROM c WHERE c.upto >= g.pick
+                                       ORDER BY upto LIMIT 1) c
+            WHERE NOT EXISTS (SELECT 1 FROM customers WHERE org_id = %(org)s)""",
+                    {"org": org_id, "n": CUSTOMERS, "cities": cities})
+        conn.commit()
+        progress("[bench] … people and customers done; inserting visits …")
+        _insert_visits(cur, org_id)
+        conn.commit()
+        cur.execute("ANALYZE visits; ANALYZE customers; ANALYZE users")
+        conn.commit()
+        progress("[bench] … data set ready")
+    return _info(org_id)
+
+
+def _insert_visits(cur, org_id):
+    """1M closed visits: each rep visits random customers (10 reps share a customer set) on
+    random days; check-in 0-300 m from the customer (a third beyond 200 m: outside_geofence)."""
+    cur.execute("DELETE FROM visits WHERE org_id = %s", (org_id,))
+    batch = 100_000
+    for start in range(0, VISITS, batch):
+        cur.execute("""
+            WITH reps AS (SELECT id, row_number() OVER (ORDER BY email) - 1 AS k
+                          FROM users WHERE org_id = %(org)s AND role = 'rep'),
+                 cust AS (SELECT id, lat, lng, row_number() OVER (ORDER BY id) - 1 AS k
+                          FROM customers WHERE org_id = %(org)s),
+                 g AS (SELECT n, (n %% %(reps)s) AS rep_k, random() AS r1, random() AS r2,
+                              random() AS r3, random() AS r4, random() AS r5
+                       FROM generate_series(%(start)s, %(stop)s) n),
+                 v AS (
+                   SELECT g.*, reps.id AS user_id, cust.id AS customer_id, cust.lat AS clat,
+                          cust.lng AS clng,
+                          (timestamp %(day0)s - make_interval(days => 1 + (g.r1 * %(days)s)::int)
+                           + make_interval(mins => 510 + (g.r2 * 540)::int))
+                          AT TIME ZONE %(tz)s AS in_at
+                   FROM g JOIN reps ON reps.k = g.rep_k
+                   JOIN cust ON cust.k = ((g.rep_k / 10) * 100 + (g.r3 * 100)::int) %% %(ncust)s)
+            INSERT INTO visits (id, org_id, user_id, customer_id, status, in_at, in_device_time,
+                                in_received_at, in_lat, in_lng, in_accuracy_m, in_provider,
+                                in_mock, in_distance_m, in_within_geofence, out_at,
+                                out_device_time, out_received_at, out_lat, out_lng,
+                                out_accuracy_m, out_provider, out_mock, out_distance_m,
+                                out_within_geofence, closed_at, closed_by, flags, risk_score)
+            SELECT gen_random_uuid(), %(org)s, user_id, customer_id, 'closed', in_at, in_at, in_at,
+                   clat + (r4 - 0.5) * 0.005, clng + (r5 - 0.5) * 0.006, 5 + r4 * 40, 'gps',
+                   false, r4 * 300, r4 * 300 <= 200,
+                   in_at + make_interval(mins => 10 + (r5 * 50)::int),
+                   in_at + make_interval(mins => 10 + (r5 * 50)::int),
+                   in_at + make_interval(mins => 10 + (r5 * 50)::int),
+                   clat, clng, 10, 'gps', false, 5, true,
+                   in_at + make_interval(mins => 10 + (r5 * 50)::int), 'rep',
+                   CASE WHEN r4 * 300 > 200 THEN '{outside_geofence}'::varchar[]
+                        ELSE '{}'::varchar[] END,
+                   CASE WHEN r4 * 300 > 200 THEN 15 ELSE 0 END
+            FROM v""", {"org": org_id, "reps": REPS, "start": start + 1,
+                        "stop": min(start + batch, VISITS), "day0": DAY0.isoformat(),
+                        "days": DAYS - 1, "tz": TZ, "ncust": CUSTOMERS})
+        print(f"[bench]   visits {min(start + batch, VISITS):,}/{VISITS:,}", file=sys.stderr,
+              flush=True)
+
+
+def _info(org_id):
+    return {"org_id": org_id, "admin": ADMIN, "password": PASSWORD,
+            "manager": "bench-manager@bench.fieldsales.dev", "day0": DAY0, "tz": TZ,
+            "built_at": datetime.now(UTC)}
