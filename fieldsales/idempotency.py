@@ -46,10 +46,14 @@ def is_unique_violation(exc: IntegrityError, constraint: str) -> bool:
     )
 
 
-def create(model, *, principal, data, write):
+def create(model, *, principal, data, write, look_first=True):
     """Run `write()` (which adds the new row and its audit entry, and returns the row) and
-    commit, answering a retry from the stored row. Returns (row, created)."""
-    if existing := replay(model, data.get("id"), principal=principal, data=data):
+    commit, answering a retry from the stored row. Returns (row, created).
+
+    look_first=False skips the lookup of the id before writing, for a `write()` that checks it
+    itself in a statement it runs anyway and raises Conflict when the id exists."""
+    if look_first and (existing := replay(model, data.get("id"), principal=principal,
+                                          data=data)):
         return existing, False
     try:
         row = write()

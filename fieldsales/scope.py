@@ -107,6 +107,20 @@ class Scope:
         return team_subtree_ids(self.p.org_id, self.p.team_id)
 
     @cached_property
+    def managed_teams(self):
+        """Subquery of managed_team_ids, for SQL clauses: the subtree is resolved inside the
+        statement that needs it instead of in a round trip of its own."""
+        from fieldsales.teams.models import Team
+
+        if self.p.role != "manager" or self.p.team_id is None:
+            return select(Team.id).where(false())
+        tree = (select(Team.id).where(Team.org_id == self.p.org_id, Team.id == self.p.team_id)
+                .cte("managed_teams", recursive=True))
+        tree = tree.union_all(select(Team.id).where(Team.org_id == self.p.org_id,
+                                                    Team.parent_id == tree.c.id))
+        return select(tree.c.id)
+
+    @cached_property
     def ancestor_team_ids(self) -> list[uuid.UUID]:
         """The caller's team and the teams above it (a pool opened to any of them is open)."""
         if self.p.team_id is None:
@@ -124,7 +138,7 @@ class Scope:
         if self.org_wide:
             return literal(True)
         if self.p.role == "manager":
-            return or_(user_col == self.p.id, user_col.in_(self.member_ids(self.managed_team_ids)))
+            return or_(user_col == self.p.id, user_col.in_(self.member_ids(self.managed_teams)))
         return user_col == self.p.id
 
     def manages_user(self, user_id, user_team_id=None) -> bool:
@@ -166,7 +180,9 @@ class Scope:
         if self.org_wide:
             return clause
         if self.p.role == "manager":
-            return and_(clause, Team.id.in_(self.managed_team_ids or [self.p.team_id]))
+            if self.p.team_id is None:
+                return false()
+            return and_(clause, Team.id.in_(self.managed_teams))
         return and_(clause, Team.id == self.p.team_id) if self.p.team_id else false()
 
     def customers(self):
@@ -177,7 +193,7 @@ class Scope:
             return clause
         unowned = and_(Customer.owner_id.is_(None), Customer.team_id.is_(None))
         if self.p.role == "manager":
-            teams = self.managed_team_ids
+            teams = self.managed_teams
             return and_(clause, or_(
                 unowned,
                 Customer.owner_id == self.p.id,
@@ -277,7 +293,7 @@ class Scope:
             return clause
         visible = self.pools_open_to_me()
         if self.p.role == "manager":
-            visible = or_(visible, and_(clause, LeadPool.team_id.in_(self.managed_team_ids)))
+            visible = or_(visible, and_(clause, LeadPool.team_id.in_(self.managed_teams)))
         return visible
 
     def can_manage_pool(self, pool) -> bool:
@@ -301,7 +317,7 @@ class Scope:
         if self.p.role == "manager":
             return and_(clause, or_(
                 Lead.owner_id == self.p.id,
-                Lead.owner_id.in_(self.member_ids(self.managed_team_ids)),
+                Lead.owner_id.in_(self.member_ids(self.managed_teams)),
                 and_(Lead.owner_id.is_(None), Lead.pool_id.in_(self._visible_pool_ids())),
             ))
         open_pools = select(LeadPool.id).where(self.pools_open_to_me())
@@ -336,7 +352,7 @@ class Scope:
             return literal(True)
         if self.p.role != "manager":
             return Lead.owner_id == self.p.id
-        managed = self.managed_team_ids
+        managed = self.managed_teams
         return or_(
             Lead.owner_id == self.p.id,
             Lead.owner_id.in_(self.member_ids(managed)),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -84,14 +84,19 @@ def seal(visit: Visit, *, action: str, actor_id, data=None):
 
 # --- shared steps ----------------------------------------------------------------------------
 
-def _lock_rep(principal: Principal) -> Org:
+def _lock_rep(principal: Principal, visit_id=None) -> tuple[Org, bool]:
     """Serialise this rep's visit writes (one open visit, ordered events) on the rep's row;
-    returns the org's thresholds. FOR NO KEY UPDATE leaves foreign-key checks unblocked."""
-    return db.session.scalar(
-        select(Org).join(User, User.org_id == Org.id)
+    returns the org's thresholds and whether a visit with `visit_id` exists already (checked
+    under the lock, in the same statement). FOR NO KEY UPDATE leaves foreign-key checks
+    unblocked."""
+    exists = (select(Visit.id).where(Visit.id == visit_id).exists() if visit_id
+              else literal(False))
+    org, taken = db.session.execute(
+        select(Org, exists).join(User, User.org_id == Org.id)
         .where(User.id == principal.id, User.org_id == principal.org_id)
         .with_for_update(of=User, key_share=True)
-    )
+    ).one()
+    return org, taken
 
 
 def _thresholds(org: Org) -> rules.Thresholds:
@@ -174,9 +179,10 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
     received_at = received_at or now()
 
     def write():
-        org = _lock_rep(principal)
-        if data.get("id") and db.session.scalar(select(Visit.id).where(Visit.id == data["id"])):
-            # A concurrent retry committed while we waited for the lock: answer from its row.
+        org, taken = _lock_rep(principal, data.get("id"))
+        if taken:
+            # A retry (or a concurrent one that committed while we waited for the lock):
+            # idempotency.create answers it from the stored row.
             raise Conflict("duplicate", error="idempotency_conflict")
         loc = data["location"]
         customer, distance, within = _geofence(
@@ -220,7 +226,8 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
              data={"closed_visit_id": still_open.id if still_open else None})
         return visit
 
-    return idempotency.create(Visit, principal=principal, data=data, write=write)
+    return idempotency.create(Visit, principal=principal, data=data, write=write,
+                              look_first=False)
 
 
 # --- check-out -------------------------------------------------------------------------------
@@ -230,7 +237,7 @@ def check_out(*, principal: Principal, visit_id, data: dict, received_at: dateti
     visit = scope().get(Visit, visit_id, scope().visits())
     scope().require_visit_rep(visit)
     received_at = received_at or now()
-    org = _lock_rep(principal)
+    org, _ = _lock_rep(principal)
     visit = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
                               .execution_options(populate_existing=True))
     digest = idempotency.request_hash(data)
