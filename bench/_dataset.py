@@ -4,11 +4,10 @@ the 100 days before DAY0 (about 20 per rep per workday, check-ins scattered arou
 customer). Built once with set-based SQL and kept in the bench database (a second call only
 checks it is there)."""
 import json
-import subprocess
 import sys
 from datetime import UTC, date, datetime
 
-from bench.harness import connect
+from bench.harness import connect, ensure_org
 
 ADMIN = "bench-maps-admin@bench.fieldsales.dev"
 PASSWORD = "bench-password-1"
@@ -25,21 +24,9 @@ CITIES = [  # (lat, lng, weight): Shanghai, Hangzhou, Suzhou, Nanjing, Ningbo
 ]
 
 
-def _org_id(cur):
-    cur.execute("SELECT org_id FROM users WHERE email = %s", (ADMIN,))
-    row = cur.fetchone()
-    return str(row[0]) if row else None
-
-
 def ensure(progress=lambda msg: print(msg, file=sys.stderr, flush=True)):
     """Build the data set if missing; return {org_id, admin, password, rep_password, day0}."""
-    with connect() as conn, conn.cursor() as cur:
-        org_id = _org_id(cur)
-    if org_id is None:
-        out = subprocess.run([sys.executable, "-m", "fieldsales.cli", "orgs", "create",
-                              "Bench maps", "--admin-email", ADMIN, "--admin-password", PASSWORD,
-                              "--timezone", TZ], check=True, capture_output=True, text=True)
-        org_id = json.loads(out.stdout)["org_id"]
+    org_id = ensure_org("Bench maps", ADMIN, PASSWORD, TZ)
     with connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM visits WHERE org_id = %s", (org_id,))
         if cur.fetchone()[0] >= VISITS:

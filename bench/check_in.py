@@ -4,8 +4,6 @@ vs a bare WSGI endpoint in the same gunicorn setup that only inserts the same ro
 psycopg2 (bench/_bare_check_in.py). Also p50/p99 latency of both."""
 import http.client
 import json
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -13,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bench.harness import connect, gunicorn, login, percentile, result
+from bench.harness import ensure_org, gunicorn, login, percentile, result
 
 CLIENTS = 16
 DURATION_S = 12
@@ -25,18 +23,7 @@ PASSWORD = "bench-password-1"
 
 def ensure_data():
     """An org with 16 reps, each with a customer at a known point."""
-    with connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT org_id FROM users WHERE email = %s", (ADMIN,))
-        row = cur.fetchone()
-    if row is None:
-        out = subprocess.run([sys.executable, "-m", "fieldsales.cli", "orgs", "create",
-                              "Bench visits", "--admin-email", ADMIN, "--admin-password",
-                              PASSWORD, "--timezone", "Asia/Shanghai"],
-                             check=True, capture_output=True, text=True).stdout
-        org_id = json.loads(out)["org_id"]
-    else:
-        org_id = str(row[0])
-    return org_id
+    return ensure_org("Bench visits", ADMIN, PASSWORD)
 
 
 def _reps(base, org_id):

@@ -8,8 +8,6 @@ Then the limits under contention through the API: one rep firing 32 claim-next a
 a pool with holding_limit 20, and against one with daily_claim_limit 10; and a check over the
 whole run that no rep holds more than the holding limit, claimed more than the daily limit on
 any local day, and that no lead was handed to two reps."""
-import json
-import subprocess
 import sys
 import threading
 import time
@@ -17,7 +15,7 @@ from collections import Counter
 
 import requests
 
-from bench.harness import connect, gunicorn, login, result
+from bench.harness import connect, ensure_org, gunicorn, login, result
 
 N_LEADS = 10_000
 N_REPS = 16
@@ -48,17 +46,7 @@ def _password_hash():
 
 def ensure_data():
     """The bench org: a team, 16 reps and a rep for the limit checks, and three pools."""
-    with connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT org_id FROM users WHERE email = %s", (ADMIN,))
-        row = cur.fetchone()
-    if row is None:
-        out = subprocess.run([sys.executable, "-m", "fieldsales.cli", "orgs", "create",
-                              "Bench leads", "--admin-email", ADMIN, "--admin-password",
-                              PASSWORD, "--timezone", TZ],
-                             check=True, capture_output=True, text=True).stdout
-        org_id = json.loads(out)["org_id"]
-    else:
-        org_id = str(row[0])
+    org_id = ensure_org("Bench leads", ADMIN, PASSWORD, TZ)
     emails = [f"bench-rep{i}@bench-leads.fieldsales.dev" for i in range(N_REPS + 1)]
     with connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM users WHERE org_id = %s AND role = 'rep'", (org_id,))

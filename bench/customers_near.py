@@ -3,12 +3,11 @@ customers, through the API (gunicorn, auth, validation, scope, JSON) vs the same
 statements (count + page) run directly through psycopg2."""
 import json
 import random
-import subprocess
 import sys
 
 import requests
 
-from bench.harness import connect, gunicorn, login, percentile, result, timed
+from bench.harness import connect, ensure_org, gunicorn, login, percentile, result, timed
 
 N_CUSTOMERS = 200_000
 CENTER = (31.2304, 121.4737)
@@ -32,17 +31,7 @@ LIMIT 20 OFFSET 0
 
 def ensure_data():
     """The bench org with 200k customers spread over ~55 x 57 km around the city centre."""
-    with connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT org_id FROM users WHERE email = %s", (EMAIL,))
-        row = cur.fetchone()
-    if row is None:
-        out = subprocess.run([sys.executable, "-m", "fieldsales.cli", "orgs", "create",
-                              "Bench customers", "--admin-email", EMAIL, "--admin-password",
-                              PASSWORD, "--timezone", "Asia/Shanghai"],
-                             check=True, capture_output=True, text=True).stdout
-        org_id = json.loads(out)["org_id"]
-    else:
-        org_id = str(row[0])
+    org_id = ensure_org("Bench customers", EMAIL, PASSWORD)
     with connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM customers WHERE org_id = %s", (org_id,))
         have = cur.fetchone()[0]

@@ -113,3 +113,16 @@ def write_results(results, path=ROOT / "bench" / "results.json"):
     merged = [r for r in existing if r["name"] not in names] + results
     path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
     return merged
+
+
+def ensure_org(name, admin_email, password, timezone="Asia/Shanghai"):
+    """The id of the bench org whose admin is `admin_email`, created with the CLI if missing."""
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT org_id FROM users WHERE email = %s", (admin_email,))
+        row = cur.fetchone()
+    if row is not None:
+        return str(row[0])
+    out = subprocess.run([sys.executable, "-m", "fieldsales.cli", "orgs", "create", name,
+                          "--admin-email", admin_email, "--admin-password", password,
+                          "--timezone", timezone], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["org_id"]

@@ -7,7 +7,6 @@ import json
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,7 +16,8 @@ import psutil
 import requests
 from PIL import Image
 
-from bench.harness import connect, gunicorn, login, percentile, result
+from bench import harness
+from bench.harness import gunicorn, login, percentile, result
 
 ADMIN = "bench-photos-admin@bench.fieldsales.dev"
 PASSWORD = "bench-password-1"
@@ -60,13 +60,7 @@ def raw_pillow(data: bytes):
 
 
 def ensure_org():
-    with connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT org_id FROM users WHERE email = %s", (ADMIN,))
-        row = cur.fetchone()
-    if row is None:
-        subprocess.run([sys.executable, "-m", "fieldsales.cli", "orgs", "create", "Bench photos",
-                        "--admin-email", ADMIN, "--admin-password", PASSWORD, "--timezone",
-                        "Asia/Shanghai"], check=True, capture_output=True, text=True)
+    harness.ensure_org("Bench photos", ADMIN, PASSWORD)
 
 
 def open_visits(base, n):

@@ -60,3 +60,12 @@ def paginate(stmt, page_params, *, scalars=True):
     page = stmt.limit(page_params.page_size).offset(page_params.first_item)
     result = db.session.execute(page)
     return result.scalars().all() if scalars else result.all()
+
+
+def apply_changes(row, data: dict, fields) -> dict:
+    """Set the given `fields` of `data` that differ on `row`; return what changed (for the
+    audit entry)."""
+    changed = {k: data[k] for k in fields if k in data and getattr(row, k) != data[k]}
+    for key, value in changed.items():
+        setattr(row, key, value)
+    return changed

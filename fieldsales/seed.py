@@ -4,7 +4,6 @@ Ids are derived from names (uuid5), so a second run finds what the first made an
 what is missing.
 """
 import random
-import uuid
 from datetime import date, timedelta
 
 from flask import current_app
@@ -14,12 +13,13 @@ from fieldsales.auth.passwords import hash_password
 from fieldsales.customers.models import Contact, Customer
 from fieldsales.extensions import db
 from fieldsales.leads.seed import seed_leads
+from fieldsales.visits.seed import seed_visits
 from fieldsales.orgs.models import Org
 from fieldsales.projects.models import Project
+from fieldsales.seeding import get_or_add, sid
 from fieldsales.teams.models import Team
 from fieldsales.users.models import User
 
-NS = uuid.UUID("6f1c1a52-8d7e-4c55-9f43-0d7c2f5e1b10")
 CITY = (31.2304, 121.4737)  # People's Square, Shanghai
 TZ = "Asia/Shanghai"
 
@@ -43,31 +43,18 @@ STREETS = ["Nanjing Rd", "Huaihai Rd", "Xizang Rd", "Yan'an Rd", "Century Ave", 
            "Hongqiao Rd", "Siping Rd", "Zhangyang Rd", "Caoxi Rd"]
 
 
-def sid(*parts) -> uuid.UUID:
-    return uuid.uuid5(NS, "/".join(parts))
-
-
-def _get_or_add(model, id_, **fields):
-    row = db.session.get(model, id_)
-    if row is None:
-        row = model(id=id_, **fields)
-        db.session.add(row)
-        db.session.flush()
-    return row
-
-
 def seed_org():
-    org = _get_or_add(Org, sid("org"), name="Demo Trading Co. (Shanghai)", timezone=TZ)
+    org = get_or_add(Org, sid("org"), name="Demo Trading Co. (Shanghai)", timezone=TZ)
     teams = {}
     for name in ("East", "West"):
-        teams[name] = _get_or_add(Team, sid("team", name), org_id=org.id, name=f"{name} team",
+        teams[name] = get_or_add(Team, sid("team", name), org_id=org.id, name=f"{name} team",
                                   parent_id=None)
     password = current_app.config["DEMO_PASSWORD"]
     users = {}
     for email, name, role, team in PEOPLE:
         user = db.session.get(User, sid("user", email))
         if user is None:
-            user = _get_or_add(User, sid("user", email), org_id=org.id, email=email, name=name,
+            user = get_or_add(User, sid("user", email), org_id=org.id, email=email, name=name,
                                role=role, team_id=teams[team].id if team else None,
                                password_hash=hash_password(password))
             audit.record(org_id=org.id, user_id=user.id, actor_id=None, action="user.created",
@@ -84,7 +71,7 @@ def seed_customers(org, teams, users, rng):
         lat = CITY[0] + rng.uniform(-0.12, 0.12)
         lng = CITY[1] + rng.uniform(-0.14, 0.14)
         owner = reps[i % len(reps)] if i % 10 else None  # a few unowned cards
-        customer = _get_or_add(
+        customer = get_or_add(
             Customer, sid("customer", str(i)), org_id=org.id,
             name=f"{rng.choice(['Hengda', 'Jinqiao', 'Xinhua', 'Baolong', 'Huamei', 'Ruifeng'])} "
                  f"{rng.choice(BUSINESSES)} #{i + 1}",
@@ -95,14 +82,14 @@ def seed_customers(org, teams, users, rng):
             tags=rng.sample(["retail", "wholesale", "key-account", "new", "chain"], 2),
             status="active" if i % 7 else "prospect", custom={}, version=1,
         )
-        _get_or_add(Contact, sid("contact", str(i)), org_id=org.id, customer_id=customer.id,
+        get_or_add(Contact, sid("contact", str(i)), org_id=org.id, customer_id=customer.id,
                     name=f"Contact {i + 1}", title=rng.choice(["Owner", "Buyer", "Manager"]),
                     phone=f"138{rng.randint(1000_0000, 9999_9999)}", email=None)
         customers.append(customer)
     stages = ["prospecting", "needs_analysis", "demo", "quote", "negotiation", "won", "lost"]
     for i, customer in enumerate(customers[:24]):
         owner_id = customer.owner_id or reps[i % len(reps)].id
-        _get_or_add(Project, sid("project", str(i)), org_id=org.id, customer_id=customer.id,
+        get_or_add(Project, sid("project", str(i)), org_id=org.id, customer_id=customer.id,
                     name=f"{customer.name.split(' #')[0]} order {2026 + i % 2}",
                     stage=stages[i % len(stages)], amount=rng.randint(5, 500) * 1000,
                     owner_id=owner_id,
@@ -111,17 +98,7 @@ def seed_customers(org, teams, users, rng):
 
 
 # Later domains add their demo data here (lead pool, visits); each receives the same context.
-SEEDERS = []
-SEEDERS.append(seed_leads)
-
-
-def _seed_visits(context):
-    from fieldsales.visits.seed import seed_visits
-
-    return seed_visits(context)
-
-
-SEEDERS.append(_seed_visits)
+SEEDERS = [seed_leads, seed_visits]
 
 
 def seed_demo(progress=print):

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 
 from fieldsales import audit, idempotency
 from fieldsales.customers.models import Contact, ContactRecord, Customer
-from fieldsales.db import paginate
+from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import make_point
@@ -129,12 +129,8 @@ def update_customer(*, principal: Principal, customer_id, data: dict, if_match: 
         _resolve_owner(principal, data["owner_id"])
     if "team_id" in data and data["team_id"] != customer.team_id:
         _check_team(principal, data["team_id"])
-    changed = {}
-    for key in ("name", "address", "phone", "geofence_radius_m", "owner_id", "team_id", "tags",
-                "status", "custom"):
-        if key in data and getattr(customer, key) != data[key]:
-            setattr(customer, key, data[key])
-            changed[key] = data[key]
+    changed = apply_changes(customer, data, ("name", "address", "phone", "geofence_radius_m",
+                                             "owner_id", "team_id", "tags", "status", "custom"))
     if "location" in data and data["location"] != customer.location:
         _apply_location(customer, data)
         changed["location"] = data["location"]

@@ -2,14 +2,13 @@
 claimed and followed up (one close to recycling). Ids are derived from names, so running the
 seed again adds nothing twice."""
 import random
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from fieldsales.extensions import db
 from fieldsales.leads.models import Lead, LeadEvent, LeadFollowUp, LeadPool
 from fieldsales.leads.rules import normalize_phone
+from fieldsales.seeding import get_or_add, sid
 
-NS = uuid.UUID("0b7d4a8e-5c1f-4e6a-9d2b-3f8e1c7a6b54")
 CITY = (31.2304, 121.4737)
 PEOPLE = ["Li Na", "Wang Lei", "Zhang Min", "Liu Yang", "Chen Jie", "Yang Fan", "Zhao Qiang",
           "Huang Li", "Zhou Tao", "Wu Xia", "Xu Bin", "Sun Hong"]
@@ -17,19 +16,6 @@ FIRMS = ["Jinqiao Foods", "Hengda Hardware", "Xinhua Printing", "Baolong Auto Pa
          "Huamei Optics", "Ruifeng Textiles", "Dongfang Pharmacy", "Pudong Logistics",
          "Changning Bakery", "Minhang Furniture"]
 SOURCES = ["expo", "website", "referral", "cold-call"]
-
-
-def sid(*parts) -> uuid.UUID:
-    return uuid.uuid5(NS, "/".join(parts))
-
-
-def _add(model, id_, **fields):
-    row = db.session.get(model, id_)
-    if row is None:
-        row = model(id=id_, **fields)
-        db.session.add(row)
-        db.session.flush()
-    return row
 
 
 def _lead(org, pool, n_pool, i, rng, now):
@@ -81,10 +67,10 @@ def seed_leads(context):
     rng = random.Random(20261123)
     now = datetime.now(UTC).replace(microsecond=0)
     pools = [
-        _add(LeadPool, sid("pool", "open"), org_id=org.id, name="Shanghai open pool",
+        get_or_add(LeadPool, sid("pool", "open"), org_id=org.id, name="Shanghai open pool",
              team_id=None, holding_limit=20, daily_claim_limit=10, recycle_after_days=7,
              warn_before_days=1, cooldown_days=3),
-        _add(LeadPool, sid("pool", "east"), org_id=org.id, name="East team pool",
+        get_or_add(LeadPool, sid("pool", "east"), org_id=org.id, name="East team pool",
              team_id=teams["East"].id, holding_limit=10, daily_claim_limit=5,
              recycle_after_days=5, warn_before_days=1, cooldown_days=2),
     ]

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from fieldsales import audit, idempotency
 from fieldsales.customers import service as customers
 from fieldsales.customers.models import Contact
-from fieldsales.db import paginate
+from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import (Conflict, Forbidden, IdempotencyConflict, NotFound, Unprocessable,
                                field_error)
 from fieldsales.extensions import db
@@ -165,9 +165,7 @@ def update_pool(*, principal: Principal, pool_id, data: dict):
     if "team_id" in data and data["team_id"] != pool.team_id:
         _check_pool_team(principal, data["team_id"])
     _check_settings({k: data.get(k, getattr(pool, k)) for k in rules.POOL_DEFAULTS})
-    changed = {k: v for k, v in data.items() if getattr(pool, k) != v}
-    for key, value in changed.items():
-        setattr(pool, key, value)
+    changed = apply_changes(pool, data, data.keys())
     if changed:
         audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
                      action="lead_pool.updated", entity_type="lead_pool", entity_id=pool.id,

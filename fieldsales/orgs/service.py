@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from fieldsales import audit
 from fieldsales.auth import passwords
 from fieldsales.errors import Conflict
+from fieldsales.db import apply_changes
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
 from fieldsales.scope import Principal, scope
@@ -42,9 +43,7 @@ def update_settings(*, principal: Principal, data: dict):
     """Change org settings (admin)."""
     scope().require_role("admin")
     org = db.session.scalar(select(Org).where(Org.id == principal.org_id).with_for_update())
-    changed = {k: data[k] for k in SETTINGS if k in data and getattr(org, k) != data[k]}
-    for key, value in changed.items():
-        setattr(org, key, value)
+    changed = apply_changes(org, data, SETTINGS)
     if changed:
         audit.record(org_id=org.id, user_id=principal.id, actor_id=principal.id,
                      action="org.settings_updated", entity_type="org", entity_id=org.id,

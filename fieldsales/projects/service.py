@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from fieldsales import audit, idempotency
 from fieldsales.customers import service as customers
-from fieldsales.db import paginate
+from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.projects.models import Project
@@ -75,11 +75,8 @@ def update_project(*, principal: Principal, project_id, data: dict, if_match: st
     check_if_match(project, if_match)
     if "owner_id" in data and data["owner_id"] != project.owner_id:
         _check_owner(principal, data["owner_id"])
-    changed = {}
-    for key in ("name", "stage", "amount", "owner_id", "expected_close_date"):
-        if key in data and getattr(project, key) != data[key]:
-            setattr(project, key, data[key])
-            changed[key] = data[key]
+    changed = apply_changes(project, data,
+                            ("name", "stage", "amount", "owner_id", "expected_close_date"))
     if changed:
         project.version += 1
         audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,

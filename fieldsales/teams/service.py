@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from fieldsales import audit, idempotency
-from fieldsales.db import paginate
+from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import field_error
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
@@ -62,10 +62,7 @@ def update_team(*, principal: Principal, team_id, data: dict):
     _lock_tree(principal.org_id)
     if "parent_id" in data:
         _check_parent(principal, data["parent_id"], team.id)
-    changed = {k: data[k] for k in ("name", "parent_id")
-               if k in data and getattr(team, k) != data[k]}
-    for key, value in changed.items():
-        setattr(team, key, value)
+    changed = apply_changes(team, data, ("name", "parent_id"))
     if changed:
         audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
                      action="team.updated", entity_type="team", entity_id=team.id, data=changed)

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldsales import audit, idempotency
 from fieldsales.auth import passwords
 from fieldsales.auth.service import revoke_all
-from fieldsales.db import paginate
+from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import Conflict, Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.scope import Principal, scope
@@ -83,11 +83,7 @@ def update_user(*, principal: Principal, user_id, data: dict):
         raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
     if "team_id" in data:
         _check_team(principal, data["team_id"])
-    changed = {}
-    for field in ("name", "role", "team_id", "timezone", "active"):
-        if field in data and getattr(user, field) != data[field]:
-            setattr(user, field, data[field])
-            changed[field] = data[field]
+    changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active"))
     if data.get("password"):
         user.password_hash = passwords.hash_password(data["password"])
         changed["password_changed"] = True

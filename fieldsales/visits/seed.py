@@ -1,7 +1,7 @@
 """Demo visits: the last three local days for every demo rep, a few of them flagged.
 
 Written through the same service functions as the API (so distances, flags and the audit
-chain are real), with deterministic ids (fieldsales.seed.sid), so running the seed again adds
+chain are real), with deterministic ids (fieldsales.seeding.sid), so running the seed again adds
 nothing for days it already filled.
 """
 import math
@@ -28,7 +28,7 @@ def _near(lat, lng, metres, rng):
 
 def seed_visits(context) -> str:
     """Seeder for fieldsales.seed.SEEDERS."""
-    from fieldsales.seed import sid
+    from fieldsales.seeding import sid
 
     org, customers = context["org"], context["customers"]
     tz = ZoneInfo(org.timezone)
