@@ -1,34 +1,12 @@
-import datetime as dt
 
 import marshmallow as ma
 
 from fieldsales.geo import BBoxParam, GpsLocationIn, PROVIDERS
 from fieldsales.photos.schemas import PhotoSchema
 from fieldsales.schemas import IdArg, StrictSchema, Timestamp
+from fieldsales.timeutil import TimeOrDate
 from fieldsales.visits.flags import ALL_FLAGS
 from fieldsales.visits.models import VISIT_STATUSES
-
-
-class TimeOrDate(ma.fields.Field):
-    """Query parameter: an RFC 3339 time (with offset) or a date YYYY-MM-DD (the caller's local
-    day: its start for `from`, its end for `to`)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ma.ValidationError("Expected an RFC 3339 time or a date (YYYY-MM-DD).")
-        if len(value) == 10:
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                raise ma.ValidationError("Not a valid date (YYYY-MM-DD).") from None
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ma.ValidationError("Expected an RFC 3339 time or a date (YYYY-MM-DD).") \
-                from None
-        if parsed.tzinfo is None:
-            raise ma.ValidationError("A time needs an offset (e.g. 2026-11-22T09:00:00+08:00).")
-        return parsed
 
 
 # --- input -----------------------------------------------------------------------------------

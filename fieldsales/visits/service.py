@@ -5,9 +5,8 @@ and sealed in the rep's audit chain in the same transaction with a digest of the
 fields; `evidence()` rebuilds that dict from the live row, so an edit behind the API's back is
 caught by audit verification. Visits are never deleted or edited through the API.
 """
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import selectinload
@@ -24,6 +23,7 @@ from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
 from fieldsales.projects.models import Project
 from fieldsales.scope import Principal, scope, team_subtree_ids
+from fieldsales.timeutil import lower_bound, upper_bound
 from fieldsales.users.models import User
 from fieldsales.visits import flags as rules
 from fieldsales.visits.models import Visit
@@ -326,14 +326,6 @@ def get_visit(*, principal: Principal, visit_id):
     return scope().get(Visit, visit_id, scope().visits())
 
 
-def local_bound(value, tz_name, *, end=False):
-    """A `from`/`to` value as an instant: a date is the start (or end) of that local day."""
-    if isinstance(value, datetime):
-        return value
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time.min, ZoneInfo(tz_name))
-
-
 def visits_query(*, principal: Principal, filters: dict):
     """SELECT of the visible visits matching the documented filters (newest first)."""
     stmt = select(Visit).where(scope().visits())
@@ -345,11 +337,9 @@ def visits_query(*, principal: Principal, filters: dict):
         stmt = stmt.where(Visit.user_id.in_(
             select(User.id).where(User.org_id == principal.org_id, User.team_id.in_(teams))))
     if "from_" in filters:
-        stmt = stmt.where(Visit.in_at >= local_bound(filters["from_"], principal.timezone))
+        stmt = stmt.where(Visit.in_at >= lower_bound(filters["from_"], principal.timezone))
     if "to" in filters:
-        to = local_bound(filters["to"], principal.timezone, end=True)
-        stmt = stmt.where(Visit.in_at < to if not isinstance(filters["to"], datetime)
-                          else Visit.in_at <= to)
+        stmt = stmt.where(Visit.in_at < upper_bound(filters["to"], principal.timezone))
     if "flagged" in filters:
         count = func.cardinality(Visit.flags)
         stmt = stmt.where(count > 0 if filters["flagged"] else count == 0)
