@@ -3,6 +3,8 @@
 Files are written first and the row second; any failure after a file was written removes the
 files again, so a rejected or failed upload leaves neither a row nor a file.
 """
+import contextlib
+import logging
 from datetime import UTC, datetime
 
 from flask import g
@@ -10,7 +12,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from fieldsales import audit, idempotency
-from fieldsales.errors import (Conflict, PayloadTooLarge, Unprocessable, UnsupportedMediaType)
+from fieldsales.errors import (Conflict, PayloadTooLarge, ServiceUnavailable, Unprocessable,
+                               UnsupportedMediaType)
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
 from fieldsales.orgs.models import Org
@@ -21,6 +24,8 @@ from fieldsales.scope import Principal, scope
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
 from fieldsales.visits.models import Visit
+
+log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 VARIANTS = {"original": None, "preview": "image/jpeg", "thumbnail": "image/jpeg"}
@@ -192,17 +197,26 @@ def _same_bytes(visit_id, sha256):
 
 def _write_files(key, stream, result, written):
     photos = store()
-    for variant, write in (("original", lambda k: photos.put_file(k, stream)),
-                           ("preview", lambda k: photos.put_bytes(k, result.preview)),
-                           ("thumbnail", lambda k: photos.put_bytes(k, result.thumbnail))):
-        written.append(f"{key}/{variant}")
-        write(f"{key}/{variant}")
+    try:
+        for variant, write in (("original", lambda k: photos.put_file(k, stream)),
+                               ("preview", lambda k: photos.put_bytes(k, result.preview)),
+                               ("thumbnail", lambda k: photos.put_bytes(k, result.thumbnail))):
+            written.append(f"{key}/{variant}")
+            write(f"{key}/{variant}")
+    except OSError as exc:
+        # Full disk, read-only or missing folder: the phone should retry later, and the
+        # caller removes what was written, so no photo row or file is left behind.
+        log.error("photo store write failed: %s", exc.__class__.__name__, exc_info=exc)
+        raise ServiceUnavailable("Photo storage is unavailable; retry later.",
+                                 error="storage_unavailable", headers={"Retry-After": "30"}) \
+            from None
 
 
 def _remove(keys):
     photos = store()
     for key in reversed(keys):
-        photos.delete(key)
+        with contextlib.suppress(OSError):  # best effort: the folder may be what failed
+            photos.delete(key)
     keys.clear()
 
 
