@@ -5,6 +5,7 @@
 #   localdb.sh dropdb NAME   drop database NAME
 #   localdb.sh url [NAME]    print the URL of the app database (or NAME)
 #   localdb.sh status        exit 0 when the cluster is running
+#   localdb.sh start         start the cluster (initialised if new), nothing else
 #   localdb.sh stop          stop the cluster
 #   localdb.sh restart       restart the cluster (used by fault tests)
 set -euo pipefail
@@ -114,10 +115,12 @@ case "${1:-}" in
     url_for "${2:-$APP_DB}" ;;
   status)
     running ;;
+  start)
+    ensure_postgis; init_cluster; start_cluster ;;
   stop)
     if running; then as_owner "$BIN/pg_ctl" -D "$DATA" -w -m fast stop >/dev/null; say "stopped"; else say "not running"; fi ;;
   restart)
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -m fast restart >/dev/null ;;
   *)
-    echo "usage: $0 ensure|createdb NAME|dropdb NAME|url [NAME]|status|stop|restart" >&2; exit 2 ;;
+    echo "usage: $0 ensure|createdb NAME|dropdb NAME|url [NAME]|status|start|stop|restart" >&2; exit 2 ;;
 esac
