@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export FIELDSALES_ENV ?= development
 
-.PHONY: run test stop db venv bench lint clean-venv
+.PHONY: run test stop db venv bench lint clean-venv backup restore soak
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -39,3 +39,12 @@ lint: venv
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Backup: database (pg_dump) + photo store (tar) + checksums, into var/backups/<time>/.
+backup: venv
+	@.venv/bin/fieldsales backup create
+
+# Restore BACKUP=var/backups/<time> into the configured, empty database and photo folder.
+restore: venv
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<time>"; exit 2; }
+	@.venv/bin/fieldsales backup restore "$(BACKUP)"

@@ -165,6 +165,46 @@ def leads_recycle(now, dry_run):
 
 
 @main.group()
+def backup():
+    """Backups of the database and the photo store."""
+
+
+@backup.command("create")
+@click.option("--out", "out_root", default=None, type=click.Path(file_okay=False),
+              help="Folder for backups (default: var/backups)")
+def backup_create(out_root):
+    """Dump the database and archive the photos; prints the backup folder as JSON."""
+    from pathlib import Path
+
+    from config.settings import ROOT
+    from fieldsales.ops.backup import create
+
+    cfg = settings.load()
+    out = create(database_url=_database_url(), photo_dir=cfg.PHOTO_DIR,
+                 out_root=Path(out_root) if out_root else ROOT / "var" / "backups",
+                 progress=lambda msg: click.echo(msg, err=True))
+    _print_json({"backup": str(out)})
+
+
+@backup.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def backup_restore(folder):
+    """Restore FOLDER into the configured (empty) database and (empty) photo folder."""
+    from pathlib import Path
+
+    from fieldsales.ops.backup import restore
+
+    cfg = settings.load()
+    try:
+        manifest = restore(folder=Path(folder), database_url=_database_url(),
+                           photo_dir=cfg.PHOTO_DIR,
+                           progress=lambda msg: click.echo(msg, err=True))
+    except (ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_json({"restored": folder, "photos": manifest["photos"]["files"]})
+
+
+@main.group()
 def audit():
     """The tamper-evident audit log."""
 

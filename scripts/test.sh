@@ -20,6 +20,7 @@ else
     # Stop the cluster afterwards only if this run started it (`make run` may be using it).
     if scripts/localdb.sh status 2>/dev/null; then started=no; else started=yes; fi
     FIELDSALES_TEST_DATABASE_URL=$(scripts/localdb.sh createdb "$name")
+    export FIELDSALES_LOCAL_CLUSTER=1  # tests that need more databases may make them here
     trap 'scripts/localdb.sh dropdb "$name"; [ "$started" = yes ] && scripts/localdb.sh stop' EXIT
   fi
   export FIELDSALES_TEST_DATABASE_URL
