@@ -54,11 +54,17 @@ def test_backup_then_restore_into_a_fresh_database(fresh_db, tmp_path):
     src = {"FIELDSALES_DATABASE_URL": src_url, "FIELDSALES_TEST_DATABASE_URL": src_url,
            "FIELDSALES_PHOTO_DIR": str(photos_src)}
     upgrade(src_url)
-    cli("seed", "demo", env=src)
+    admin_email = f"backup-admin-{uuid.uuid4().hex[:6]}@example.test"
+    cli("orgs", "create", "Backed up", "--admin-email", admin_email, "--admin-password",
+        "backup-password", env=src)
     with gunicorn(workers=1, extra_env=src) as (base, _):
-        rep = login(base, "rep1@demo.fieldsales.dev", "fieldsales-demo")
-        shop = requests.get(base + "/api/v1/customers?page_size=1", headers=rep,
-                            timeout=30).json()[0]
+        admin = login(base, admin_email, "backup-password")
+        requests.post(base + "/api/v1/users", headers=admin, timeout=30, json={
+            "email": "rep-" + admin_email, "name": "Rep", "password": "backup-password",
+            "role": "rep"}).raise_for_status()
+        rep = login(base, "rep-" + admin_email, "backup-password")
+        shop = requests.post(base + "/api/v1/customers", headers=rep, timeout=30, json={
+            "name": "Shop", "location": {"lat": 31.2304, "lng": 121.4737}}).json()
         visit = requests.post(base + "/api/v1/visits", headers=rep, timeout=30, json={
             "id": str(uuid.uuid4()), "customer_id": shop["id"],
             "device_time": "2026-11-20T09:00:00+08:00",
