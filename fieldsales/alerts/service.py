@@ -117,7 +117,8 @@ def _rep_windows(principal, people, now):
         cast(bindparam("report_day", report_day, type_=ARRAY(Date)), ARRAY(Date)),
         cast(bindparam("report_due", report_due, type_=ARRAY(_TS)), ARRAY(_TS)),
     ).table_valued(column("user_id", Uuid), column("idle_since", _TS),
-                   column("report_day", Date), column("report_due", _TS)).alias("rep_windows")
+                   column("report_day", Date), column("report_due", _TS)
+                   ).render_derived(name="rep_windows")
 
 
 def _idle_reps(win, principal):

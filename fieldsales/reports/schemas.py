@@ -1,3 +1,5 @@
+import re
+
 import marshmallow as ma
 
 from fieldsales.reports import rules
@@ -8,10 +10,18 @@ _date = ma.validate.Range(min=rules.EARLIEST_DATE, error="Dates start at {min}."
 
 
 class ReportDateField(ma.fields.Date):
-    """A local date (YYYY-MM-DD) in the rep's time zone."""
+    """A local date in the rep's time zone, exactly YYYY-MM-DD (Python would also take the
+    basic form 20260105, which the contract does not)."""
+
+    _SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
     def __init__(self, **kwargs):
         super().__init__(validate=_date, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not self._SHAPE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 # --- input -----------------------------------------------------------------------------------

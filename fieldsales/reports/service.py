@@ -201,16 +201,17 @@ def save_report(*, principal: Principal, day: date, data: dict, now=None) -> Rep
     if problem := rules.write_problem(day, today, status):
         raise _date_error(problem)
     changed = rules.changes(stored, data)
-    for key, value in changed.items():
-        setattr(report, key, value)
-    report.status = rules.status_after_put(status, submit=data.get("submit", False))
     sealed = {"changed": sorted(changed)}
     if data.get("submit"):
+        # Compiled under the report's lock, before the row changes (no autoflush in between).
         stats, visits = compile_days(org_id=principal.org_id, days=[(principal.id, day, tz)])[
             (principal.id, day)]
         report.frozen_stats, report.frozen_visits = rules.freeze(stats, visits)
         report.submitted_at = now
         sealed["stats"] = report.frozen_stats
+    for key, value in changed.items():
+        setattr(report, key, value)
+    report.status = rules.status_after_put(status, submit=data.get("submit", False))
     _seal(report, action="submitted" if data.get("submit") else "saved",
           actor_id=principal.id, data=sealed)
     db.session.commit()
