@@ -1,5 +1,5 @@
-"""Compiling reps' local days from what actually happened, in SQL: two statements for any
-number of (rep, day) pairs (a page of a manager's list costs the same as one report).
+"""Compiling reps' local days from what actually happened, in SQL: one statement for any
+number of (rep, day) pairs (a page of a manager's list costs one round trip, like one report).
 
 What each number means (README "Daily reports and alerts"):
 - visits, customers_visited, flagged_visits: visits whose check-in falls in the local day
@@ -21,12 +21,18 @@ What each number means (README "Daily reports and alerts"):
   counted already) and the copies a lead conversion makes of the lead's follow-ups (counted
   already as lead follow-ups).
 """
+import uuid
+from datetime import datetime
+
 from sqlalchemy import Date, Uuid, text
 
 from fieldsales.extensions import db
 from fieldsales.timeutil import local_day_bounds
 
-_STATS = text("""
+# One statement: per (rep, day), a lateral aggregate over the day's visits (an index range
+# scan on ix_visits_user_in_at each) gives the visit stats and the visit list (as JSON, in
+# check-in order), and small counting subqueries the rest.
+_COMPILE = text("""
     WITH days AS (
         SELECT * FROM unnest(CAST(:user_ids AS uuid[]), CAST(:days AS date[]),
                              CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]))
@@ -34,7 +40,7 @@ _STATS = text("""
     )
     SELECT d.user_id, d.day,
            s.visits, s.customers_visited, s.first_check_in_at, s.last_check_out_at,
-           s.working_minutes, s.travel_km, s.flagged_visits,
+           s.working_minutes, s.travel_km, s.flagged_visits, s.visit_list,
            (SELECT count(*) FROM visits v JOIN photos p ON p.visit_id = v.id
              WHERE v.org_id = :org_id AND v.user_id = d.user_id
                AND v.in_at >= d.day_start AND v.in_at < d.day_end) AS photos,
@@ -66,32 +72,32 @@ _STATS = text("""
                CASE WHEN count(*) < 2 THEN 0 ELSE round(CAST(ST_Length(geography(
                    ST_MakeLine(v.in_geom ORDER BY v.in_at, v.id))) / 1000 AS numeric), 2)
                END::float AS travel_km,
-               count(*) FILTER (WHERE cardinality(v.flags) > 0) AS flagged_visits
+               count(*) FILTER (WHERE cardinality(v.flags) > 0) AS flagged_visits,
+               coalesce(jsonb_agg(jsonb_build_object(
+                   'id', v.id, 'customer_id', v.customer_id, 'customer_name', c.name,
+                   'check_in_at', v.in_at, 'check_out_at', v.out_at, 'flags', v.flags)
+                   ORDER BY v.in_at, v.id), '[]') AS visit_list
         FROM visits v
+        JOIN customers c ON c.org_id = v.org_id AND c.id = v.customer_id
         WHERE v.org_id = :org_id AND v.user_id = d.user_id
-               AND v.in_at >= d.day_start AND v.in_at < d.day_end
+          AND v.in_at >= d.day_start AND v.in_at < d.day_end
     ) s
 """).columns(user_id=Uuid, day=Date)
-
-_VISITS = text("""
-    WITH days AS (
-        SELECT * FROM unnest(CAST(:user_ids AS uuid[]), CAST(:days AS date[]),
-                             CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]))
-            AS d(user_id, day, day_start, day_end)
-    )
-    SELECT d.user_id, d.day, v.id, v.customer_id, c.name AS customer_name,
-           v.in_at AS check_in_at, v.out_at AS check_out_at, v.flags
-    FROM days d
-    JOIN visits v ON v.org_id = :org_id AND v.user_id = d.user_id
-               AND v.in_at >= d.day_start AND v.in_at < d.day_end
-    JOIN customers c ON c.org_id = v.org_id AND c.id = v.customer_id
-    ORDER BY d.user_id, d.day, v.in_at, v.id
-""").columns(user_id=Uuid, day=Date, id=Uuid, customer_id=Uuid)
 
 _STAT_COLUMNS = ("visits", "customers_visited", "first_check_in_at", "last_check_out_at",
                  "working_minutes", "travel_km", "flagged_visits", "photos", "leads_claimed",
                  "follow_ups")
-_VISIT_COLUMNS = ("id", "customer_id", "customer_name", "check_in_at", "check_out_at", "flags")
+
+
+def _time(value):
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _visit(item: dict) -> dict:
+    """One visit of the JSON list, typed as the rest of the stats are."""
+    return {"id": uuid.UUID(item["id"]), "customer_id": uuid.UUID(item["customer_id"]),
+            "customer_name": item["customer_name"], "check_in_at": _time(item["check_in_at"]),
+            "check_out_at": _time(item["check_out_at"]), "flags": item["flags"] or []}
 
 
 def compile_days(*, org_id, days) -> dict:
@@ -104,9 +110,6 @@ def compile_days(*, org_id, days) -> dict:
     params = {"org_id": org_id, "user_ids": [str(u) for u, _, _ in days],
               "days": [day for _, day, _ in days], "starts": [b[0] for b in bounds],
               "ends": [b[1] for b in bounds]}
-    compiled = {}
-    for row in db.session.execute(_STATS, params).mappings():
-        compiled[(row["user_id"], row["day"])] = ({k: row[k] for k in _STAT_COLUMNS}, [])
-    for row in db.session.execute(_VISITS, params).mappings():
-        compiled[(row["user_id"], row["day"])][1].append({k: row[k] for k in _VISIT_COLUMNS})
-    return compiled
+    return {(row["user_id"], row["day"]): ({k: row[k] for k in _STAT_COLUMNS},
+                                           [_visit(v) for v in row["visit_list"]])
+            for row in db.session.execute(_COMPILE, params).mappings()}
