@@ -176,7 +176,7 @@ def _lock_own_report(principal: Principal, day: date) -> tuple[DailyReport, bool
         .on_conflict_do_nothing(index_elements=["user_id", "day"])
         .returning(DailyReport.id))
     report = db.session.scalar(
-        select(DailyReport).where(DailyReport.org_id == principal.org_id,
+        select(DailyReport).where(scope().daily_reports(),
                                   DailyReport.user_id == principal.id, DailyReport.day == day)
         .with_for_update().execution_options(populate_existing=True))
     return report, created is not None
@@ -226,8 +226,8 @@ def review_report(*, principal: Principal, report_id, data: dict, now=None) -> R
         raise Forbidden("Only the rep's managers or an admin may review this report "
                         "(never its author).")
     decision, comment = data["decision"], data.get("comment")
-    tz = db.session.scalar(select(_zone()).join(Org, Org.id == User.org_id)
-                           .where(User.id == report.user_id))
+    tz = db.session.scalar(select(_zone()).select_from(User).join(Org, Org.id == User.org_id)
+                           .where(User.org_id == principal.org_id, User.id == report.user_id))
     if (report.status == decision and report.reviewed_by == principal.id
             and report.review_comment == comment):
         db.session.rollback()  # a retry of this very review
