@@ -16,6 +16,8 @@ BLUEPRINTS = (
     "fieldsales.photos.views",
     "fieldsales.sync.views",
     "fieldsales.leads.views",
+    "fieldsales.reports.views",
+    "fieldsales.alerts.views",
 )
 
 

@@ -8,6 +8,7 @@ from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadEv
 from fieldsales.orgs.models import Org  # noqa: F401
 from fieldsales.photos.models import Photo  # noqa: F401
 from fieldsales.projects.models import Project  # noqa: F401
+from fieldsales.reports.models import DailyReport  # noqa: F401
 from fieldsales.teams.models import Team  # noqa: F401
 from fieldsales.users.models import User  # noqa: F401
 from fieldsales.visits.models import Visit  # noqa: F401

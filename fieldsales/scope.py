@@ -361,6 +361,20 @@ class Scope:
                                           LeadPool.team_id.in_(managed)))),
         )
 
+    # --- daily reports ---
+    # A report is visible with its rep (rep: its own; manager: its subtree's people and itself;
+    # hr, admin: the org). Reviews: the rep's managers and admin, never the author itself.
+
+    def daily_reports(self):
+        from fieldsales.reports.models import DailyReport
+
+        return and_(DailyReport.org_id == self.p.org_id, self.user_visible(DailyReport.user_id))
+
+    def can_review_report(self, report) -> bool:
+        if report.user_id == self.p.id or self.p.role not in ("admin", "manager"):
+            return False
+        return self.manages_user(report.user_id)
+
     # --- loading --------------------------------------------------------------------------
 
     def get(self, model, id_, clause, *, for_update=False):

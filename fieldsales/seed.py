@@ -101,6 +101,15 @@ def seed_customers(org, teams, users, rng):
 SEEDERS = [seed_leads, seed_visits]
 
 
+def _seed_reports(context):
+    from fieldsales.reports.seed import seed_reports
+
+    return seed_reports(context)
+
+
+SEEDERS.append(_seed_reports)
+
+
 def seed_demo(progress=print):
     """Create or complete the demo org; returns the logins."""
     rng = random.Random(20261122)

@@ -1,0 +1,26 @@
+import marshmallow as ma
+
+from fieldsales.alerts.rules import ALERT_TYPES
+from fieldsales.schemas import StrictSchema, Timestamp
+
+
+class AlertQuerySchema(StrictSchema):
+    team_id = ma.fields.UUID(metadata={"description": "People of this team and the teams below "
+                                                      "(within the caller's scope)"})
+    type = ma.fields.String(validate=ma.validate.OneOf(ALERT_TYPES),
+                            metadata={"description": "Only alerts of this type"})
+
+
+class AlertSchema(ma.Schema):
+    type = ma.fields.String(metadata={"enum": list(ALERT_TYPES)})
+    user_id = ma.fields.UUID(metadata={"description": "The person the alert is about"})
+    user_name = ma.fields.String()
+    subject_id = ma.fields.UUID(allow_none=True, metadata={
+        "description": "stale_lead, recycle_soon: the lead; risky_visit: the visit; idle_rep: "
+                       "the rep; missing_daily_report: the unsubmitted report (null when "
+                       "nothing was saved)"})
+    since = Timestamp(metadata={
+        "description": "When the situation began: leads: their last follow-up (or claim); "
+                       "idle_rep: the last check-in (or the account's creation); risky_visit: "
+                       "its check-in; missing_daily_report: the end of the day it is for"})
+    detail = ma.fields.String(metadata={"description": "One sentence for the manager"})
