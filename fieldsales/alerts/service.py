@@ -26,7 +26,8 @@ from fieldsales.db import paginate
 from fieldsales.extensions import db
 from fieldsales.leads.models import Lead, LeadPool
 # The recycle job's own clauses: one definition of when a lead is warned about or overdue.
-from fieldsales.leads.service import _days, _overdue, _recycle_started, _warned
+from fieldsales.leads.service import (days_sql, overdue_clause, recycle_started_sql,
+                                      warned_clause)
 from fieldsales.orgs.models import Org
 from fieldsales.reports.models import DailyReport
 from fieldsales.scope import Principal, scope, team_subtree_ids
@@ -58,10 +59,10 @@ def _row(kind, user_id, subject_id, since, facts):
 
 def _leads(people, now):
     """stale_lead and recycle_soon."""
-    started = _recycle_started()
-    due = started + _days(LeadPool.recycle_after_days)
+    started = recycle_started_sql()
+    due = started + days_sql(LeadPool.recycle_after_days)
     base = (and_(scope().leads(), Lead.status == "claimed", Lead.owner_id.in_(people)))
-    warned = or_(_warned(now), _overdue(now))
+    warned = or_(warned_clause(now), overdue_clause(now))
     half_window = LeadPool.recycle_after_days * literal_column(
         f"interval '{rules.STALE_HOURS_PER_RECYCLE_DAY} hours'")
     stale = (select(*_row("stale_lead", Lead.owner_id, Lead.id, started, func.jsonb_build_object(

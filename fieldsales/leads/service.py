@@ -759,23 +759,29 @@ def mark_dead(*, principal: Principal, lead_id, reason: str, now=None):
 
 # --- recycling (the `fieldsales leads recycle` job) -------------------------------------------
 
-def _recycle_started():
+# SQL for the recycle rules; alerts use them too, so there is one definition of "due".
+
+def recycle_started_sql():
+    """When the recycle clock of a claimed lead started: its claim or its last follow-up."""
     return func.greatest(Lead.claimed_at, func.coalesce(Lead.last_follow_up_at, Lead.claimed_at))
 
 
-def _days(column):
+def days_sql(column):
+    """An integer column as an interval of that many days."""
     return column * literal_column("interval '1 day'")
 
 
-def _overdue(now):
+def overdue_clause(now):
+    """Claimed leads whose recycle time has come."""
     return and_(Lead.status == "claimed",
-                _recycle_started() + _days(LeadPool.recycle_after_days) <= now)
+                recycle_started_sql() + days_sql(LeadPool.recycle_after_days) <= now)
 
 
-def _warned(now):
-    due = _recycle_started() + _days(LeadPool.recycle_after_days)
+def warned_clause(now):
+    """Claimed leads within warn_before_days of their recycle time."""
+    due = recycle_started_sql() + days_sql(LeadPool.recycle_after_days)
     return and_(Lead.status == "claimed", due > now,
-                due - _days(LeadPool.warn_before_days) <= now)
+                due - days_sql(LeadPool.warn_before_days) <= now)
 
 
 def _count(clause):
@@ -790,13 +796,13 @@ def recycle_overdue(*, now=None, dry_run=False, progress=None):
     skipped and left for the next run."""
     now = now or _now()
     if dry_run:
-        return {"recycled": _count(_overdue(now)), "warned": _count(_warned(now))}
-    total = _count(_overdue(now))
+        return {"recycled": _count(overdue_clause(now)), "warned": _count(warned_clause(now))}
+    total = _count(overdue_clause(now))
     recycled = 0
     while True:
         batch = db.session.execute(
             select(Lead, LeadPool).join(LeadPool, LeadPool.id == Lead.pool_id)
-            .where(_overdue(now)).order_by(Lead.claimed_at, Lead.id).limit(RECYCLE_BATCH)
+            .where(overdue_clause(now)).order_by(Lead.claimed_at, Lead.id).limit(RECYCLE_BATCH)
             .with_for_update(of=Lead, skip_locked=True)).all()
         if not batch:
             break
@@ -819,4 +825,4 @@ def recycle_overdue(*, now=None, dry_run=False, progress=None):
         recycled += len(batch)
         if progress:
             progress(f"recycled {recycled}/{total}")
-    return {"recycled": recycled, "warned": _count(_warned(now))}
+    return {"recycled": recycled, "warned": _count(warned_clause(now))}
