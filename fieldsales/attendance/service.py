@@ -17,6 +17,7 @@ from fieldsales.audit.service import verify_chain
 from fieldsales.customers.models import Customer
 from fieldsales.errors import Forbidden
 from fieldsales.extensions import db
+from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
 from fieldsales.scope import Principal, scope, team_subtree_ids
 from fieldsales.teams.models import Team
@@ -24,6 +25,23 @@ from fieldsales.timeutil import local_day_bounds
 from fieldsales.users.models import User
 from fieldsales.visits.flags import ALL_FLAGS
 from fieldsales.visits.models import Visit
+
+describe("""
+## Attendance
+`GET /attendance` and `GET /attendance.csv` give one row per user per local date from `from`
+to `to` (both dates, at most 93 days, both counted), each user's dates in the user's own
+time zone (user → org → UTC). Rows cover the field staff in the caller's scope — active reps
+and managers, and deactivated ones who checked in during the range (hr, admin: the org;
+managers: themselves and their teams' people; reps: themselves); with `user_id`, that user
+whatever the role. A visit belongs to the local date of its check-in. Status: `present` —
+visits, all checked out by the rep; `incomplete` — a visit still open or closed
+automatically (`missing_check_out`); `absent` — no visit on a workday (org `workdays`);
+`off` — no visit on another day. Dates after the user's local today are left out. The JSON
+list is paginated and ordered by date, then user name; the CSV has every row.
+`GET /attendance/evidence` (hr, admin, the user's managers; 403 for reps) bundles one user's
+local day for a dispute: the attendance row, the visits with photos and customers, the audit
+entries of that day and about those visits, and the chain verified at that moment.
+""")
 
 # Who has attendance: the people who check in. hr and admin appear only when asked for by id.
 FIELD_ROLES = ("rep", "manager")
@@ -222,9 +240,10 @@ def list_attendance(*, principal: Principal, filters: dict, page):
 
 def export_csv(*, principal: Principal, filters: dict):
     """(filename, chunks): the rows as CSV bytes (UTF-8 with a BOM, for Excel). Scope and
-    filters are checked now (errors are still JSON); the rows are read when the response
-    is sent, EXPORT_BATCH at a time from a server-side cursor, so memory stays flat whatever
-    the range."""
+    filters are checked now (their errors are JSON); the query runs when the response is
+    sent — Flask ends the request's session between the view and the body, so the cursor must
+    be opened inside the stream — and the rows go out EXPORT_BATCH at a time from a
+    server-side cursor, so memory stays flat whatever the range."""
     import csv
     import io
 
@@ -244,7 +263,8 @@ def export_csv(*, principal: Principal, filters: dict):
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
-        yield buffer.getvalue().encode()  # the header alone, when there are no rows
+        if buffer.tell():
+            yield buffer.getvalue().encode()  # no rows: the header alone
         db.session.rollback()  # ends the read transaction (and the cursor) at once
 
     return f"attendance_{first.isoformat()}_{last.isoformat()}.csv", chunks()

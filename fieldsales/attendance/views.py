@@ -52,6 +52,5 @@ def attendance_csv(filters):
 @blp.response(200, EvidenceSchema)
 @responds(blp, 403, 404)
 def evidence(args):
-    """One user's local day as evidence: attendance, visits with photos and customers, the
-    day's audit entries and the chain verified now (hr, admin, the user's managers)."""
+    """One user's local day as evidence, with its audit entries and the chain verified now."""
     return service.evidence(principal=current(), user_id=args["user_id"], day=args["date"])
