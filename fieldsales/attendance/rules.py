@@ -1,5 +1,5 @@
 """Pure rules of attendance: the date range a request may cover, the flag counts of a row, and
-the CSV cells a spreadsheet must not execute. No database, no Flask: unit-tested alone."""
+the first characters that make a spreadsheet run a CSV cell. No database, no Flask."""
 from datetime import date, timedelta
 
 from fieldsales.visits.flags import ALL_FLAGS
@@ -48,11 +48,3 @@ def day_count(first: date, last: date) -> int:
 def flag_counts(counts) -> dict:
     """{flag: count} from the per-flag counts in ALL_FLAGS order, leaving out zeros."""
     return {flag: n for flag, n in zip(ALL_FLAGS, counts, strict=True) if n}
-
-
-def safe_cell(value: str) -> str:
-    """Neutralise a text cell a spreadsheet would run as a formula: with a leading apostrophe
-    it is read as text (OWASP's mitigation; the name stays recognisable)."""
-    if value and value.startswith(FORMULA_START):
-        return "'" + value
-    return value

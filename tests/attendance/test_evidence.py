@@ -164,6 +164,11 @@ def test_hr_admin_and_the_users_managers_get_it(api, world, day, who):
         assert r.status_code == 200 and r.json["user"]["id"] == str(user.id)
 
 
+def test_a_manager_gets_its_own_day(api, world, day):
+    r = bundle(api, world.mgr_east, world.mgr_east, day)
+    assert r.status_code == 200 and r.json["user"]["id"] == str(world.mgr_east.id)
+
+
 def test_a_rep_is_refused_its_own_bundle(api, world, day):
     r = bundle(api, world.rep_east, world.rep_east, day)
     assert r.status_code == 403 and r.json["error"] == "forbidden"

@@ -1,4 +1,4 @@
-"""The pure rules (no database): date ranges, flag counts, CSV cells."""
+"""The pure rules (no database): date ranges and flag counts."""
 from datetime import date, timedelta
 
 import pytest
@@ -27,12 +27,3 @@ def test_flag_counts_keep_the_vocabulary_order_and_drop_zeros():
                                                         ("low_accuracy", 1)]
     with pytest.raises(ValueError):
         rules.flag_counts(counts[:-1])  # a column missing is a bug, not a quiet zero
-
-
-@pytest.mark.parametrize("value, expected", [
-    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("\uff1d1", "'\uff1d1"),
-    ("Li Na", "Li Na"), ("a=b", "a=b"), ("", ""), ("'quoted", "'quoted"),
-])
-def test_safe_cell(value, expected):
-    assert rules.safe_cell(value) == expected
