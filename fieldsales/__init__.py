@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "fieldsales.leads.views",
     "fieldsales.reports.views",
     "fieldsales.alerts.views",
+    "fieldsales.attendance.views",
 )
 
 

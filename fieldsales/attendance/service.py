@@ -1,0 +1,340 @@
+"""Attendance: one row per user per local date, computed in SQL; the CSV export streamed from a
+server-side cursor; the evidence bundle of one user's day.
+
+A date is the user's own local date (user's zone, else the org's, else UTC): the grid of
+(user, date) is generate_series in SQL, each date's bounds are `timezone(zone, date)` (so a
+DST day is 23 or 25 hours long), and a visit belongs to the local date of its check-in.
+"""
+import csv
+import io
+from datetime import UTC, datetime
+
+from sqlalchemy import (Date, DateTime, Integer, String, and_, any_, case, cast, column, exists,
+                        extract, func, lateral, literal, or_, select, true)
+from sqlalchemy.orm import selectinload
+
+from fieldsales.attendance import rules
+from fieldsales.audit.models import AuditEntry
+from fieldsales.audit.service import verify_chain
+from fieldsales.customers.models import Customer
+from fieldsales.errors import Forbidden
+from fieldsales.extensions import db
+from fieldsales.openapi import describe
+from fieldsales.orgs.models import Org
+from fieldsales.scope import Principal, scope, team_subtree_ids
+from fieldsales.teams.models import Team
+from fieldsales.timeutil import local_day_bounds
+from fieldsales.users.models import User
+from fieldsales.visits.flags import ALL_FLAGS
+from fieldsales.visits.models import Visit
+
+describe("""
+## Attendance
+`GET /attendance` and `GET /attendance.csv` give one row per user per local date from `from`
+to `to` (both dates, at most 93 days, both counted), each user's dates in the user's own
+time zone (user → org → UTC). Rows cover the field staff in the caller's scope — active reps
+and managers, and deactivated ones who checked in during the range (hr, admin: the org;
+managers: themselves and their teams' people; reps: themselves); with `user_id`, that user
+whatever the role. A visit belongs to the local date of its check-in. Status: `present` —
+visits, all checked out by the rep; `incomplete` — a visit still open or closed
+automatically (`missing_check_out`); `absent` — no visit on a workday (org `workdays`);
+`off` — no visit on another day. Dates after the user's local today are left out. The JSON
+list is paginated and ordered by date, then user name; the CSV has every row.
+`GET /attendance/evidence` (hr, admin, the user's managers; 403 for reps) bundles one user's
+local day for a dispute: the attendance row, the visits with photos and customers, the audit
+entries of that day and about those visits, and the chain verified at that moment.
+""")
+
+# Who has attendance: the people who check in. hr and admin appear only when asked for by id.
+FIELD_ROLES = ("rep", "manager")
+# Rows fetched from the server-side cursor at a time by the CSV export.
+EXPORT_BATCH = 2000
+
+
+def report_status_sql(user_id, day):
+    """The status of the user's daily report for that local date, as a SQL expression; NULL
+    (no report saved) reads as `missing`. The row, the CSV and the evidence bundle use it."""
+    from fieldsales.reports.models import DailyReport
+
+    return (select(DailyReport.status)
+            .where(DailyReport.user_id == user_id, DailyReport.day == day)
+            .scalar_subquery())
+
+
+# --- the SQL ---------------------------------------------------------------------------------
+
+def _zone():
+    return func.coalesce(User.timezone, Org.timezone, literal("UTC"))
+
+
+def _date(value):
+    """A bound date, typed in the SQL text too (date + integer must read as a date)."""
+    return cast(literal(value, Date), Date)
+
+
+def _day_start(zone, day):
+    """The UTC instant a local date begins in `zone` (a date column or a bound date)."""
+    return func.timezone(zone, cast(day, DateTime(timezone=False)))
+
+
+def _people(principal: Principal, filters: dict):
+    """CTE of the users whose rows the caller asked for and may see: {user_id, user_name,
+    team_id, tz, workdays}. An explicit user_id or team_id the caller cannot see is 404."""
+    first, last = filters["from_"], filters["to"]
+    zone = _zone()
+    stmt = (select(User.id.label("user_id"), User.name.label("user_name"),
+                   User.team_id.label("team_id"), zone.label("tz"),
+                   Org.workdays.label("workdays"))
+            .join(Org, Org.id == User.org_id)
+            .where(scope().users()))
+    if "user_id" in filters:
+        scope().get(User, filters["user_id"], scope().users())
+        stmt = stmt.where(User.id == filters["user_id"])
+    else:
+        # Deactivated people keep their rows for ranges in which they still visited.
+        visited = exists().where(
+            Visit.org_id == User.org_id, Visit.user_id == User.id,
+            Visit.in_at >= _day_start(zone, _date(first)),
+            Visit.in_at < _day_start(zone, _date(last) + 1))
+        stmt = stmt.where(User.role.in_(FIELD_ROLES), or_(User.active, visited))
+    if "team_id" in filters:
+        scope().get(Team, filters["team_id"], scope().teams())
+        stmt = stmt.where(User.team_id.in_(team_subtree_ids(principal.org_id,
+                                                            filters["team_id"])))
+    return stmt.cte("people")
+
+
+def _grid(people, first, last):
+    """(user, local date) pairs from `first` to `last`, up to each user's local today: a day
+    that has not begun has no attendance yet."""
+    offsets = func.generate_series(0, rules.day_count(first, last) - 1) \
+        .table_valued(column("n", Integer)).render_derived("offsets")
+    day = _date(first) + offsets.c.n
+    weekday = cast(extract("isodow", day), Integer)
+    return (select(people.c.user_id, people.c.user_name, people.c.team_id, people.c.tz,
+                   day.label("date"),
+                   (weekday == any_(people.c.workdays)).label("workday"))
+            .select_from(people.join(offsets, true()))
+            .where(day <= cast(func.timezone(people.c.tz, func.now()), Date)))
+
+
+def _aggregates():
+    """Per-day visit aggregates (one pass over the day's visits; one count per flag of the
+    closed vocabulary instead of unnesting the arrays)."""
+    return [
+        func.min(Visit.in_at).label("first_check_in_at"),
+        func.max(Visit.out_at).label("last_check_out_at"),
+        func.count().label("visits"),
+        func.count().filter(func.cardinality(Visit.flags) > 0).label("flagged_visits"),
+        func.bool_or(or_(Visit.status == "open", Visit.closed_by == "auto")).label("incomplete"),
+        *(func.count().filter(literal(flag) == any_(Visit.flags)).label(f"flag_{flag}")
+          for flag in ALL_FLAGS),
+    ]
+
+
+def _row_columns(grid, agg):
+    visits = func.coalesce(agg.c.visits, 0)
+    worked = func.floor(extract("epoch", agg.c.last_check_out_at - agg.c.first_check_in_at) / 60)
+    return [
+        grid.c.user_id, grid.c.user_name, grid.c.team_id, grid.c.date,
+        case((visits == 0, case((grid.c.workday, "absent"), else_="off")),
+             (agg.c.incomplete, "incomplete"), else_="present").label("status"),
+        agg.c.first_check_in_at, agg.c.last_check_out_at,
+        cast(func.coalesce(worked, 0), Integer).label("worked_minutes"),
+        visits.label("visits"),
+        func.coalesce(agg.c.flagged_visits, 0).label("flagged_visits"),
+        *(func.coalesce(agg.c[f"flag_{flag}"], 0).label(f"flag_{flag}") for flag in ALL_FLAGS),
+        func.coalesce(report_status_sql(grid.c.user_id, grid.c.date),
+                      "missing").label("daily_report"),
+    ]
+
+
+def _order(columns):
+    return (columns.date, columns.user_name, columns.user_id)
+
+
+def _page_statement(people, first, last, *, limit, offset):
+    """One page of rows: the page of the grid first, then each row's day of visits through
+    the (user_id, in_at) index (a page costs its rows, not the whole range)."""
+    grid = _grid(people, first, last)
+    page = grid.order_by(*_order(grid.selected_columns)).limit(limit).offset(offset) \
+        .subquery("g")
+    agg = lateral(
+        select(*_aggregates())
+        .where(scope().visits(), Visit.user_id == page.c.user_id,
+               Visit.in_at >= _day_start(page.c.tz, page.c.date),
+               Visit.in_at < _day_start(page.c.tz, page.c.date + 1))
+    ).alias("a")
+    return (select(*_row_columns(page, agg)).select_from(page.outerjoin(agg, true()))
+            .order_by(*_order(page.c)))
+
+
+def _range_statement(people, first, last):
+    """Every row of the range: per user, one index range scan over the whole range grouped by
+    local date (500 reps x a month: 500 scans, not 15,500), joined to the grid."""
+    grid = _grid(people, first, last).subquery("g")
+    local_date = cast(func.timezone(people.c.tz, Visit.in_at), Date)
+    per_user = lateral(
+        select(local_date.label("date"), *_aggregates())
+        .where(scope().visits(), Visit.user_id == people.c.user_id,
+               Visit.in_at >= _day_start(people.c.tz, _date(first)),
+               Visit.in_at < _day_start(people.c.tz, _date(last) + 1))
+        .group_by(local_date)
+    ).alias("d")
+    agg = (select(people.c.user_id, per_user).select_from(people.join(per_user, true()))
+           .subquery("a"))
+    return (select(*_row_columns(grid, agg))
+            .select_from(grid.outerjoin(agg, and_(agg.c.user_id == grid.c.user_id,
+                                                  agg.c.date == grid.c.date)))
+            .order_by(*_order(grid.c)))
+
+
+def _rfc3339(value):
+    """A time as the API writes it (fieldsales.schemas.Timestamp: UTC, `Z`, microseconds only
+    when there are any), formatted by PostgreSQL so that the export does not parse and
+    re-format every time in Python."""
+    utc = func.timezone("UTC", value)
+    return case((func.date_trunc("second", value) == value,
+                 func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                else_=func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+
+
+def _safe_cell(text):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe, so it is
+    read as text (OWASP's CSV-injection mitigation). Names come from admins, but are still
+    untrusted text once they are in a spreadsheet."""
+    return case((func.left(text, 1).in_(rules.FORMULA_START), literal("'") + text),
+                else_=text)
+
+
+def _csv_statement(people, first, last):
+    """The export: every row of the range as the text of its CSV cells (CSV_COLUMNS order),
+    ready for csv.writer as they come; flags as `outside_geofence:2;low_accuracy:1` in
+    ALL_FLAGS order."""
+    rows = _range_statement(people, first, last).subquery("r")
+    flags = func.concat_ws(";", *(
+        case((rows.c[f"flag_{flag}"] > 0,
+              literal(f"{flag}:") + cast(rows.c[f"flag_{flag}"], String)))
+        for flag in ALL_FLAGS))
+    return (select(cast(rows.c.user_id, String), _safe_cell(rows.c.user_name),
+                   cast(rows.c.team_id, String), func.to_char(rows.c.date, "YYYY-MM-DD"),
+                   rows.c.status, _rfc3339(rows.c.first_check_in_at),
+                   _rfc3339(rows.c.last_check_out_at), rows.c.worked_minutes, rows.c.visits,
+                   rows.c.flagged_visits, flags, rows.c.daily_report)
+            .order_by(*_order(rows.c)))
+
+
+def _as_dict(row) -> dict:
+    m = row._mapping
+    return {
+        "user_id": m["user_id"], "user_name": m["user_name"], "team_id": m["team_id"],
+        "date": m["date"], "status": m["status"], "first_check_in_at": m["first_check_in_at"],
+        "last_check_out_at": m["last_check_out_at"], "worked_minutes": m["worked_minutes"],
+        "visits": m["visits"], "flagged_visits": m["flagged_visits"],
+        "flags": rules.flag_counts(m[f"flag_{flag}"] for flag in ALL_FLAGS),
+        "daily_report": m["daily_report"],
+    }
+
+
+# --- use cases -------------------------------------------------------------------------------
+
+def list_attendance(*, principal: Principal, filters: dict, page):
+    """One page of attendance rows (date, then user name), with the total for X-Pagination."""
+    people = _people(principal, filters)
+    first, last = filters["from_"], filters["to"]
+    grid = _grid(people, first, last).subquery()
+    page.item_count = db.session.scalar(select(func.count()).select_from(grid))
+    stmt = _page_statement(people, first, last, limit=page.page_size, offset=page.first_item)
+    return [_as_dict(row) for row in db.session.execute(stmt)]
+
+
+def export_csv(*, principal: Principal, filters: dict):
+    """(filename, chunks): the rows as CSV bytes (UTF-8 with a BOM, for Excel). Scope and
+    filters are checked now (their errors are JSON); the query runs when the response is
+    sent — Flask ends the request's session between the view and the body, so the cursor must
+    be opened inside the stream — and the rows go out EXPORT_BATCH at a time from a
+    server-side cursor, so memory stays flat whatever the range."""
+    people = _people(principal, filters)
+    first, last = filters["from_"], filters["to"]
+    stmt = _csv_statement(people, first, last).execution_options(yield_per=EXPORT_BATCH)
+
+    def chunks():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(rules.CSV_COLUMNS)
+        # Core rows straight from the connection: no ORM row processing, no per-row Python.
+        for batch in db.session.connection().execute(stmt).partitions():
+            writer.writerows(batch)
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():
+            yield buffer.getvalue().encode()  # no rows: the header alone
+        db.session.rollback()  # ends the read transaction (and the cursor) at once
+
+    return f"attendance_{first.isoformat()}_{last.isoformat()}.csv", chunks()
+
+
+class _VisitWithCustomer:
+    """A visit as the evidence bundle prints it: every Visit field plus its customer."""
+
+    def __init__(self, visit, customer):
+        self._visit, self.customer = visit, customer
+
+    def __getattr__(self, name):
+        return getattr(self._visit, name)
+
+
+def evidence(*, principal: Principal, user_id, day):
+    """Everything about one user's local day that HR files in a dispute: the attendance row,
+    the visits with photos and customers, the day's audit entries, and the chain verified now.
+    hr, admin and the user's managers (a manager's own day too); a rep is refused (403), even
+    its own day."""
+    user = scope().get(User, user_id, scope().users())
+    if principal.is_rep:
+        raise Forbidden("The evidence bundle is for hr, admins and the user's managers; a rep "
+                        "reads its own visits through /visits.")
+    zone = db.session.scalar(select(_zone()).join(Org, Org.id == User.org_id)
+                             .where(User.id == user.id))
+    start, end = local_day_bounds(day, zone)
+    visits = db.session.scalars(
+        select(Visit).where(scope().visits(), Visit.user_id == user.id, Visit.in_at >= start,
+                            Visit.in_at < end)
+        .order_by(Visit.in_at, Visit.id).options(selectinload(Visit.photos))
+    ).all()
+    visit_ids = [v.id for v in visits]
+    customers = {
+        c.id: {"id": c.id, "name": c.name,
+               "location": None if c.lat is None else {"lat": c.lat, "lng": c.lng}}
+        for c in db.session.execute(
+            select(Customer.id, Customer.name, Customer.lat, Customer.lng)
+            .join(Visit, and_(Visit.org_id == Customer.org_id, Visit.customer_id == Customer.id))
+            .where(scope().visits(), Visit.id.in_(visit_ids)).distinct())
+    }
+    photo_ids = [p.id for v in visits for p in v.photos]
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.org_id == principal.org_id, AuditEntry.user_id == user.id,
+            or_(and_(AuditEntry.at >= start, AuditEntry.at < end),
+                and_(AuditEntry.entity_type == "visit", AuditEntry.entity_id.in_(visit_ids)),
+                and_(AuditEntry.entity_type == "photo", AuditEntry.entity_id.in_(photo_ids))))
+        .order_by(AuditEntry.seq)
+    ).all()
+    verified_at = datetime.now(UTC)
+    check = verify_chain(org_id=principal.org_id, user_id=user.id)
+    head_seq = db.session.scalar(select(func.max(AuditEntry.seq)).where(
+        AuditEntry.org_id == principal.org_id, AuditEntry.user_id == user.id))
+    row = db.session.execute(_page_statement(
+        _people(principal, {"from_": day, "to": day, "user_id": user.id}), day, day,
+        limit=1, offset=0)).first()
+    return {
+        "user": user, "date": day, "timezone": zone, "day_start": start, "day_end": end,
+        "attendance": _as_dict(row) if row else None,
+        "visits": [_VisitWithCustomer(v, customers[v.customer_id]) for v in visits],
+        "audit": entries,
+        "chain": {"head_hash": check["head_hash"], "head_seq": head_seq,
+                  "verified": check["ok"], "entries": check["entries"],
+                  "first_bad_seq": check["first_bad_seq"], "verified_at": verified_at},
+        "generated_at": datetime.now(UTC), "generated_by": principal.id,
+    }
