@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "fieldsales.photos.views",
     "fieldsales.sync.views",
     "fieldsales.leads.views",
+    "fieldsales.maps.views",
 )
 
 
