@@ -8,6 +8,7 @@ from fieldsales.maps.schemas import (BBoxFilterSchema, ClusterCollectionSchema,
                                      RouteQuerySchema, VisitCollectionSchema)
 from fieldsales.openapi import responds
 from fieldsales.scope import current
+from fieldsales.visits.flags import MEANINGS
 
 blp = Blueprint("maps", __name__, url_prefix="/api/v1",
                 description="Maps of visits for managers, admin and hr (GeoJSON, clusters, "
@@ -73,7 +74,8 @@ page = FlaskBlueprint("map_page", __name__)
 def map_page():
     """The manager map (Leaflet, vendored; scripts in static files for the strict CSP)."""
     return render_template("map.html", tile_url=current_app.config["MAP_TILE_URL"],
-                           tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"])
+                           tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+                           flag_meanings=MEANINGS)
 
 
 # The page is registered with the API blueprint, so BLUEPRINTS stays the one list to extend.
