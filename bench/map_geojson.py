@@ -37,7 +37,6 @@ def compiled(email, build):
     returns it, exactly as the endpoint builds it (scope clause included)."""
     from flask import g
     from sqlalchemy import select
-    from sqlalchemy.dialects import postgresql
 
     from fieldsales import create_app
     from fieldsales.extensions import db
@@ -51,9 +50,7 @@ def compiled(email, build):
         g.principal = Principal(id=user.id, org_id=user.org_id, role=user.role,
                                 team_id=user.team_id, name=user.name, email=user.email,
                                 timezone=_dataset.TZ)
-        stmt = build(service, g.principal)
-        out = stmt.compile(dialect=postgresql.psycopg2.dialect())
-        sql, params = str(out), dict(out.params)
+        sql, params = build(service, g.principal)
         db.session.remove()
     db.engine.dispose()
     return sql, params

@@ -43,6 +43,11 @@ matches nothing.
 """)
 
 
+def _run(statement: sql.Statement):
+    """The statement's one row, in the request's transaction."""
+    return db.session.connection().exec_driver_sql(statement.sql, statement.params).one()
+
+
 def _require_map_role():
     scope().require_role(*MAP_ROLES)
 
@@ -72,8 +77,7 @@ def _where(principal: Principal, filters: dict) -> list:
 def visits_geojson(*, principal: Principal, filters: dict) -> str:
     """Matching check-ins as a GeoJSON FeatureCollection (text), at most MAX_FEATURES."""
     _require_map_role()
-    stmt = sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES)
-    matches, body = db.session.execute(stmt).one()
+    matches, body = _run(sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES))
     if body is None:
         raise Unprocessable(
             f"More than {MAX_FEATURES:,} visits match: zoom in, narrow the filters, or use "
@@ -86,7 +90,7 @@ def clusters_geojson(*, principal: Principal, filters: dict) -> str:
     _require_map_role()
     filters = dict(filters)
     zoom = filters.pop("zoom")
-    return db.session.scalar(sql.clusters_geojson(_where(principal, filters), zoom=zoom))
+    return _run(sql.clusters_geojson(_where(principal, filters), zoom=zoom))[0]
 
 
 def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict) -> bytes:
@@ -94,7 +98,7 @@ def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict) -> byte
     _require_map_role()
     if not grid.tile_exists(z, x, y):
         raise NotFound(f"No tile {z}/{x}/{y}: z is 0..{grid.MAX_ZOOM}, x and y 0..2^z - 1.")
-    data = db.session.scalar(sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y))
+    data = _run(sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y))[0]
     return bytes(data) if data else b""
 
 
@@ -112,5 +116,5 @@ def route_geojson(*, principal: Principal, user_id, day) -> str:
     start, end = local_day_bounds(day, tz)
     where = [scope().visits(), Visit.user_id == user_id, Visit.in_at >= start,
              Visit.in_at < end]
-    return db.session.scalar(sql.route_geojson(where, user_id=user_id, user_name=name,
-                                               day=day.isoformat()))
+    return _run(sql.route_geojson(where, user_id=user_id, user_name=name,
+                                  day=day.isoformat()))[0]
