@@ -16,9 +16,11 @@ def upgrade():
     # the database owner may create it).
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.create_index("ix_visits_in_at_in_geom", "visits", ["in_at", "in_geom"],
-                    postgresql_using="gist")
+                    postgresql_using="gist", if_not_exists=True)
 
 
 def downgrade():
-    op.drop_index("ix_visits_in_at_in_geom", table_name="visits", postgresql_using="gist")
+    # IF EXISTS: a database stamped with this revision while it was still an empty placeholder
+    # can go down to 0005 and up again to get the index.
+    op.drop_index("ix_visits_in_at_in_geom", table_name="visits", if_exists=True)
     # btree_gist stays: dropping an extension another object may use is not this revision's call
