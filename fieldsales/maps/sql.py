@@ -134,10 +134,11 @@ class Statement(NamedTuple):
 
 def _chosen(where):
     """The visits the caller asked for and may see, with the columns the builders use."""
-    return select(Visit.id, Visit.org_id, Visit.user_id, Visit.customer_id, Visit.in_at,
-                  Visit.in_lat, Visit.in_lng, Visit.status, Visit.flags, Visit.risk_score,
+    v = Visit.__table__.c
+    return select(v.id, v.org_id, v.user_id, v.customer_id, v.in_at, v.in_lat, v.in_lng,
+                  v.status, v.flags, v.risk_score,
                   # the geometry itself, not GeoAlchemy's ST_AsEWKB() of it
-                  type_coerce(Visit.in_geom, NullType()).label("in_geom")).where(*where)
+                  type_coerce(v.in_geom, NullType()).label("in_geom")).where(*where)
 
 
 def _render(template, where, **params) -> Statement:
