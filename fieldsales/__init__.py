@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "fieldsales.reports.views",
     "fieldsales.alerts.views",
     "fieldsales.attendance.views",
+    "fieldsales.maps.views",
 )
 
 

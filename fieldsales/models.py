@@ -6,6 +6,7 @@ from fieldsales.customers.models import Contact, ContactRecord, Customer  # noqa
 from fieldsales.db import Base  # noqa: F401
 from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadEvent,  # noqa: F401
                                      LeadFollowUp, LeadHolding, LeadPool)
+from fieldsales.maps.models import visits_in_at_in_geom  # noqa: F401
 from fieldsales.orgs.models import Org  # noqa: F401
 from fieldsales.photos.models import Photo  # noqa: F401
 from fieldsales.projects.models import Project  # noqa: F401

@@ -101,7 +101,7 @@ create_db() {
     psql_super -d postgres -c "CREATE DATABASE \"$name\" OWNER $APP_ROLE"
   fi
   # PostGIS is not a trusted extension: create it as the superuser.
-  psql_super -d "$name" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+  psql_super -d "$name" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS btree_gist;"
 }
 
 case "${1:-}" in

@@ -14,7 +14,7 @@ else
     admin_url=$FIELDSALES_DATABASE_URL
     psql -X -q "$admin_url" -c "CREATE DATABASE \"$name\""
     FIELDSALES_TEST_DATABASE_URL="${admin_url%/*}/$name"
-    psql -X -q "$FIELDSALES_TEST_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm"
+    psql -X -q "$FIELDSALES_TEST_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS btree_gist"
     trap 'psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"' EXIT
   else
     # Stop the cluster afterwards only if this run started it (`make run` may be using it).
@@ -26,6 +26,20 @@ else
   export FIELDSALES_TEST_DATABASE_URL
 fi
 export FIELDSALES_DATABASE_URL=$FIELDSALES_TEST_DATABASE_URL
+
+# The map page is tested in a real headless Chromium (tests/browser): Debian's package, driven
+# by Playwright (never `playwright install`, which downloads a browser build of its own).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing Debian's chromium for the browser test"
+    apt-cache show chromium >/dev/null 2>&1 || apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    echo "test: the browser test needs Chromium at /usr/bin/chromium; install it with:" >&2
+    echo "  sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
 echo "test: ruff (lint + security rules)"
 $BIN/ruff check --quiet .
 $BIN/python -m pytest "$@"

@@ -41,6 +41,19 @@ def res(world):
     }
 
 
+def _today():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+def _submitted_report(api, world):
+    r = api.as_(world.rep_east).put(f"/api/v1/daily-reports/{_today()}", json={
+        "summary": "x", "plan": "y", "problems": "", "submit": True})
+    return r.json["id"]
+
+
 def _visit(api, world, res):
     return api.as_(world.rep_east).post("/api/v1/visits",
                                         json=check_in_body(res["customer"])).json["id"]
@@ -97,6 +110,12 @@ WRITES = {
         {"lead_id": r["lead"].id}, {"json": {"reason": "x"}}),
     ("POST", "/api/v1/leads/<uuid:lead_id>/release"): lambda a, w, r: (
         {"lead_id": r["lead"].id}, {"json": {}}),
+    ("PUT", "/api/v1/daily-reports/<date>"): lambda a, w, r: (
+        {"date": _today()}, {"json": {"summary": "x", "plan": "y", "problems": "",
+                                      "submit": True}}),
+    ("POST", "/api/v1/daily-reports/<uuid:report_id>/review"): lambda a, w, r: (
+        {"report_id": _submitted_report(a, w)},
+        {"json": {"decision": "approved", "comment": "ok"}}),
 }
 
 
@@ -120,7 +139,7 @@ def test_hr_is_read_only(api, world, res, method, rule):
     path_args, kwargs = WRITES[(method, rule)](api, world, res)
     path = rule
     for name, value in path_args.items():
-        path = path.replace(f"<uuid:{name}>", str(value))
+        path = path.replace(f"<uuid:{name}>", str(value)).replace(f"<{name}>", str(value))
     r = api.as_(world.hr).request(method, path, **kwargs)
     assert r.status_code == 403, (r.status_code, r.get_json())
 

@@ -79,6 +79,23 @@ def _check(folder: Path) -> dict:
     return manifest
 
 
+def _create_extensions(database_url, names):
+    import psycopg2
+    from psycopg2 import sql
+
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        for name in names:
+            try:
+                cur.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
+                    sql.Identifier(name)))
+                conn.commit()
+            except psycopg2.Error:
+                conn.rollback()
+                raise ValueError(f"The target database lacks the extension {name!r} and this "
+                                 "role may not create it; ask an administrator to run "
+                                 f"CREATE EXTENSION {name} there first.") from None
+
+
 def restore(*, folder: Path, database_url: str, photo_dir: str, progress=print) -> dict:
     """Restore a backup into an empty database (PostGIS installed) and an empty photo folder."""
     manifest = _check(folder)
@@ -88,8 +105,13 @@ def restore(*, folder: Path, database_url: str, photo_dir: str, progress=print) 
     dump = folder / manifest["database"]["file"]
     listing = subprocess.run([_tool("pg_restore"), "--list", str(dump)], check=True,
                              capture_output=True, text=True).stdout
-    # Extensions (and PostGIS's own spatial_ref_sys) belong to the target's administrator:
-    # CREATE EXTENSION needs a superuser, and the target has them installed already.
+    # Extensions (and PostGIS's own spatial_ref_sys) are created here rather than by the dump:
+    # trusted ones (pg_trgm, btree_gist) the database owner may create; PostGIS must have been
+    # installed by an administrator (it needs a superuser).
+    _create_extensions(database_url, [
+        line.split(" EXTENSION - ", 1)[1].split()[0] for line in listing.splitlines()
+        if " EXTENSION - " in line and not line.lstrip().startswith(";")
+        and " COMMENT " not in line])
     keep = "\n".join(line for line in listing.splitlines()
                      if " EXTENSION " not in line and "spatial_ref_sys" not in line)
     with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as fp:
