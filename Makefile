@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export FIELDSALES_ENV ?= development
 
-.PHONY: run test stop db venv bench lint clean-venv backup restore soak
+.PHONY: run test stop db venv bench lint clean-venv backup restore soak audit
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -52,3 +52,7 @@ restore: venv
 # Two minutes of mixed traffic from 32 clients (not in CI): zero 5xx, p50/p99, worker RSS.
 soak: venv
 	@scripts/soak.sh
+
+# Dependency audit against the PyPI advisory data (needs PyPI's JSON API to be reachable).
+audit: venv
+	@.venv/bin/pip-audit --progress-spinner off --skip-editable

@@ -58,6 +58,8 @@ def test_acknowledged_check_ins_survive_a_restart(cluster):
                     "--admin-email", admin_email, "--admin-password", "faults-password-1"],
                    env={**os.environ, **env}, check=True, capture_output=True, timeout=60)
     with gunicorn(workers=2, extra_env=env) as (base, _):
+        server = requests.get(base + "/healthz", timeout=10).headers["Server"]
+        assert not any(ch.isdigit() for ch in server)  # no server version is given away
         reps = _reps(base, admin_email)
         acked, stop = [], threading.Event()
         lock = threading.Lock()

@@ -41,3 +41,27 @@ def test_cors_allowlist_admits_only_listed_origins():
     assert "X-Pagination" in ok.headers["Access-Control-Expose-Headers"]
     other = client.get("/x", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def _start(env_overrides):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FIELDSALES_SECRET_KEY", "FIELDSALES_AUDIT_KEY")}
+    env.update({"FIELDSALES_ENV": "production", **env_overrides})
+    return subprocess.run([sys.executable, "-c", "from fieldsales import create_app; "
+                           "create_app(); print('started')"], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_production_refuses_to_start_without_keys():
+    no_keys = _start({})
+    assert no_keys.returncode != 0 and "FIELDSALES_SECRET_KEY must be set" in no_keys.stderr
+    weak = _start({"FIELDSALES_SECRET_KEY": "short", "FIELDSALES_AUDIT_KEY": "x" * 40})
+    assert weak.returncode != 0 and "FIELDSALES_SECRET_KEY" in weak.stderr
+    no_audit = _start({"FIELDSALES_SECRET_KEY": "s" * 40})
+    assert no_audit.returncode != 0 and "FIELDSALES_AUDIT_KEY must be set" in no_audit.stderr
+    ok = _start({"FIELDSALES_SECRET_KEY": "s" * 40, "FIELDSALES_AUDIT_KEY": "a" * 40})
+    assert ok.returncode == 0 and "started" in ok.stdout
