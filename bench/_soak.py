@@ -93,7 +93,10 @@ class Client(threading.Thread):
         if r.status_code == 201:
             self.open_visit = r.json()["id"]
             if self.rng.random() < 0.5:
-                data = self.photo[:-2] + uuid.uuid4().bytes[:2] + b"\xff\xd9"
+                # A JPEG comment segment after SOI makes the bytes unique, the image the same.
+                tag = uuid.uuid4().bytes
+                data = self.photo[:2] + b"\xff\xfe" + (len(tag) + 2).to_bytes(2, "big") + tag \
+                    + self.photo[2:]
                 self.call("photo_upload", "POST", f"/api/v1/visits/{self.open_visit}/photos",
                           files={"file": ("p.jpg", data)})
 
