@@ -18,7 +18,7 @@ import psutil
 import requests
 from PIL import Image
 
-from bench.harness import gunicorn, login, percentile
+from bench.harness import exit_on_sigterm, gunicorn, login, percentile
 
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", 32))
 DURATION_S = int(os.environ.get("SOAK_SECONDS", 120))
@@ -148,6 +148,7 @@ def worker_rss(master):
 
 
 def main():
+    exit_on_sigterm()
     stats, lock, stop = defaultdict(list), threading.Lock(), threading.Event()
     with gunicorn() as (base, master):
         print(f"[soak] setting up {CLIENTS} reps and a lead pool …", file=sys.stderr)

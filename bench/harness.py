@@ -126,3 +126,8 @@ def ensure_org(name, admin_email, password, timezone="Asia/Shanghai"):
                           "--admin-email", admin_email, "--admin-password", password,
                           "--timezone", timezone], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)["org_id"]
+
+
+def exit_on_sigterm():
+    """Let `finally` blocks (which stop the gunicorn a run started) run on SIGTERM too."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.harness import write_results
+from bench.harness import exit_on_sigterm, write_results
 
 # Every module in bench/ with a run() is a benchmark (one file each, no shared list to edit).
 BENCHMARKS = sorted(
@@ -19,6 +19,7 @@ BENCHMARKS = sorted(
 
 
 def main(argv):
+    exit_on_sigterm()
     names = argv or BENCHMARKS
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
