@@ -1,6 +1,7 @@
 """Shared benchmark plumbing: a real gunicorn on loopback, logins, timing and percentiles."""
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -24,18 +25,19 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(workers=None, app="wsgi:app", extra_env=None):
-    """Run the real app under gunicorn (gunicorn.conf.py) on a free loopback port."""
+def gunicorn(workers=None, app="wsgi:app", extra_env=None, log_path=None):
+    """Run the real app under gunicorn (gunicorn.conf.py) on a free loopback port; yields
+    (base URL, the master process). The server and its workers are stopped on exit, whatever
+    happens. `log_path` keeps gunicorn's output (for a test to show when it fails)."""
     port = free_port()
+    metrics_dir = ROOT / "var" / f"prometheus-bench-{port}"  # ours to remove afterwards
     env = {**os.environ, "FIELDSALES_BIND": f"127.0.0.1:{port}", "FIELDSALES_LOG_LEVEL": "WARNING",
-           "FIELDSALES_ACCESS_TOKEN_TTL_S": "7200", **(extra_env or {})}
-    if workers:
-        env["FIELDSALES_WORKERS"] = str(workers)
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(ROOT / "var" / f"prometheus-bench-{port}")
+           "FIELDSALES_ACCESS_TOKEN_TTL_S": "7200", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+           **({"FIELDSALES_WORKERS": str(workers)} if workers else {}), **(extra_env or {})}
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c",
                              str(ROOT / "gunicorn.conf.py"), app], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -46,7 +48,8 @@ def gunicorn(workers=None, app="wsgi:app", extra_env=None):
             except (requests.ConnectionError, requests.Timeout):
                 pass  # the master accepts before its workers have imported the app
             if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("gunicorn did not start")
+                tail = Path(log_path).read_text()[-2000:] if log_path else ""
+                raise RuntimeError("gunicorn did not start. " + tail)
             time.sleep(0.2)
         yield base, proc
     finally:
@@ -55,6 +58,10 @@ def gunicorn(workers=None, app="wsgi:app", extra_env=None):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if log_path:
+            log.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def login(base, email, password):

@@ -16,7 +16,8 @@ import requests
 from sqlalchemy import select
 
 from fieldsales import geo
-from tests.browser.server import ROOT, live_server
+from bench.harness import ROOT
+from tests.browser.server import live_server
 from tests.conftest import DB_URL
 from tests.photos.helpers import fixture
 from tests.test_cli import run

@@ -4,7 +4,6 @@ is 503 while the database is down, and the app recovers by itself (no gunicorn r
 5 s of the database returning."""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -17,17 +16,11 @@ import psycopg2
 import pytest
 import requests
 
-from bench.harness import gunicorn, login
+from bench.harness import free_port, gunicorn, login
 from fieldsales.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALDB = ROOT / "scripts" / "localdb.sh"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
