@@ -99,9 +99,10 @@ def load(name=None):
 
 
 def sqlalchemy_url(url):
-    """The libpq URL (what psql takes) with the psycopg2 driver named for SQLAlchemy, whose
-    2.1 default for plain postgresql:// is psycopg 3."""
+    """The libpq URL (what psql takes) with the driver named for SQLAlchemy: psycopg 3, which
+    prepares statements a connection runs repeatedly (its default after 5 executions), so the
+    hot paths skip PostgreSQL's parse and plan."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix):]
     return url

@@ -69,3 +69,12 @@ def apply_changes(row, data: dict, fields) -> dict:
     for key, value in changed.items():
         setattr(row, key, value)
     return changed
+
+
+def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
+    """Whether a DBAPI error wrapped by SQLAlchemy is `sqlstate` (e.g. 23505 unique_violation),
+    optionally on the named constraint."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) != sqlstate:
+        return False
+    return constraint is None or getattr(orig.diag, "constraint_name", None) == constraint

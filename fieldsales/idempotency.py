@@ -9,6 +9,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from fieldsales.db import violated
 from fieldsales.errors import Conflict, IdempotencyConflict
 from fieldsales.extensions import db
 
@@ -40,10 +41,7 @@ def replay(model, id_, *, principal, data):
 
 
 def is_unique_violation(exc: IntegrityError, constraint: str) -> bool:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(exc.orig, "pgcode", None) == "23505" and diag is not None and (
-        diag.constraint_name == constraint
-    )
+    return violated(exc, "23505", constraint)
 
 
 def create(model, *, principal, data, write, look_first=True):
@@ -63,7 +61,7 @@ def create(model, *, principal, data, write, look_first=True):
         db.session.rollback()
         # A concurrent retry with the same id committed first, so our insert (or a uniqueness
         # pre-check such as email_taken) clashed with it: answer from its row instead.
-        clash = isinstance(exc, Conflict) or getattr(exc.orig, "pgcode", None) == "23505"
+        clash = isinstance(exc, Conflict) or violated(exc, "23505")
         if data.get("id") and clash and (
             existing := replay(model, data["id"], principal=principal, data=data)
         ):

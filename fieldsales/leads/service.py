@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from fieldsales import audit, idempotency
 from fieldsales.customers import service as customers
 from fieldsales.customers.models import Contact
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, violated
 from fieldsales.errors import (Conflict, Forbidden, IdempotencyConflict, NotFound, Unprocessable,
                                field_error)
 from fieldsales.extensions import db
@@ -73,9 +73,7 @@ def _daily_limit(pool):
 
 
 def _is_holding_limit(exc: IntegrityError) -> bool:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(exc.orig, "pgcode", None) == "23514" and diag is not None and (
-        diag.constraint_name == "lead_holding_limit")
+    return violated(exc, "23514", "lead_holding_limit")
 
 
 def _flush_holding(pool):

@@ -16,13 +16,13 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.types import NullType
-from sqlalchemy.dialects.postgresql import psycopg2
+from sqlalchemy.dialects.postgresql import psycopg
 
 from fieldsales.maps import grid
 from fieldsales.visits.models import Visit
 
 DECIMALS = 6  # ~0.1 m: more would be noise, and API.md caps GeoJSON at 6
-_DIALECT = psycopg2.dialect()
+_DIALECT = psycopg.dialect()
 
 # Parameters of the fixed SQL are named map_*, so they never meet the compiled SELECT's.
 # (pyformat: a literal % is written %%.)
@@ -105,8 +105,8 @@ features AS (
            'type', 'Feature',
            'geometry', CASE WHEN n >= 2 THEN ST_AsGeoJSON(line, {DECIMALS})::json END,
            'properties', json_build_object(
-             'kind', 'route', 'user_id', %(map_user_id)s, 'user_name', %(map_user_name)s,
-             'date', %(map_date)s, 'visits', n,
+             'kind', 'route', 'user_id', %(map_user_id)s::text,
+             'user_name', %(map_user_name)s::text, 'date', %(map_date)s::text, 'visits', n,
              'distance_m', coalesce(round(ST_Length(geography(line))::numeric, 1), 0))
          ) AS feature
   FROM route
@@ -126,7 +126,7 @@ SELECT json_build_object('type', 'FeatureCollection', 'features',
 
 
 class Statement(NamedTuple):
-    """SQL for psycopg2 (pyformat) and its parameters."""
+    """SQL text (pyformat placeholders, as psycopg and psycopg2 take it) and its parameters."""
 
     sql: str
     params: dict

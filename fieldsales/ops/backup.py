@@ -80,16 +80,16 @@ def _check(folder: Path) -> dict:
 
 
 def _create_extensions(database_url, names):
-    import psycopg2
-    from psycopg2 import sql
+    import psycopg
+    from psycopg import sql
 
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+    with psycopg.connect(database_url) as conn, conn.cursor() as cur:
         for name in names:
             try:
                 cur.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
                     sql.Identifier(name)))
                 conn.commit()
-            except psycopg2.Error:
+            except psycopg.Error:
                 conn.rollback()
                 raise ValueError(f"The target database lacks the extension {name!r} and this "
                                  "role may not create it; ask an administrator to run "
