@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, func, select
+from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, case, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from fieldsales.extensions import db
@@ -78,3 +78,13 @@ def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
     if getattr(orig, "sqlstate", None) != sqlstate:
         return False
     return constraint is None or getattr(orig.diag, "constraint_name", None) == constraint
+
+
+def rfc3339(value):
+    """SQL: a timestamptz as the API writes times (fieldsales.schemas.Timestamp: UTC, `Z`,
+    microseconds only when there are any), for JSON and CSV built by PostgreSQL. NULL stays
+    NULL."""
+    utc = func.timezone("UTC", value)
+    return case((func.date_trunc("second", value) == value,
+                 func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                else_=func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))

@@ -134,10 +134,19 @@ class LatLng(ma.Schema):
 
 
 class LocationIn(ma.Schema):
-    """A point sent by a phone; `crs` says which datum its map used. Loaded as WGS-84."""
+    """A point sent by a phone; `crs` says which datum its map used. Loaded as WGS-84.
+
+    API.md gives every coordinate in a body one shape, so `accuracy_m` is accepted (and
+    validated) here too; only a device fix (GpsLocationIn) keeps it."""
+
+    keeps_accuracy = False
 
     lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
     lng = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    accuracy_m = ma.fields.Float(
+        allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=100000),
+        metadata={"description": "GPS accuracy in metres, as the phone reports it."},
+    )
     crs = ma.fields.String(
         load_default="wgs84", validate=ma.validate.OneOf(CRS_CHOICES),
         metadata={"description": "Datum of lat/lng: wgs84 (default), gcj02 or bd09."},
@@ -146,15 +155,16 @@ class LocationIn(ma.Schema):
     @ma.post_load
     def to_wgs84(self, data, **kwargs):
         data["lat"], data["lng"] = to_wgs84(data["lat"], data["lng"], data.pop("crs"))
+        if not self.keeps_accuracy:
+            data.pop("accuracy_m", None)
         return data
 
 
 class GpsLocationIn(LocationIn):
     """A device fix: a point plus what the phone says about its quality."""
 
-    accuracy_m = ma.fields.Float(
-        allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=100000)
-    )
+    keeps_accuracy = True
+
     altitude_m = ma.fields.Float(allow_none=True, allow_nan=False)
     provider = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(PROVIDERS))
 

@@ -17,6 +17,7 @@ from fieldsales.attendance import rules
 from fieldsales.audit.models import AuditEntry
 from fieldsales.audit.service import verify_chain
 from fieldsales.customers.models import Customer
+from fieldsales.db import rfc3339
 from fieldsales.errors import Forbidden
 from fieldsales.extensions import db
 from fieldsales.openapi import describe
@@ -189,16 +190,6 @@ def _range_statement(people, first, last):
             .order_by(*_order(grid.c)))
 
 
-def _rfc3339(value):
-    """A time as the API writes it (fieldsales.schemas.Timestamp: UTC, `Z`, microseconds only
-    when there are any), formatted by PostgreSQL so that the export does not parse and
-    re-format every time in Python."""
-    utc = func.timezone("UTC", value)
-    return case((func.date_trunc("second", value) == value,
-                 func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
-                else_=func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-
-
 def _safe_cell(text):
     """A text cell a spreadsheet would run as a formula gets a leading apostrophe, so it is
     read as text (OWASP's CSV-injection mitigation). Names come from admins, but are still
@@ -218,8 +209,8 @@ def _csv_statement(people, first, last):
         for flag in ALL_FLAGS))
     return (select(cast(rows.c.user_id, String), _safe_cell(rows.c.user_name),
                    cast(rows.c.team_id, String), func.to_char(rows.c.date, "YYYY-MM-DD"),
-                   rows.c.status, _rfc3339(rows.c.first_check_in_at),
-                   _rfc3339(rows.c.last_check_out_at), rows.c.worked_minutes, rows.c.visits,
+                   rows.c.status, rfc3339(rows.c.first_check_in_at),
+                   rfc3339(rows.c.last_check_out_at), rows.c.worked_minutes, rows.c.visits,
                    rows.c.flagged_visits, flags, rows.c.daily_report)
             .order_by(*_order(rows.c)))
 

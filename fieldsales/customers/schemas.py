@@ -29,7 +29,8 @@ class _CustomerFields(StrictSchema):
     address = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
     phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
     location = ma.fields.Nested(LocationIn, allow_none=True, metadata={
-        "description": "lat/lng in `crs` (wgs84, gcj02 or bd09); stored as WGS-84"})
+        "description": "lat/lng in `crs` (wgs84, gcj02 or bd09); stored as WGS-84 "
+                       "(`accuracy_m` is accepted and not stored)"})
     geofence_radius_m = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(10, 100000),
                                           metadata={"description": "Overrides the org radius"})
     owner_id = ma.fields.UUID(allow_none=True, metadata={

@@ -157,6 +157,7 @@ def create_contact(*, principal: Principal, customer_id, data: dict):
     """Add a contact person to a visible customer. Returns (contact, created)."""
     customer = get_customer(principal=principal, customer_id=customer_id)
     scope().require_writer()
+    data = {**data, "customer_id": customer.id}  # the same id under another customer: 409
 
     def write():
         contact = idempotency.stamp(Contact(
@@ -203,6 +204,7 @@ def create_contact_record(*, principal: Principal, customer_id, data: dict):
     """Log a follow-up on a visible customer. Returns (record, created)."""
     customer = get_customer(principal=principal, customer_id=customer_id)
     scope().require_writer()
+    data = {**data, "customer_id": customer.id}  # the same id under another customer: 409
 
     def write():
         if data.get("contact_id") and db.session.scalar(

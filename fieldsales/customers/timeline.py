@@ -6,7 +6,7 @@ combined with UNION ALL and paginated in SQL.
 from sqlalchemy import func, literal, select, union_all
 
 from fieldsales.customers.models import ContactRecord
-from fieldsales.db import paginate
+from fieldsales.db import paginate, rfc3339
 from fieldsales.projects.models import Project
 from fieldsales.visits.timeline import visits
 
@@ -18,7 +18,7 @@ def contact_records(org_id, customer_id):
         r.user_id, r.summary,
         func.jsonb_build_object("method", r.method, "outcome", r.outcome,
                                 "contact_id", r.contact_id, "visit_id", r.visit_id,
-                                "next_follow_up_at", r.next_follow_up_at).label("detail"),
+                                "next_follow_up_at", rfc3339(r.next_follow_up_at)).label("detail"),
     ).where(r.org_id == org_id, r.customer_id == customer_id)
 
 

@@ -129,7 +129,8 @@ class LeadFieldsSchema(StrictSchema):
     email = ma.fields.Email(allow_none=True, validate=ma.validate.Length(max=254))
     address = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
     location = ma.fields.Nested(LocationIn, allow_none=True, metadata={
-        "description": "lat/lng in `crs` (wgs84, gcj02 or bd09); stored as WGS-84"})
+        "description": "lat/lng in `crs` (wgs84, gcj02 or bd09); stored as WGS-84 "
+                       "(`accuracy_m` is accepted and not stored)"})
     source = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=100))
     tags = _tags
 

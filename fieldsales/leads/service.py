@@ -626,6 +626,7 @@ def add_follow_up(*, principal: Principal, lead_id, data: dict, now=None):
     loaded by FollowUpCreateSchema (POST /sync uses this too). Returns (follow_up, created);
     a retry with the same id returns the stored one."""
     now = now or _now()
+    data = {**data, "lead_id": lead_id}  # the same id on another lead: 409
 
     def write():
         lead = _lock_lead(lead_id)

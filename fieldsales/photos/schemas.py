@@ -1,4 +1,5 @@
 import marshmallow as ma
+from werkzeug.datastructures import FileStorage
 
 from fieldsales.geo import LatLng
 from fieldsales.photos.models import PHOTO_SOURCES
@@ -31,16 +32,22 @@ class PhotoSchema(ma.Schema):
     urls = ma.fields.Nested(PhotoUrlsSchema)
 
 
-class PhotoUploadFormSchema(ma.Schema):
-    """The non-file parts of the multipart upload."""
+class FilePart(ma.fields.Raw):
+    """A file part of a multipart body (a text field of the same name is not a file)."""
 
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ma.ValidationError("Send the image as a file part.")
+        return value
+
+
+class PhotoUploadSchema(ma.Schema):
+    """The multipart upload: the file and the small form fields beside it."""
+
+    file = FilePart(required=True, metadata={"type": "string", "format": "binary",
+                                             "description": "JPEG, PNG, WebP or HEIC/HEIF"})
     id = ma.fields.UUID(metadata={"description": "Optional client-generated id: a retry with the "
                                                  "same id and bytes returns 200"})
     source = ma.fields.String(load_default="camera", validate=ma.validate.OneOf(PHOTO_SOURCES),
                               metadata={"description": "camera (default) or gallery (flags "
                                                        "photo_from_gallery)"})
-
-
-class PhotoUploadFileSchema(ma.Schema):
-    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                                  "description": "JPEG, PNG, WebP or HEIC/HEIF"})

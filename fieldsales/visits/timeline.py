@@ -5,6 +5,7 @@ the contact record a check-out writes); locations and photos stay behind the vis
 """
 from sqlalchemy import func, literal, select
 
+from fieldsales.db import rfc3339
 from fieldsales.visits.models import Visit
 
 
@@ -14,7 +15,7 @@ def visits(org_id, customer_id):
         literal("visit").label("type"), v.in_at.label("at"), v.id, v.user_id,
         func.coalesce(v.summary, v.purpose, "Visit").label("summary"),
         func.jsonb_build_object("status", v.status, "purpose", v.purpose,
-                                "project_id", v.project_id, "closed_at", v.closed_at,
+                                "project_id", v.project_id, "closed_at", rfc3339(v.closed_at),
                                 "outcome", v.outcome, "flags", v.flags,
                                 "risk_score", v.risk_score).label("detail"),
     ).where(v.org_id == org_id, v.customer_id == customer_id)

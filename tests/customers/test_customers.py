@@ -38,9 +38,23 @@ def test_location_in_chinese_datums_is_stored_as_wgs84(api, world, db, crs, forw
     assert (y, x) == pytest.approx((loc["lat"], loc["lng"]), abs=1e-9)
 
 
+def test_location_takes_the_full_coordinate_shape(api, world):
+    """API.md: coordinates in bodies are {lat, lng, accuracy_m, crs}; a customer keeps the point."""
+    rep = api.as_(world.rep_east)
+    r = rep.post("/api/v1/customers", json={"name": "Full shape", "location": {
+        "lat": SHANGHAI[0], "lng": SHANGHAI[1], "accuracy_m": 12.5, "crs": "wgs84"}})
+    assert r.status_code == 201, r.json
+    assert r.json["location"] == {"lat": SHANGHAI[0], "lng": SHANGHAI[1]}
+    # Sending the same point again with another accuracy is not a change of the card.
+    r2 = rep.patch(f"/api/v1/customers/{r.json['id']}", json={"location": {
+        "lat": SHANGHAI[0], "lng": SHANGHAI[1], "accuracy_m": 30}})
+    assert r2.status_code == 200 and r2.headers["ETag"] == r.headers["ETag"]
+
+
 @pytest.mark.parametrize("location", [
     {"lat": 91, "lng": 0}, {"lat": 0, "lng": -181}, {"lat": "north", "lng": 0},
-    {"lat": 10}, {"lat": 10, "lng": 10, "crs": "mars"}])
+    {"lat": 10}, {"lat": 10, "lng": 10, "crs": "mars"},
+    {"lat": 10, "lng": 10, "accuracy_m": -1}])
 def test_bad_locations_are_422(api, world, location):
     r = api.as_(world.rep_east).post("/api/v1/customers", json={"name": "X", "location": location})
     assert r.status_code == 422 and "location" in r.json["errors"]["json"]
@@ -229,6 +243,8 @@ def test_contact_records_and_timeline(api, world):
     assert [(i["type"], i["id"]) for i in timeline] == [("contact_record", r.json["id"]),
                                                         ("project", str(p.id))]
     assert timeline[0]["detail"]["method"] == "call"
+    # times inside `detail` are written like every other time: UTC with Z
+    assert timeline[0]["detail"]["next_follow_up_at"] == "2026-12-01T02:00:00Z"
     assert timeline[1]["summary"] == "Big deal (prospecting)"
 
 
@@ -250,3 +266,20 @@ def test_contact_record_with_contact_of_another_customer_is_422(api, world):
     r = api.as_(world.rep_east).post(f"/api/v1/customers/{c1.id}/contact-records", json={
         "method": "call", "summary": "x", "contact_id": contact["id"]})
     assert r.status_code == 422 and "contact_id" in r.json["errors"]["json"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("contacts", {"name": "Ms Lin"}),
+    ("contact-records", {"method": "call", "summary": "Talked prices"})])
+def test_same_client_id_under_another_customer_is_409(api, world, path, body):
+    """A retry is the same create on the same customer; the id elsewhere is a conflict."""
+    rep = api.as_(world.rep_east)
+    a = factories.customer(world.org, world.rep_east)
+    b = factories.customer(world.org, world.rep_east)
+    keyed = {**body, "id": str(uuid.uuid4())}
+    first = rep.post(f"/api/v1/customers/{a.id}/{path}", json=keyed)
+    again = rep.post(f"/api/v1/customers/{a.id}/{path}", json=keyed)
+    assert (first.status_code, again.status_code) == (201, 200)
+    elsewhere = rep.post(f"/api/v1/customers/{b.id}/{path}", json=keyed)
+    assert elsewhere.status_code == 409 and elsewhere.json["error"] == "idempotency_conflict"
+    assert rep.get(f"/api/v1/customers/{b.id}/{path}").json == []

@@ -156,7 +156,8 @@ def test_claim_next_nearest_uses_crs(api, world):
     a = lf.lead(world.org, pool, lat=31.2304, lng=121.4737)
     lf.lead(world.org, pool, lat=31.2404, lng=121.4837)
     lat, lng = geo.wgs84_to_bd09(31.2304, 121.4737)
-    r = claim_next(api, world.rep_west, pool, {"near": {"lat": lat, "lng": lng, "crs": "bd09"}})
+    r = claim_next(api, world.rep_west, pool, {"near": {"lat": lat, "lng": lng, "crs": "bd09",
+                                                        "accuracy_m": 35}})
     assert r.json["id"] == str(a.id)
 
 
@@ -290,6 +291,11 @@ def test_follow_up_rules(api, world):
     assert rep.get(f"/api/v1/leads/{held.id}").json["follow_up_count"] == 1
     assert rep.post(f"/api/v1/leads/{held.id}/follow-ups",
                     json={**keyed, "note": "different"}).status_code == 409
+    # The same id and body on another lead is not a retry of this follow-up.
+    other = lf.lead(world.org, pool, world.rep_east)
+    r = rep.post(f"/api/v1/leads/{other.id}/follow-ups", json=keyed)
+    assert r.status_code == 409 and r.json["error"] == "idempotency_conflict"
+    assert rep.get(f"/api/v1/leads/{other.id}").json["follow_up_count"] == 0
 
 
 def test_add_follow_up_service_for_sync(app, world, db):

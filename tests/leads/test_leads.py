@@ -95,6 +95,15 @@ def test_location_in_gcj02_is_stored_as_wgs84(api, world):
     assert geo.haversine_m(loc["lat"], loc["lng"], *SHANGHAI) < 0.05
 
 
+def test_location_takes_the_full_coordinate_shape(api, world):
+    pool = lf.pool(world.org)
+    r = api.as_(world.admin).post("/api/v1/leads", json={
+        "pool_id": str(pool.id), "name": "x", "location": {
+            "lat": SHANGHAI[0], "lng": SHANGHAI[1], "accuracy_m": 20, "crs": "wgs84"}})
+    assert r.status_code == 201, r.json
+    assert r.json["location"] == {"lat": SHANGHAI[0], "lng": SHANGHAI[1]}
+
+
 def test_masking_by_caller(api, world):
     east = lf.pool(world.org, world.east)
     org_pool = lf.pool(world.org)

@@ -89,3 +89,22 @@ def test_logs_are_json_lines_with_request_id(api, world, capfd):
     lines = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
     access = [ln for ln in lines if ln.get("request_id") == "log-test-1"]
     assert access and access[-1]["status"] == 200 and access[-1]["path"] == "/healthz"
+
+
+def test_openapi_document_is_valid_openapi(api):
+    """The spec as a whole validates against the OpenAPI schema (openapi-spec-validator)."""
+    from openapi_spec_validator import validate
+
+    validate(api.get("/openapi.json").json)
+
+
+def test_photo_upload_body_documents_all_its_parts(api):
+    """API.md: multipart `file` (required), `id?`, `source?` in the one request body."""
+    spec = api.get("/openapi.json").json
+    op = spec["paths"]["/api/v1/visits/{visit_id}/photos"]["post"]
+    ref = op["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    schema = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert set(schema["properties"]) == {"file", "id", "source"}
+    assert schema["required"] == ["file"]
+    assert not any(p["in"] not in ("path", "query", "header", "cookie")
+                   for p in op.get("parameters", []))

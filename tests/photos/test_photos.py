@@ -297,11 +297,12 @@ def test_a_failure_after_the_files_were_written_removes_them(api, world, visit, 
     assert stored_files(photo_dir) == []
 
 
-@pytest.mark.parametrize("form", [{}, {"source": "scanner"}])
+@pytest.mark.parametrize("form", [{}, {"file": "not a file part"}, {"source": "scanner"},
+                                  {"id": "not-a-uuid"}, {"rotate": "90"}])
 def test_upload_validation(api, world, visit, form):
-    if not form:
+    if "file" in form or not form:
         r = api.as_(world.rep_east).post(f"/api/v1/visits/{visit['id']}/photos",
-                                         data={"source": "camera"},
+                                         data={"source": "camera", **form},
                                          content_type="multipart/form-data")
     else:
         r = upload(api, world.rep_east, visit["id"], good_photo(), **form)

@@ -206,6 +206,9 @@ def test_check_out(api, world, shop, db):
     timeline = rep.get(f"/api/v1/customers/{shop.id}/timeline").json
     assert {(i["type"], i["id"]) for i in timeline} >= {("visit", v["id"]),
                                                         ("contact_record", str(record.id))}
+    item = next(i for i in timeline if i["type"] == "visit")
+    stored = rep.get(f"/api/v1/visits/{v['id']}").json
+    assert item["detail"]["closed_at"] == stored["closed_at"] and stored["closed_at"].endswith("Z")
 
 
 def test_check_out_without_summary_writes_no_contact_record(api, world, shop, db):
