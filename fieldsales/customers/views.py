@@ -62,7 +62,7 @@ def update_customer(data, customer_id):
 @blp.response(200, TimelineItemSchema(many=True))
 @blp.paginate()
 def customer_timeline(customer_id, pagination_parameters):
-    """The customer's history (visits, contact records, projects), newest first."""
+    """The customer's history (your visible visits, contact records, projects), newest first."""
     return service.customer_timeline(principal=current(), customer_id=customer_id,
                                      page=pagination_parameters)
 

@@ -1,11 +1,13 @@
 """Visits as a source of the customer timeline (customers/timeline.py).
 
-Anyone who can see the customer sees that a visit happened, by whom, and its summary (as with
-the contact record a check-out writes); locations and photos stay behind the visit's own scope.
+Only the visits the caller may see (scope.visits: a rep its own, a manager its subtree's), as
+API.md's scope rules say; what a teammate agreed with the customer still reaches everyone who
+sees the customer as the contact record a check-out with a summary writes.
 """
 from sqlalchemy import func, literal, select
 
 from fieldsales.db import rfc3339
+from fieldsales.scope import scope
 from fieldsales.visits.models import Visit
 
 
@@ -18,4 +20,4 @@ def visits(org_id, customer_id):
                                 "project_id", v.project_id, "closed_at", rfc3339(v.closed_at),
                                 "outcome", v.outcome, "flags", v.flags,
                                 "risk_score", v.risk_score).label("detail"),
-    ).where(v.org_id == org_id, v.customer_id == customer_id)
+    ).where(v.org_id == org_id, v.customer_id == customer_id, scope().visits())

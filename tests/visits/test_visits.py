@@ -211,6 +211,23 @@ def test_check_out(api, world, shop, db):
     assert item["detail"]["closed_at"] == stored["closed_at"] and stored["closed_at"].endswith("Z")
 
 
+def test_timeline_shows_visits_within_the_callers_visit_scope(api, world, shop):
+    """A teammate sees the customer and the check-out's contact record, not the visit itself
+    (API.md: a rep sees its own visits); the rep's manager sees the visit too."""
+    v = check_in(api, world.rep_east, shop, at=ago(minutes=20)).json
+    api.as_(world.rep_east).post(f"/api/v1/visits/{v['id']}/check-out",
+                                 json=check_out_body(summary="Trial order"))
+
+    def kinds(user):
+        timeline = api.as_(user).get(f"/api/v1/customers/{shop.id}/timeline")
+        assert timeline.status_code == 200
+        return sorted(i["type"] for i in timeline.json)
+
+    assert kinds(world.rep_east) == ["contact_record", "visit"]
+    assert kinds(world.mgr_east) == ["contact_record", "visit"]
+    assert kinds(world.rep_east2) == ["contact_record"]
+
+
 def test_check_out_without_summary_writes_no_contact_record(api, world, shop, db):
     v = check_in(api, world.rep_east, shop, at=ago(minutes=10)).json
     api.as_(world.rep_east).post(f"/api/v1/visits/{v['id']}/check-out", json=check_out_body())
