@@ -16,7 +16,9 @@ class CustomerSchema(ma.Schema):
     location = ma.fields.Nested(LatLng, allow_none=True, metadata={"description": "WGS-84"})
     geofence_radius_m = ma.fields.Integer(allow_none=True)
     owner_id = ma.fields.UUID(allow_none=True)
-    team_id = ma.fields.UUID(allow_none=True)
+    team_id = ma.fields.UUID(allow_none=True, metadata={
+        "description": "The card's team (default: the owner's); null when it belongs to no "
+                       "team, e.g. an admin's card with no owner, which every rep sees"})
     tags = ma.fields.List(ma.fields.String())
     status = ma.fields.String(metadata={"enum": list(CUSTOMER_STATUSES)})
     custom = ma.fields.Dict()
