@@ -63,8 +63,10 @@ def story(api, world, day):
     before = visit(api, world.rep_east, shop, local(day - timedelta(days=1), 15))
     first = visit(api, world.rep_east, shop, local(day, 10), photo=photo)
     second = visit(api, world.rep_east, other, local(day, 14), minutes=25)
-    today = visit(api, world.rep_east, shop, datetime.now(UTC) - timedelta(minutes=30),
-                  minutes=10)
+    # Today's visit must fall after local midnight even when the test runs just after it.
+    today_start = local(day + timedelta(days=1), 0)
+    at = max(datetime.now(UTC) - timedelta(minutes=30), today_start + timedelta(seconds=30))
+    today = visit(api, world.rep_east, shop, at, minutes=1)
     visit(api, world.rep_east2, shop, local(day, 11))
     return {"shop": shop, "other": other, "photo": photo, "before": before, "first": first,
             "second": second, "today": today}
