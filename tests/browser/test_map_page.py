@@ -174,10 +174,13 @@ def test_manager_map_in_a_real_browser(committed, tmp_path, browser_context):
                     for a, b in zip(stops, stops[1:], strict=False))
         assert distance == pytest.approx(along, rel=0.01)
         assert f"{len(stops)} check-ins" in page.inner_text("#route-info")
-        page.wait_for_selector("#map[data-state=ready]")
         # the team's visits stay on the map (the Rep list picks the route; the filters change
-        # only with "Show visits")
-        assert int(page.get_attribute("#map", "data-count")) >= len(stops)
+        # only with "Show visits"). The map reloads for the route's bounds: wait for that load
+        # rather than read the count of the zoomed-in view it replaces.
+        page.wait_for_function(
+            "n => { const m = document.querySelector('#map');"
+            " return m.dataset.state === 'ready' && +m.dataset.count >= n; }",
+            arg=len(stops), timeout=15_000)
 
         shot = tmp_path / "map.png"
         page.screenshot(path=str(shot))
