@@ -1,7 +1,9 @@
 """Photo evidence: upload (validated, measured, flagged), and the stored bytes.
 
 Files are written first and the row second; any failure after a file was written removes the
-files again, so a rejected or failed upload leaves neither a row nor a file.
+files again, so a rejected or failed upload leaves neither a row nor a file. Each attempt
+writes under its own key (storage.attempt_key), so removing them never touches a concurrent
+retry's files.
 """
 import contextlib
 import logging
@@ -19,7 +21,7 @@ from fieldsales.geo import geog, make_point
 from fieldsales.orgs.models import Org
 from fieldsales.photos import processing
 from fieldsales.photos.models import Photo
-from fieldsales.photos.storage import store
+from fieldsales.photos.storage import attempt_key, store
 from fieldsales.scope import Principal, scope
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
@@ -143,7 +145,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
     def write():
         photo = idempotency.stamp(Photo(org_id=principal.org_id, visit_id=visit.id,
                                         user_id=visit.user_id), principal=principal, data=data)
-        photo.storage_key = f"{principal.org_id}/{photo.id}"
+        photo.storage_key = attempt_key(principal.org_id, photo.id)
         locked = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
                                    .execution_options(populate_existing=True))
         photo_flags = rules.photo_flags(
@@ -185,7 +187,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
     except BaseException:
         _remove(written)
         raise
-    if not created:  # a concurrent retry won: its files are the ones referenced
+    if not created:  # a concurrent retry won: its row names its own files, these are ours
         _remove(written)
     return photo, created
 
