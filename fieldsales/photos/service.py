@@ -14,12 +14,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from fieldsales import audit, idempotency
-from fieldsales.errors import (Conflict, PayloadTooLarge, ServiceUnavailable, Unprocessable,
-                               UnsupportedMediaType)
+from fieldsales.errors import (Conflict, DomainError, PayloadTooLarge, ServiceUnavailable,
+                               Unprocessable, UnsupportedMediaType)
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
 from fieldsales.orgs.models import Org
-from fieldsales.photos import processing
+from fieldsales.photos import integrity, processing
 from fieldsales.photos.models import Photo
 from fieldsales.photos.storage import attempt_key, store
 from fieldsales.scope import Principal, scope
@@ -227,8 +227,20 @@ def get_photo(*, principal: Principal, photo_id):
     return scope().get(Photo, photo_id, scope().photos())
 
 
+class PhotoDamaged(DomainError):
+    status, error = 500, "photo_damaged"
+    message = "The stored photo file is damaged or missing; it has been logged."
+
+
 def open_photo(*, principal: Principal, photo_id, variant: str):
-    """(photo, file, size, content type) of a visible photo's original, preview or thumbnail."""
+    """(photo, file, size, content type) of a visible photo's original (only when its SHA-256 is
+    still the photo's), preview or thumbnail."""
     photo = get_photo(principal=principal, photo_id=photo_id)
-    stream, size = store().open(f"{photo.storage_key}/{variant}")
+    try:
+        stream, size = integrity.open_stored(photo, variant)
+    except integrity.Damaged as exc:
+        log.error("photo file damaged: %s", exc.detail,
+                  extra={"photo_id": str(photo.id), "org_id": str(photo.org_id),
+                         "problem": exc.kind})
+        raise PhotoDamaged() from None
     return photo, stream, size, VARIANTS[variant] or photo.content_type
