@@ -84,3 +84,40 @@ def test_each_upload_attempt_stores_under_its_own_key(api, world, db, photo_dir)
     key = db.scalar(select(Photo.storage_key).where(Photo.id == uuid.UUID(pid)))
     assert key.startswith(f"{world.org.id}/") and key != f"{world.org.id}/{pid}"
     assert stored_files(photo_dir) == sorted(photo_dir / key / v for v in VARIANTS)
+
+
+def test_identical_uploads_through_gunicorn_workers(app, committed, photo_dir, tmp_path):
+    """The same race across real worker processes over real HTTP (as retries arrive)."""
+    import requests
+
+    from bench.harness import gunicorn
+    from tests.conftest import DB_URL
+
+    org = factories.org()
+    rep = factories.user(org, "rep", factories.team(org))
+    shop = factories.customer(org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
+    headers = {"Authorization": "Bearer " + factories.token_for(app, rep)}
+    env = {"FIELDSALES_DATABASE_URL": DB_URL, "FIELDSALES_PHOTO_DIR": str(photo_dir)}
+    winners = []
+    with gunicorn(workers=4, extra_env=env, log_path=tmp_path / "gunicorn.log") as (base, _):
+        for round_ in range(ROUNDS):
+            visit = requests.post(base + "/api/v1/visits", json=check_in_body(shop),
+                                  headers=headers, timeout=30).json()
+            data, pid = _photo(seed=600 + round_), str(uuid.uuid4())
+
+            def send(i, visit=visit, data=data, pid=pid):
+                return requests.post(f"{base}/api/v1/visits/{visit['id']}/photos",
+                                     headers=headers, files={"file": ("p.jpg", data)},
+                                     data={"id": pid}, timeout=60)
+
+            responses = run_threads(THREADS, send)
+            assert sorted(r.status_code for r in responses) == [200] * (THREADS - 1) + [201]
+            for variant in VARIANTS:
+                r = requests.get(f"{base}/api/v1/photos/{pid}/{variant}", headers=headers,
+                                 timeout=30)
+                assert r.status_code == 200, (variant, r.text[:200])
+                if variant == "original":
+                    assert hashlib.sha256(r.content).hexdigest() == responses[0].json()["sha256"]
+            winners.append(uuid.UUID(pid))
+    keys = committed.scalars(select(Photo.storage_key).where(Photo.id.in_(winners))).all()
+    assert stored_files(photo_dir) == sorted(photo_dir / key / v for key in keys for v in VARIANTS)
