@@ -9,9 +9,11 @@ must lie inside the file (or inside `idat`). A file cut anywhere, even on a box 
 one of the two. Only box headers and the `meta` box are read, so memory does not grow with the
 file (the `meta` box is bounded; real ones are a few KB).
 """
+import io
 import struct
 
 MAX_META_BYTES = 4 * 1024 * 1024
+MAX_BOXES = 1024  # real files have a handful per level; thousands of tiny ones is an attack
 
 
 class _Short(Exception):
@@ -27,8 +29,9 @@ def heif_is_complete(fp, size: int) -> bool:
             return False
         fp.seek(meta[1])
         payload = fp.read(meta[2] - meta[1])
+        # meta is a full box: its children start after the version and flags
         children = {kind: (start, end) for kind, start, end in
-                    _boxes_in(payload, 4)}  # meta is a full box: skip version and flags
+                    _boxes(io.BytesIO(payload), 4, len(payload))}
         if b"iloc" not in children:
             return False
         idat = children.get(b"idat")
@@ -49,20 +52,14 @@ def heif_is_complete(fp, size: int) -> bool:
 
 
 def _boxes(fp, offset, end):
-    """(type, payload start, payload end) of the top-level boxes; raises _Short on a cut one."""
+    """(type, payload start, payload end) of the boxes from `offset` to `end` of `fp`; raises
+    _Short on a cut one."""
     out = []
     while offset < end:
+        if len(out) == MAX_BOXES:
+            raise _Short
         fp.seek(offset)
         kind, header, length = _header(fp.read(16), end - offset)
-        out.append((kind, offset + header, offset + length))
-        offset += length
-    return out
-
-
-def _boxes_in(data, offset):
-    out = []
-    while offset < len(data):
-        kind, header, length = _header(data[offset:offset + 16], len(data) - offset)
         out.append((kind, offset + header, offset + length))
         offset += length
     return out

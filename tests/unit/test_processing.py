@@ -362,3 +362,13 @@ def test_signed_storage_round_trips():
     result = run(make_image(seed=3))
     assert -(1 << 63) <= result.phash_signed < (1 << 63)
     assert result.phash_signed & ((1 << 64) - 1) == result.phash
+
+
+def test_a_heif_padded_with_thousands_of_boxes_is_refused():
+    """Real files have a handful of top-level boxes; walking millions of tiny ones would cost
+    seconds of a worker. A few trailing `free` boxes are fine, thousands are not."""
+    data = fixture("heic_samplefilehub.heif")
+    free = struct.pack(">I4s", 8, b"free")
+    assert run(data + free * 3).width == 640
+    with pytest.raises(P.InvalidImage):
+        run(data + free * 5000)
