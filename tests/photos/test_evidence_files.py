@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from fieldsales.photos.models import Photo
 from tests import factories
@@ -117,3 +117,15 @@ def test_photo_damaged_is_in_the_openapi_of_original(api):
     assert "photo_damaged" in responses["500"]["description"]
     assert responses["500"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"}
+
+
+def test_a_photo_stored_under_the_old_key_scheme_is_still_served(api, world, visit, db, photo_dir):
+    """Rows written before per-attempt keys name "<org>/<photo id>"; they are read by their key."""
+    (photo, key), _ = _two_photos(api, world, visit, db)
+    legacy = f"{world.org.id}/{photo['id']}"
+    (photo_dir / key).rename(photo_dir / legacy)
+    db.execute(update(Photo).where(Photo.id == uuid.UUID(photo["id"])).values(storage_key=legacy))
+    db.commit()
+    r = api.as_(world.rep_east).get(photo["urls"]["original"])
+    assert r.status_code == 200 and hashlib.sha256(r.data).hexdigest() == photo["sha256"]
+    assert api.as_(world.rep_east).get(photo["urls"]["thumbnail"]).status_code == 200
