@@ -4,6 +4,12 @@ Order matters for memory and safety: the type is sniffed from the first bytes, t
 opened lazily and its dimensions checked BEFORE any pixel is decoded, JPEGs are decoded at a
 reduced scale (draft), and derivatives are made from that reduced image. Malformed EXIF never
 fails an otherwise good image: whatever cannot be read is treated as absent.
+
+Nothing incomplete is kept: a HEIF/HEIC must pass the container check (containers.py: libheif
+would silently fill missing tiles), and every frame of a multi-frame PNG (APNG), WebP or JPEG
+(MPO) is decoded, one at a time (each frame needs no more memory than the first; MPO frames at
+the draft scale), not only the first. A full decode, not a completeness check, for these: the
+frame data is compressed, so only decoding it proves it is all there.
 """
 import contextlib
 import hashlib
@@ -19,6 +25,8 @@ import pillow_heif
 import scipy.fftpack  # noqa: F401  (imagehash.phash imports it lazily: ~0.3 s on a cold worker)
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from fieldsales.photos.containers import heif_is_complete
+
 pillow_heif.register_heif_opener()
 Image.init()
 # Pillow warns (and only warns) between MAX_IMAGE_PIXELS and twice that; for uploads from the
@@ -27,6 +35,11 @@ warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 MAX_PIXELS = 50_000_000
+# All frames of an animation or multi-picture file together: bounds the time spent decoding them.
+MAX_FRAME_PIXELS = 4 * MAX_PIXELS
+# Pillow names a multi-picture JPEG "MPO"; it is a JPEG (its first picture is the photo), and
+# clients and browsers know it as one.
+CONTENT_TYPES = {"MPO": "image/jpeg"}
 PREVIEW_PX = 1280
 THUMBNAIL_PX = 320
 JPEG_QUALITY = 85
@@ -127,6 +140,8 @@ def process(fp, *, default_tz: str = "UTC", digest: tuple[str, int] | None = Non
     fp.seek(0)
     if fmt is None:
         raise UnsupportedType("Only JPEG, PNG, WebP and HEIC/HEIF images are accepted.")
+    if fmt == "HEIF" and not heif_is_complete(fp, size):
+        raise InvalidImage("The image is incomplete (truncated).")
     try:
         im = Image.open(fp, formats=[fmt])
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
@@ -138,12 +153,18 @@ def process(fp, *, default_tz: str = "UTC", digest: tuple[str, int] | None = Non
         width, height = im.size
         if width * height > MAX_PIXELS:
             raise ImageTooLarge(f"The image has more than {MAX_PIXELS // 1_000_000} megapixels.")
-        content_type = im.get_format_mimetype() or f"image/{fmt.lower()}"
+        frames = getattr(im, "n_frames", 1) if fmt != "HEIF" else 1
+        if frames * width * height > MAX_FRAME_PIXELS:
+            raise ImageTooLarge(f"The frames have more than {MAX_FRAME_PIXELS // 1_000_000} "
+                                "megapixels together.")
+        content_type = (CONTENT_TYPES.get(im.format) or im.get_format_mimetype()
+                        or f"image/{fmt.lower()}")
         orientation, taken_at, gps = read_exif(im, default_tz=default_tz)
         if orientation in (5, 6, 7, 8):
             width, height = height, width
         try:
             preview, thumbnail, phash = _derivatives(im, fmt)
+            _decode_other_frames(fp, fmt, frames)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
             raise ImageTooLarge("The image is too large to decode.") from None
         except Exception as exc:  # truncated data, corrupt codec streams, …
@@ -170,6 +191,25 @@ def _derivatives(im, fmt):
     upright.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     phash = int(str(imagehash.phash(upright)), 16)
     return preview, _jpeg(upright), phash
+
+
+def _decode_other_frames(fp, fmt, frames):
+    """Decode frames 1.. (frame 0 made the derivatives); raises on a missing or cut one. APNG and
+    WebP frames are decoded in order on one image (each builds on the last); each MPO picture
+    on a fresh image, since Pillow applies the JPEG draft scale once per image."""
+    if frames < 2:
+        return
+    if fmt == "JPEG":
+        for index in range(1, frames):
+            with Image.open(fp, formats=[fmt]) as im:
+                im.seek(index)
+                im.draft("RGB", (PREVIEW_PX, PREVIEW_PX))
+                im.load()
+        return
+    with Image.open(fp, formats=[fmt]) as im:
+        for index in range(1, frames):
+            im.seek(index)
+            im.load()
 
 
 def _rgb(im):

@@ -1,7 +1,9 @@
 """Photo evidence: upload (validated, measured, flagged), and the stored bytes.
 
 Files are written first and the row second; any failure after a file was written removes the
-files again, so a rejected or failed upload leaves neither a row nor a file.
+files again, so a rejected or failed upload leaves neither a row nor a file. Each attempt
+writes under its own key (storage.attempt_key), so removing them never touches a concurrent
+retry's files.
 """
 import contextlib
 import logging
@@ -12,14 +14,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from fieldsales import audit, idempotency
-from fieldsales.errors import (Conflict, PayloadTooLarge, ServiceUnavailable, Unprocessable,
-                               UnsupportedMediaType)
+from fieldsales.errors import (Conflict, DomainError, PayloadTooLarge, ServiceUnavailable,
+                               Unprocessable, UnsupportedMediaType)
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
 from fieldsales.orgs.models import Org
-from fieldsales.photos import processing
+from fieldsales.photos import integrity, processing
 from fieldsales.photos.models import Photo
-from fieldsales.photos.storage import store
+from fieldsales.photos.storage import attempt_key, store
 from fieldsales.scope import Principal, scope
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
@@ -143,7 +145,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
     def write():
         photo = idempotency.stamp(Photo(org_id=principal.org_id, visit_id=visit.id,
                                         user_id=visit.user_id), principal=principal, data=data)
-        photo.storage_key = f"{principal.org_id}/{photo.id}"
+        photo.storage_key = attempt_key(principal.org_id, photo.id)
         locked = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
                                    .execution_options(populate_existing=True))
         photo_flags = rules.photo_flags(
@@ -185,7 +187,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
     except BaseException:
         _remove(written)
         raise
-    if not created:  # a concurrent retry won: its files are the ones referenced
+    if not created:  # a concurrent retry won: its row names its own files, these are ours
         _remove(written)
     return photo, created
 
@@ -225,8 +227,20 @@ def get_photo(*, principal: Principal, photo_id):
     return scope().get(Photo, photo_id, scope().photos())
 
 
+class PhotoDamaged(DomainError):
+    status, error = 500, "photo_damaged"
+    message = "The stored photo file is damaged or missing; it has been logged."
+
+
 def open_photo(*, principal: Principal, photo_id, variant: str):
-    """(photo, file, size, content type) of a visible photo's original, preview or thumbnail."""
+    """(photo, file, size, content type) of a visible photo's original (only when its SHA-256 is
+    still the photo's), preview or thumbnail."""
     photo = get_photo(principal=principal, photo_id=photo_id)
-    stream, size = store().open(f"{photo.storage_key}/{variant}")
+    try:
+        stream, size = integrity.open_stored(photo, variant)
+    except integrity.Damaged as exc:
+        log.error("photo file damaged: %s", exc.detail,
+                  extra={"photo_id": str(photo.id), "org_id": str(photo.org_id),
+                         "problem": exc.kind})
+        raise PhotoDamaged() from None
     return photo, stream, size, VARIANTS[variant] or photo.content_type

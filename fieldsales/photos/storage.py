@@ -1,12 +1,21 @@
 """Where photo files live, behind a small interface (a local folder now; object storage later).
 
-Keys are opaque strings such as "<org>/<photo id>/original". Writes are atomic (a temporary
-file renamed into place), so a reader never sees half a file and a failed write leaves none.
+Keys are opaque strings such as "<org>/<photo id>.<attempt>/original". Writes are atomic (a
+temporary file renamed into place), so a reader never sees half a file and a failed write
+leaves none.
+
+Every upload attempt writes under a key of its own (`attempt_key`: the photo id plus a random
+128-bit attempt token), and the row that commits names the key its attempt wrote. Concurrent
+retries of one upload (same client id, same bytes) therefore never write to, or remove, each
+other's files: the winner's row points at the winner's folder, and each loser removes only the
+folder it created itself. Rows written before this scheme keep their "<org>/<photo id>" key and
+are read the same way (the key is per row). `open` raises FileNotFoundError for a missing key.
 """
 import contextlib
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -67,6 +76,11 @@ class LocalPhotoStore:
 
     def exists(self, key):
         return self._path(key).is_file()
+
+
+def attempt_key(org_id, photo_id) -> str:
+    """A storage key no other upload attempt can have, even one for the same photo id."""
+    return f"{org_id}/{photo_id}.{uuid.uuid4().hex}"
 
 
 def store() -> PhotoStore:

@@ -4,6 +4,7 @@ Expected GPS positions and capture times were read by hand from the files' EXIF 
 minutes, seconds as stored), not from the code under test."""
 import hashlib
 import io
+import random
 import struct
 import zlib
 from datetime import datetime, timedelta, timezone
@@ -221,6 +222,118 @@ def test_50_megapixels_exactly_passes_the_size_check():
         run(_png_claiming(10_000, 5_000))
 
 
+# --- truncated containers (issue 10, observation 2) -----------------------------------------
+
+CUTS = (0.33, 0.66, 0.95)
+
+
+@pytest.mark.parametrize("name", ["heic_IMG_5195.HEIC", "heic_samplefilehub.heif"])
+@pytest.mark.parametrize("fraction", CUTS)
+def test_a_cut_heic_or_heif_is_invalid(name, fraction):
+    data = fixture(name)
+    with pytest.raises(P.InvalidImage):
+        run(data[: int(len(data) * fraction)])
+
+
+def _top_level_boxes(data):
+    """(type, end) of the ISOBMFF top-level boxes, read by hand."""
+    out, offset = [], 0
+    while offset < len(data):
+        size, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if size == 1:  # 64-bit size after the type
+            size = struct.unpack(">Q", data[offset + 8:offset + 16])[0]
+        offset += size
+        out.append((kind, offset))
+    return out
+
+
+def test_a_heic_cut_exactly_after_its_meta_box_is_invalid():
+    data = fixture("heic_IMG_5195.HEIC")
+    boxes = _top_level_boxes(data)
+    assert [kind for kind, _ in boxes] == [b"ftyp", b"meta", b"mdat"]
+    with pytest.raises(P.InvalidImage):
+        run(data[: boxes[1][1]])
+
+
+def _noise_frames(count, size=(160, 120)):
+    """Frames of random pixels: each compresses to its own share of the file."""
+    rng = random.Random(count)
+    return [Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+            for _ in range(count)]
+
+
+def _animation(fmt, count=5):
+    frames = _noise_frames(count)
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, save_all=True, append_images=frames[1:], duration=100, loop=0,
+                   **({"lossless": True} if fmt == "WEBP" else {}))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_a_whole_animation_is_accepted(fmt):
+    data = _animation(fmt)
+    assert Image.open(io.BytesIO(data)).n_frames == 5
+    assert run(data).sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+@pytest.mark.parametrize("fraction", CUTS)
+def test_a_cut_animation_is_invalid(fmt, fraction):
+    data = _animation(fmt)
+    cut = data[: int(len(data) * fraction)]
+    with pytest.raises(P.InvalidImage):
+        run(cut)
+
+
+def test_an_apng_whose_last_frame_is_cut_is_invalid_though_frame_one_decodes():
+    data = _animation("PNG")
+    cut = data[: len(data) - 2000]
+    first = Image.open(io.BytesIO(cut))
+    first.load()  # frame 1 is whole: only decoding the other frames finds the cut
+    with pytest.raises(P.InvalidImage):
+        run(cut)
+
+
+def test_frames_are_bounded_together():
+    """An APNG claiming 60 frames of 4 MP (240 MP to decode) is refused before decoding."""
+    frames = [Image.new("RGB", (2000, 2000), (i * 80, 0, 0)) for i in range(2)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:])
+    data = bytearray(buf.getvalue())
+    at = data.index(b"acTL")  # length(4) "acTL" num_frames(4) num_plays(4) crc(4)
+    data[at + 4:at + 8] = struct.pack(">I", 60)
+    data[at + 12:at + 16] = struct.pack(">I", zlib.crc32(bytes(data[at:at + 12])))
+    assert Image.open(io.BytesIO(bytes(data))).n_frames == 60
+    with pytest.raises(P.ImageTooLarge):
+        run(bytes(data))
+
+
+def _mpo(size=(800, 600)):
+    first, depth = _noise_frames(2, size)
+    buf = io.BytesIO()
+    first.save(buf, format="MPO", save_all=True, append_images=[depth])
+    return buf.getvalue()
+
+
+def test_a_multi_picture_jpeg_is_a_jpeg():
+    data = _mpo()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    result = run(data)
+    assert result.content_type == "image/jpeg"
+    assert (result.width, result.height) == (800, 600)
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_multi_picture_jpeg_with_its_second_picture_cut_is_invalid():
+    data = _mpo()
+    cut = data[: int(len(data) * 0.8)]
+    with Image.open(io.BytesIO(cut)) as first:
+        first.load()  # the first picture is whole
+    with pytest.raises(P.InvalidImage):
+        run(cut)
+
+
 # --- hashes ----------------------------------------------------------------------------------
 
 def test_perceptual_hash_survives_reencoding_and_tells_pictures_apart():
@@ -249,3 +362,13 @@ def test_signed_storage_round_trips():
     result = run(make_image(seed=3))
     assert -(1 << 63) <= result.phash_signed < (1 << 63)
     assert result.phash_signed & ((1 << 64) - 1) == result.phash
+
+
+def test_a_heif_padded_with_thousands_of_boxes_is_refused():
+    """Real files have a handful of top-level boxes; walking millions of tiny ones would cost
+    seconds of a worker. A few trailing `free` boxes are fine, thousands are not."""
+    data = fixture("heic_samplefilehub.heif")
+    free = struct.pack(">I4s", 8, b"free")
+    assert run(data + free * 3).width == 640
+    with pytest.raises(P.InvalidImage):
+        run(data + free * 5000)
