@@ -32,6 +32,11 @@ _EMAIL = (r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*"
           r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6}$")
 
 _STAGE = (
+    # A bulk statement, not an OLTP one: bounded by the 5 MiB body and the worker timeout
+    # (a killed worker's transaction is rolled back), not by the 30 s OLTP statement timeout.
+    # The sort by phone of at most 5 MiB of rows fits in memory.
+    "SET LOCAL statement_timeout = 0",
+    "SET LOCAL work_mem = '64MB'",
     "DROP TABLE IF EXISTS pg_temp.lead_import, pg_temp.lead_import_ok",
     """CREATE TEMP TABLE lead_import (
         line int, name text, company text, phone text, email text, address text, lat text,
@@ -64,9 +69,9 @@ CROSS JOIN LATERAL (
     SELECT CASE WHEN s.lat ~ :number AND s.lng ~ :number THEN s.lat::float8 END AS lat,
            CASE WHEN s.lat ~ :number AND s.lng ~ :number THEN s.lng::float8 END AS lng) g
 CROSS JOIN LATERAL (
-    SELECT ARRAY(SELECT btrim(x, :ws) FROM unnest(string_to_array(replace(s.tags, '|', ';'), ';'))
-                 WITH ORDINALITY AS u(x, i)
-                 WHERE btrim(x, :ws) <> '' ORDER BY i) AS tags) t
+    SELECT CASE WHEN s.tags = '' THEN '{}'::text[] ELSE ARRAY(
+        SELECT btrim(x, :ws) FROM unnest(string_to_array(replace(s.tags, '|', ';'), ';'))
+        WITH ORDINALITY AS u(x, i) WHERE btrim(x, :ws) <> '' ORDER BY i) END AS tags) t
 WHERE char_length(s.name) BETWEEN 1 AND 200
   AND char_length(s.company) <= 200 AND char_length(s.address) <= 500
   AND char_length(s.source) <= 100
