@@ -84,11 +84,14 @@ WHERE char_length(s.name) BETWEEN 1 AND 200
   AND NOT EXISTS (SELECT FROM unnest(t.tags) AS x WHERE char_length(x) > 50)
 """)
 
-_REST = text("""
+# Read in pages (a server-side cursor), so a file of 5 MiB of bad rows never sits in memory whole.
+_REST = """
+DECLARE lead_import_rest NO SCROLL CURSOR FOR
 SELECT s.* FROM lead_import s
 WHERE NOT EXISTS (SELECT FROM lead_import_ok o WHERE o.line = s.line)
 ORDER BY s.line
-""")
+"""
+_REST_PAGE = 2000
 
 # Ordered by phone: concurrent imports lock the unique index entries in the same order, and
 # within the file the earliest line of a phone is the one created.
@@ -140,20 +143,29 @@ def _copy_rows(cursor, header, rows, errors):
 def _check_rest(cursor, schema, errors):
     """The rows SQL did not accept, through the lead schema: their errors, and the valid ones
     (exotic but fine) into lead_import_ok."""
-    result = db.session.execute(_REST)
-    names = list(result.keys())[1:]  # after `line`
-    with cursor.copy("COPY lead_import_ok FROM STDIN") as copy:
-        for line, *values in result:
+    cursor.execute(_REST)
+    while True:
+        cursor.execute(f"FETCH {_REST_PAGE} FROM lead_import_rest")
+        page = cursor.fetchall()
+        if not page:
+            break
+        names = [column.name for column in cursor.description][1:]  # after `line`
+        valid = []
+        for line, *values in page:
             data, error = csv_import.load_row(dict(zip(names, values, strict=True)), schema)
             if error:
                 errors.add(line, error)
                 continue
             loc = data.get("location")
-            copy.write_row([
+            valid.append([
                 line, data["name"], data.get("company"), data.get("phone"),
                 rules.normalize_phone(data.get("phone")), data.get("email"), data.get("address"),
                 loc["lat"] if loc else None, loc["lng"] if loc else None, data.get("source"),
                 data.get("tags", [])])
+        with cursor.copy("COPY lead_import_ok FROM STDIN") as copy:
+            for row in valid:
+                copy.write_row(row)
+    cursor.execute("CLOSE lead_import_rest")
 
 
 def import_rows(text_in: io.TextIOBase, *, schema, org_id: uuid.UUID, pool_id: uuid.UUID,
@@ -161,16 +173,16 @@ def import_rows(text_in: io.TextIOBase, *, schema, org_id: uuid.UUID, pool_id: u
     """Stage, check and insert the CSV in the session's transaction (not committed here).
     Returns {created, duplicates, errors, errors_total, lead_ids_sha256}."""
     header, rows = csv_import.records(text_in)
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    for statement in _STAGE:
-        cursor.execute(statement)
     line_errors, rest_errors = _Errors(), _Errors()
-    _copy_rows(cursor, header, rows, line_errors)
-    db.session.execute(_ACCEPT, {"number": _NUMBER, "email": _EMAIL, "ws": _WHITESPACE})
-    _check_rest(cursor, schema, rest_errors)
-    valid, created, digest = db.session.execute(_INSERT, {
-        "org_id": org_id, "pool_id": pool_id, "actor_id": actor_id, "now": now}).one()
-    cursor.execute("DROP TABLE lead_import, lead_import_ok")
+    with db.session.connection().connection.driver_connection.cursor() as cursor:
+        for statement in _STAGE:
+            cursor.execute(statement)
+        _copy_rows(cursor, header, rows, line_errors)
+        db.session.execute(_ACCEPT, {"number": _NUMBER, "email": _EMAIL, "ws": _WHITESPACE})
+        _check_rest(cursor, schema, rest_errors)
+        valid, created, digest = db.session.execute(_INSERT, {
+            "org_id": org_id, "pool_id": pool_id, "actor_id": actor_id, "now": now}).one()
+        cursor.execute("DROP TABLE lead_import, lead_import_ok")
     errors = sorted(line_errors.kept + rest_errors.kept, key=lambda e: e["line"])
     return {"created": created, "duplicates": valid - created, "errors": errors[:MAX_ERRORS],
             "errors_total": line_errors.total + rest_errors.total, "lead_ids_sha256": digest}
