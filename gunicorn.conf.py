@@ -15,6 +15,8 @@ limit_request_line = 8190
 limit_request_fields = 100
 accesslog = None  # the app writes one JSON access line per request
 errorlog = "-"
+# gunicorn's own lines (start, workers, its own 400s, timeouts) in the app's JSON format.
+logger_class = "fieldsales.logs.GunicornLogger"
 proc_name = "fieldsales"
 # gunicorn's runtime control socket (in $HOME) is not needed to run the app.
 control_socket_disable = True

@@ -52,6 +52,9 @@ class Config:
     ARGON2_TIME_COST = env("ARGON2_TIME_COST", 3, int)
     ARGON2_MEMORY_KIB = env("ARGON2_MEMORY_KIB", 65536, int)
     MAX_JSON_BYTES = env("MAX_JSON_BYTES", 1024 * 1024, int)
+    # Reverse proxies in front of gunicorn (nginx: 1). Only then is X-Forwarded-For believed
+    # (the login throttle and the logs use the client's address); 0: the header is ignored.
+    TRUSTED_PROXIES = env("TRUSTED_PROXIES", 0, int)
     PHOTO_DIR = env("PHOTO_DIR", str(ROOT / "var" / "photos"))
     CORS_ORIGINS = env("CORS_ORIGINS", [], list)
     MAP_TILE_URL = env("MAP_TILE_URL", "")

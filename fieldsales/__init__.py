@@ -39,6 +39,7 @@ def create_app(config=None):
     _check_secrets(app)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_JSON_BYTES"]
     app.config["API_SPEC_OPTIONS"] = _spec_options()
+    _trust_proxies(app)
 
     logs.init_app(app)
     security.init_app(app)
@@ -55,6 +56,18 @@ def create_app(config=None):
     errors.register(app)
     app.extensions["fieldsales.migration_head"] = head_revision()
     return app
+
+
+def _trust_proxies(app):
+    """Behind TRUSTED_PROXIES proxies, the client's address and scheme are the ones they
+    forwarded (the last hops of X-Forwarded-For/-Proto); never from an untrusted client."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops < 0:
+        raise RuntimeError("FIELDSALES_TRUSTED_PROXIES must be 0 or more.")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _check_secrets(app):

@@ -38,6 +38,7 @@ def _print_json(obj):
 
 
 @click.group()
+@click.version_option(package_name="fieldsales", prog_name="fieldsales")
 def main():
     """fieldsales command line (reads the same FIELDSALES_* settings as the server)."""
 
@@ -86,13 +87,34 @@ def orgs():
     """Organisations (tenants)."""
 
 
+def _admin_password(given, from_stdin):
+    """The password from the option, else stdin's first line (--admin-password-stdin, or
+    stdin is not a terminal), else a hidden, confirmed prompt."""
+    if given is not None and from_stdin:
+        raise click.UsageError("Give --admin-password or --admin-password-stdin, not both.")
+    if given is not None:
+        return given
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise click.UsageError("No password on stdin (one line expected).")
+        return line
+    return click.prompt("Admin password", hide_input=True, confirmation_prompt=True,
+                        err=True)
+
+
 @orgs.command("create")
 @click.argument("name")
 @click.option("--admin-email", required=True)
-@click.option("--admin-password", required=True)
+@click.option("--admin-password", default=None,
+              help="Visible in the process list and shell history: prefer the prompt or "
+                   "--admin-password-stdin")
+@click.option("--admin-password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin")
 @click.option("--timezone", default="UTC", show_default=True)
-def orgs_create(name, admin_email, admin_password, timezone):
-    """Create an org with its first admin; prints {"org_id", "admin_id"}."""
+def orgs_create(name, admin_email, admin_password, admin_password_stdin, timezone):
+    """Create an org with its first admin; prints {"org_id", "admin_id"}. Without a password
+    option it is asked for (hidden, twice), or read from stdin when that is not a terminal."""
     from fieldsales.errors import DomainError
     from fieldsales.extensions import db as database
     from fieldsales.orgs.service import create_org
@@ -102,6 +124,7 @@ def orgs_create(name, admin_email, admin_password, timezone):
         validate_timezone(timezone)
     except Exception as exc:
         raise click.BadParameter(str(exc), param_hint="--timezone") from None
+    admin_password = _admin_password(admin_password, admin_password_stdin)
     if len(admin_password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--admin-password")
     with _app().app_context():
@@ -121,8 +144,14 @@ def seed():
 
 @seed.command("demo")
 def seed_demo():
-    """Create (or refresh) the demo org; idempotent. Prints the logins."""
+    """Create (or refresh) the demo org; idempotent. Prints the logins. Refused in production
+    (its admin has a published password)."""
     from fieldsales.seed import seed_demo as run
+
+    if settings.load().ENV_NAME == "production":
+        click.echo("Error: `seed demo` creates users with a published password; it does not run "
+                   "with FIELDSALES_ENV=production.", err=True)
+        sys.exit(2)
 
     with _app().app_context():
         result = run(progress=lambda msg: click.echo(msg, err=True))

@@ -1,6 +1,6 @@
 """Reading a lead CSV row by row (the body is streamed, never held whole): header checks, one
-validated payload or one error message per line. No database here; service.import_leads does
-the inserting in batches.
+validated payload or one error message per line. No database here; leads/importing.py streams
+the rows into PostgreSQL and checks them there.
 
 Format: UTF-8 (a BOM is fine; another encoding via `Content-Type: text/csv; charset=gbk`),
 header `name,company,phone,email,address,lat,lng,source,tags` in any order (only `name` is
@@ -83,31 +83,60 @@ def _message(errors: dict, prefix="") -> str:
     return "; ".join(parts)
 
 
-def read_rows(text: io.TextIOBase, schema: ma.Schema) -> Iterator[tuple[int, dict | None,
-                                                                          str | None]]:
-    """Yield (line, data, None) for a valid row and (line, None, message) for a bad one; `line`
-    is where the row starts in the file (the header is line 1). Blank lines are skipped."""
+def records(text: io.TextIOBase) -> tuple[list[str], Iterator[tuple[int, list[str] | None,
+                                                                   str | None]]]:
+    """The header, then (line, cells, None) for each non-blank row (cells stripped, one per
+    header column) or (line, None, message) for a row that is not even a row: bad CSV, too
+    many fields, a NUL character (PostgreSQL cannot store one). `line` is where the row starts
+    in the file (the header is line 1)."""
     reader = csv.reader(text)
     header = _header(reader)
-    previous_end = reader.line_num
-    while True:
-        line = previous_end + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            previous_end = reader.line_num
-            yield line, None, f"Not valid CSV: {exc}."
-            continue
+    width = len(header)
+
+    def rows():
         previous_end = reader.line_num
-        if not any(cell.strip() for cell in record):
+        while True:
+            line = previous_end + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                previous_end = reader.line_num
+                yield line, None, f"Not valid CSV: {exc}."
+                continue
+            previous_end = reader.line_num
+            cells = [cell.strip() for cell in record]
+            if not any(cells):
+                continue
+            if len(cells) > width:
+                yield line, None, f"{len(cells)} fields, but the header has {width}."
+            elif "\x00" in "".join(cells):
+                yield line, None, "A cell contains a NUL character, which cannot be stored."
+            else:
+                cells.extend([""] * (width - len(cells)))
+                yield line, cells, None
+
+    return header, rows()
+
+
+def load_row(cells: dict, schema: ma.Schema) -> tuple[dict | None, str | None]:
+    """One row's cells (column → text) through the lead schema: (data, None) or (None, the
+    row's error message)."""
+    try:
+        return schema.load(_payload(cells)), None
+    except ma.ValidationError as exc:
+        return None, _message(exc.messages)
+
+
+def read_rows(text: io.TextIOBase, schema: ma.Schema) -> Iterator[tuple[int, dict | None,
+                                                                          str | None]]:
+    """Yield (line, data, None) for a valid row and (line, None, message) for a bad one, row by
+    row (the bulk import validates in SQL instead; see leads/importing.py)."""
+    header, rows = records(text)
+    for line, cells, error in rows:
+        if error:
+            yield line, None, error
             continue
-        if len(record) > len(header):
-            yield line, None, f"{len(record)} fields, but the header has {len(header)}."
-            continue
-        cells = dict(zip(header, record, strict=False))
-        try:
-            yield line, schema.load(_payload(cells)), None
-        except ma.ValidationError as exc:
-            yield line, None, _message(exc.messages)
+        data, error = load_row(dict(zip(header, cells, strict=True)), schema)
+        yield line, data, error

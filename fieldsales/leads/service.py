@@ -12,11 +12,10 @@ How the limits hold under concurrency (never count in Python, then write):
   only increments while below the limit; it locks the row, so the check and the increment are
   one atomic step.
 """
-import hashlib
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, insert, literal_column, or_, select, text
+from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,7 +28,7 @@ from fieldsales.errors import (Conflict, Forbidden, IdempotencyConflict, NotFoun
                                field_error)
 from fieldsales.extensions import db
 from fieldsales.geo import make_point
-from fieldsales.leads import csv_import, rules
+from fieldsales.leads import csv_import, importing, rules
 from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadEvent,
                                      LeadFollowUp, LeadHolding, LeadPool)
 from fieldsales.leads.schemas import LeadFieldsSchema
@@ -37,8 +36,6 @@ from fieldsales.scope import Principal, scope, team_ancestor_ids
 from fieldsales.teams.models import Team
 from fieldsales.users.models import User
 
-IMPORT_BATCH = 500
-IMPORT_MAX_ERRORS = 1000
 RECYCLE_BATCH = 200
 
 
@@ -316,71 +313,28 @@ def create_lead(*, principal: Principal, data: dict):
 
 
 def import_leads(*, principal: Principal, pool_id, stream, mimetype, charset):
-    """Import a CSV into a pool: good rows are created, phones already in the org are counted
-    as duplicates, bad rows are reported by line. One transaction, one audit entry."""
+    """Import a CSV into a pool: good rows are created, phones already in the org (or earlier
+    in the file) are counted as duplicates, bad rows are reported by line. One transaction,
+    one audit entry (see importing.py for how)."""
     pool = _managed_pool(principal, pool_id, missing=NotFound("LeadPool not found."))
     scope().require_writer()
     text_in = csv_import.text_stream(stream, mimetype=mimetype, charset=charset)
-    result = {"created": 0, "duplicates": 0, "errors": [], "errors_total": 0}
-    created_ids = []
-    batch = []
-    schema = LeadFieldsSchema()
-    now = _now()
-
-    def flush():
-        ids = _insert_batch(principal, pool, batch, now)
-        created_ids.extend(ids)
-        result["created"] += len(ids)
-        result["duplicates"] += len(batch) - len(ids)
-        batch.clear()
-
     try:
-        for line, data, error in csv_import.read_rows(text_in, schema):
-            if error:
-                result["errors_total"] += 1
-                if len(result["errors"]) < IMPORT_MAX_ERRORS:
-                    result["errors"].append({"line": line, "message": error})
-                continue
-            batch.append(_lead_row(principal, pool, data))
-            if len(batch) >= IMPORT_BATCH:
-                flush()
+        result = importing.import_rows(text_in, schema=LeadFieldsSchema(),
+                                       org_id=principal.org_id, pool_id=pool.id,
+                                       actor_id=principal.id, now=_now())
     except UnicodeDecodeError:
         db.session.rollback()
         raise field_error("csv", f"The file is not valid {charset or 'UTF-8'}; send "
                           "`Content-Type: text/csv; charset=...` with its encoding.",
                           error="invalid_csv") from None
-    if batch:
-        flush()
-    digest = hashlib.sha256("\n".join(sorted(map(str, created_ids))).encode()).hexdigest()
+    digest = result.pop("lead_ids_sha256")
     audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
                  action="lead.imported", entity_type="lead_pool", entity_id=pool.id,
                  data={"created": result["created"], "duplicates": result["duplicates"],
                        "errors": result["errors_total"], "lead_ids_sha256": digest})
     db.session.commit()
     return result
-
-
-def _insert_batch(principal, pool, rows, now):
-    """Insert rows; a phone already in the org (or earlier in the file) is skipped by the
-    unique index. Returns the ids created, each with an `imported` ledger entry."""
-    for row in rows:
-        row["id"] = uuid.uuid4()
-        row["created_at"] = now
-        row["created_by"] = principal.id
-        row["follow_up_count"] = 0
-    # Core executemany: SQLAlchemy sends multi-row VALUES pages from one cached compilation
-    # (a .values(rows) construct would be compiled afresh for every batch).
-    leads = Lead.__table__
-    stmt = (pg_insert(leads)
-            .on_conflict_do_nothing(index_elements=["org_id", "phone_normalized"],
-                                    index_where=leads.c.phone_normalized.is_not(None))
-            .returning(leads.c.id))
-    ids = list(db.session.scalars(stmt, rows))
-    if ids:
-        db.session.execute(insert(LeadEvent.__table__), [
-            {"id": uuid.uuid4(), "org_id": principal.org_id, "lead_id": lead_id, "at": now,
-             "action": "imported", "actor_id": principal.id} for lead_id in ids])
-    return ids
 
 
 # --- claiming ---------------------------------------------------------------------------------
