@@ -53,6 +53,9 @@ class Config:
     ARGON2_MEMORY_KIB = env("ARGON2_MEMORY_KIB", 65536, int)
     MAX_JSON_BYTES = env("MAX_JSON_BYTES", 1024 * 1024, int)
     PHOTO_DIR = env("PHOTO_DIR", str(ROOT / "var" / "photos"))
+    # Signed audit-chain checkpoints (`fieldsales audit checkpoint`); keep them where a database
+    # administrator cannot rewrite them (a write-once bucket mounted here, another host).
+    CHECKPOINT_DIR = env("CHECKPOINT_DIR", str(ROOT / "var" / "checkpoints"))
     CORS_ORIGINS = env("CORS_ORIGINS", [], list)
     MAP_TILE_URL = env("MAP_TILE_URL", "")
     MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
