@@ -8,7 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+
+from fieldsales.audit.models import AuditEntry
 
 from tests import factories
 from tests.photos.helpers import make_image
@@ -238,3 +240,84 @@ def test_an_import_is_sealed_by_its_digest(api, world, db):
         == [("seal_missing", str(events[1]), None),
             ("sealed_row_missing", None, str(world.admin.id))]
 
+
+
+# --- the upgrade: entries written by the previous code still verify --------------------------
+
+@pytest.fixture
+def old_history(world, db):
+    """What the previous code wrote: a visit sealed without created_at or evidence_version,
+    lead events not sealed one by one (a `lead.claimed` entry about the lead, an import's
+    entry holding the digest of its lead ids)."""
+    import hashlib
+
+    from fieldsales import audit
+    from fieldsales.audit.service import evidence_digest
+    from fieldsales.leads.models import LeadEvent
+    from fieldsales.visits.service import evidence
+    from tests.attendance.helpers import add_visit
+    from tests.leads import factories as lf
+
+    rep, admin = world.rep_east, world.admin
+    shop = factories.customer(world.org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
+    visit = add_visit(rep, shop, at=datetime.now(UTC) - timedelta(days=1))
+    pool = lf.pool(world.org)
+    lead = lf.lead(world.org, pool, owner=rep)
+    imported = [lf.lead(world.org, pool) for _ in range(2)]
+    now = datetime.now(UTC)
+    claimed = LeadEvent(id=uuid.uuid4(), org_id=world.org.id, lead_id=lead.id, at=now,
+                        action="claimed", actor_id=rep.id, to_user_id=rep.id)
+    events = [LeadEvent(id=uuid.uuid4(), org_id=world.org.id, lead_id=x.id, at=now,
+                        action="imported", actor_id=admin.id) for x in imported]
+    db.add_all([claimed, *events])
+    old_form = evidence(visit, version=1)
+    assert "created_at" not in old_form
+    with factories.APP.app_context():
+        audit.record(org_id=world.org.id, user_id=rep.id, actor_id=rep.id,
+                     action="visit.checked_in", entity_type="visit", entity_id=visit.id,
+                     data={"customer_id": shop.id, "flags": [],
+                           "evidence_sha256": evidence_digest(old_form)})
+        audit.record(org_id=world.org.id, user_id=rep.id, actor_id=rep.id,
+                     action="lead.claimed", entity_type="lead", entity_id=lead.id,
+                     data={"pool_id": pool.id})
+        ids = "\n".join(sorted(str(x.id) for x in imported))
+        audit.record(org_id=world.org.id, user_id=admin.id, actor_id=admin.id,
+                     action="lead.imported", entity_type="lead_pool", entity_id=pool.id,
+                     data={"created": 2, "duplicates": 0, "errors": 0,
+                           "lead_ids_sha256": hashlib.sha256(ids.encode()).hexdigest()})
+        db.commit()
+    return {"visit": visit.id, "claimed": claimed.id, "lead": lead.id,
+            "imported": events[0].id, "other_lead": imported[1].id, "rep": rep.id}
+
+
+def test_entries_written_before_the_upgrade_still_verify(world, db, old_history):
+    entries = db.scalars(select(AuditEntry.data).where(AuditEntry.org_id == world.org.id)).all()
+    assert entries and not any("evidence_version" in d or "lead_event_id" in d for d in entries)
+    result = verify(org_id=world.org.id)
+    assert (result["ok"], result["problems"], result["entries"]) == (True, [], 3)
+
+
+OLD_TAMPERING = {
+    "visit moved": ("UPDATE visits SET in_lat = in_lat + 0.01 WHERE id = :visit",
+                    ("evidence_mismatch", "visit", "visit")),
+    "claim deleted": ("DELETE FROM lead_events WHERE id = :claimed",
+                      ("sealed_row_missing", "lead", "lead")),
+    "claim added": ("INSERT INTO lead_events (id, org_id, lead_id, at, action, actor_id, "
+                    "to_user_id) SELECT gen_random_uuid(), org_id, lead_id, at, action, "
+                    "actor_id, to_user_id FROM lead_events WHERE id = :claimed",
+                    ("seal_missing", "lead_event", None)),
+    "import moved": ("UPDATE lead_events SET lead_id = :lead WHERE id = :imported",
+                     ("seal_missing", "lead_event", None)),
+}
+
+
+@pytest.mark.parametrize("statement, expected", OLD_TAMPERING.values(), ids=OLD_TAMPERING.keys())
+def test_entries_written_before_the_upgrade_still_catch_tampering(world, db, old_history,
+                                                                  statement, expected):
+    db.execute(text(statement), old_history)
+    result = verify(org_id=world.org.id)
+    kind, entity_type, named_id = expected
+    assert result["ok"] is False
+    assert (kind, entity_type) in {(p["kind"], p.get("entity_type")) for p in result["problems"]}
+    if named_id:
+        assert str(old_history[named_id]) in {p.get("entity_id") for p in result["problems"]}
