@@ -113,8 +113,8 @@ def event_evidence(e) -> dict:
 
 @audit.register_evidence("lead_event")
 def _live_event_evidence(ids, version):  # the same fields in every version
-    rows = db.session.scalars(select(LeadEvent).where(LeadEvent.id.in_(ids))
-                              .execution_options(populate_existing=True))
+    # Plain rows, always read afresh: no ORM objects piling up in the session.
+    rows = db.session.execute(select(LeadEvent.__table__).where(LeadEvent.id.in_(ids)))
     return {e.id: event_evidence(e) for e in rows}
 
 

@@ -50,8 +50,8 @@ def evidence(p: Photo, version=audit.EVIDENCE_VERSION) -> dict:
 
 @audit.register_evidence("photo")
 def _live_evidence(ids, version):
-    rows = db.session.scalars(select(Photo).where(Photo.id.in_(ids))
-                              .execution_options(populate_existing=True))
+    # Plain rows, always read afresh: no ORM objects piling up in the session.
+    rows = db.session.execute(select(Photo.__table__).where(Photo.id.in_(ids)))
     return {p.id: evidence(p, version) for p in rows}
 
 

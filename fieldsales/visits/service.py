@@ -71,8 +71,8 @@ def evidence(v: Visit, version=audit.EVIDENCE_VERSION) -> dict:
 
 @audit.register_evidence("visit")
 def _live_evidence(ids, version):
-    rows = db.session.scalars(select(Visit).where(Visit.id.in_(ids))
-                              .execution_options(populate_existing=True))
+    # Plain rows, always read afresh: no ORM objects piling up in the session.
+    rows = db.session.execute(select(Visit.__table__).where(Visit.id.in_(ids)))
     return {v.id: evidence(v, version) for v in rows}
 
 
