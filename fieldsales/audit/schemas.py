@@ -33,7 +33,7 @@ class VerifyQuerySchema(StrictSchema):
                                                       "the org"})
 
 
-class ProblemSchema(ma.Schema):
+class AuditProblemSchema(ma.Schema):
     kind = ma.fields.String(required=True, metadata={
         "description": "entry_tampered | entries_missing | chain_broken | head_missing | "
                        "head_mismatch | checkpoint_truncated | checkpoint_diverged | "
@@ -53,7 +53,7 @@ class VerifySchema(ma.Schema):
     entries = ma.fields.Integer(required=True)
     first_bad_seq = ma.fields.Integer(required=True, allow_none=True, metadata={
         "description": "The lowest seq named by a problem (null when none names an entry)"})
-    problems = ma.fields.List(ma.fields.Nested(ProblemSchema), required=True, metadata={
+    problems = ma.fields.List(ma.fields.Nested(AuditProblemSchema), required=True, metadata={
         "description": "Every problem found (the first 1000; problems_total counts all)"})
     problems_total = ma.fields.Integer()
     first_bad_user_id = ma.fields.UUID(allow_none=True, metadata={
