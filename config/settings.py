@@ -4,6 +4,7 @@ FIELDSALES_ENV picks the class: production, development (default) or test.
 """
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +57,9 @@ class Config:
     # (the login throttle and the logs use the client's address); 0: the header is ignored.
     TRUSTED_PROXIES = env("TRUSTED_PROXIES", 0, int)
     PHOTO_DIR = env("PHOTO_DIR", str(ROOT / "var" / "photos"))
+    # Signed audit-chain checkpoints (`fieldsales audit checkpoint`); keep them where a database
+    # administrator cannot rewrite them (a write-once bucket mounted here, another host).
+    CHECKPOINT_DIR = env("CHECKPOINT_DIR", str(ROOT / "var" / "checkpoints"))
     CORS_ORIGINS = env("CORS_ORIGINS", [], list)
     MAP_TILE_URL = env("MAP_TILE_URL", "")
     MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
@@ -81,6 +85,9 @@ class DevelopmentConfig(Config):
 class TestConfig(DevelopmentConfig):
     ENV_NAME = "test"
     DATABASE_URL = env("TEST_DATABASE_URL") or Config.DATABASE_URL
+    # A folder per test database: a run never compares its chains with another run's checkpoint.
+    CHECKPOINT_DIR = env("CHECKPOINT_DIR") or str(
+        ROOT / "var" / "test-checkpoints" / (urlsplit(DATABASE_URL or "").path.strip("/") or "db"))
     # Cheap hashing keeps the suite fast; the algorithm (argon2id) is the same.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024

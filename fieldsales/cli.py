@@ -238,19 +238,57 @@ def audit():
     """The tamper-evident audit log."""
 
 
+def _bad_argument(message):
+    """Exit 2 with a JSON error on stderr (bad arguments, not a verification result)."""
+    click.echo(json.dumps({"error": "bad_argument", "message": message}), err=True)
+    sys.exit(2)
+
+
 @audit.command("verify")
 @click.option("--user-id", default=None, help="Verify one user's chain (default: every chain)")
-def audit_verify(user_id):
-    """Verify the HMAC chains; exit 1 naming the first broken entry."""
+@click.option("--photos", is_flag=True, help="Also check stored originals against their sha256")
+def audit_verify(user_id, photos):
+    """Verify chains, heads, the latest checkpoint and every sealed row; exit 0 when all
+    verifies, 1 naming each problem, 2 for bad arguments."""
     import uuid
 
-    from fieldsales.audit.service import verify_all
+    from sqlalchemy import select
 
+    from fieldsales.audit.verify import verify
+    from fieldsales.extensions import db as database
+    from fieldsales.users.models import User
+
+    try:
+        uid = uuid.UUID(user_id) if user_id is not None else None
+    except ValueError:
+        _bad_argument(f"--user-id: {user_id!r} is not a UUID")
+    progress = lambda msg: click.echo(msg, err=True)  # noqa: E731
     with _app().app_context():
-        result = verify_all(user_id=uuid.UUID(user_id) if user_id else None,
-                            progress=lambda msg: click.echo(msg, err=True))
+        org_id = None
+        if uid is not None:
+            org_id = database.session.scalar(select(User.org_id).where(User.id == uid))
+            if org_id is None:
+                _bad_argument(f"--user-id: no user {uid}")
+        result = verify(org_id=org_id, user_id=uid, progress=progress)
+        if photos:
+            from fieldsales.photos.integrity import damaged_originals
+
+            damaged = damaged_originals(org_id=None, user_id=uid, progress=progress)
+            result["problems"] += damaged
+            result["problems_total"] += len(damaged)
+            result["ok"] = result["ok"] and not damaged
     _print_json(result)
     sys.exit(0 if result["ok"] else 1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint():
+    """Write every chain's head, signed, to a new file in the checkpoint store (cron: hourly)."""
+    from fieldsales.audit.checkpoint import write_checkpoint
+
+    with _app().app_context():
+        result = write_checkpoint()
+    _print_json(result)
 
 
 if __name__ == "__main__":

@@ -1,2 +1,2 @@
 """Tamper-evident audit log (HMAC chain per user)."""
-from fieldsales.audit.service import record, register_evidence  # noqa: F401
+from fieldsales.audit.service import EVIDENCE_VERSION, record, register_evidence  # noqa: F401

@@ -2,7 +2,8 @@
 
 hash = HMAC-SHA256(audit key, prev_hash + canonical JSON of the entry). Entries about evidence
 (visits, photos) carry `evidence_sha256`, a digest of the evidence fields as written; verify
-recomputes it from the live rows, so editing a stored visit behind the API's back is caught.
+recomputes it from the live rows, so editing a stored visit behind the API's back is caught
+(verify.py holds the checks).
 """
 import hashlib
 import hmac
@@ -14,14 +15,17 @@ from flask import current_app
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
-from fieldsales.audit.models import AuditEntry, AuditHead
+from fieldsales.audit.models import AuditEntry
 from fieldsales.extensions import db
 from fieldsales.idempotency import canonical_json
 
 GENESIS = "0" * 64
 
-# entity_type -> function(ids) -> {id: evidence dict}; domains that keep evidence register here.
+# entity_type -> function(ids, version) -> {id: evidence dict in that version's form}; domains
+# that keep evidence register here. Entries record the version their digest was computed in.
 EVIDENCE_LOADERS = {}
+# 2: visits and photos seal created_at; lead events are sealed one by one (data.lead_event_id).
+EVIDENCE_VERSION = 2
 
 
 def register_evidence(entity_type):
@@ -79,6 +83,7 @@ def record(*, org_id, user_id, actor_id, action, entity_type, entity_id=None, da
     data = dict(data or {})
     if evidence is not None:
         data["evidence_sha256"] = evidence_digest(evidence)
+        data["evidence_version"] = EVIDENCE_VERSION
     chains = db.session.info.setdefault(_PENDING, {})
     chain = chains.get(user_id)
     if chain is None:
@@ -142,78 +147,15 @@ def canonical_roundtrip(data: dict) -> dict:
 
 
 def verify_chain(*, org_id, user_id) -> dict:
-    """Recompute one user's chain: {ok, entries, first_bad_seq, head_hash}."""
-    # populate_existing: verify what is stored now, never a copy cached in this session.
-    entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.org_id == org_id, AuditEntry.user_id == user_id)
-        .order_by(AuditEntry.seq).execution_options(populate_existing=True)
-    ).all()
-    head = db.session.scalar(
-        select(AuditHead).where(AuditHead.org_id == org_id, AuditHead.user_id == user_id)
-        .execution_options(populate_existing=True)
-    )
-    first_bad = None
-    prev = GENESIS
-    for expected_seq, e in enumerate(entries, start=1):
-        if e.seq != expected_seq or e.prev_hash != prev or e.hash != _hmac(prev, _entry_payload(e)):
-            first_bad = e.seq
-            break
-        prev = e.hash
-    if first_bad is None:
-        first_bad = _first_bad_evidence(entries)
-    if first_bad is None and entries and (head is None or head.seq != entries[-1].seq
-                                          or head.hash != entries[-1].hash):
-        first_bad = entries[-1].seq  # entries removed from the end of the chain
-    if first_bad is None and not entries and head is not None and head.seq != 0:
-        first_bad = 1  # the whole chain was deleted
-    return {"ok": first_bad is None, "entries": len(entries), "first_bad_seq": first_bad,
-            "head_hash": entries[-1].hash if entries else None}
+    """Every check for one user's chain and sealed rows: {ok, entries, first_bad_seq,
+    head_hash, problems}."""
+    from fieldsales.audit.verify import verify
 
-
-def _first_bad_evidence(entries):
-    """The seq of the latest entry about an entity whose live evidence no longer matches."""
-    latest = {}
-    for e in entries:
-        if "evidence_sha256" in e.data and e.entity_id is not None:
-            latest[(e.entity_type, e.entity_id)] = e
-    bad = []
-    for entity_type, loader in EVIDENCE_LOADERS.items():
-        ids = [eid for (etype, eid) in latest if etype == entity_type]
-        if not ids:
-            continue
-        live = loader(ids)
-        for eid in ids:
-            entry = latest[(entity_type, eid)]
-            current = live.get(eid)
-            if current is None or evidence_digest(current) != entry.data["evidence_sha256"]:
-                bad.append(entry.seq)
-    return min(bad) if bad else None
-
-
-def chain_user_ids(*, org_id):
-    return list(db.session.scalars(
-        select(AuditHead.user_id).where(AuditHead.org_id == org_id).order_by(AuditHead.user_id)
-    ))
-
-
-def verify_all(*, user_id=None, progress=None) -> dict:
-    """Verify every chain (all orgs), or one user's; name the first broken entry."""
-    stmt = select(AuditHead.org_id, AuditHead.user_id).order_by(AuditHead.org_id,
-                                                                 AuditHead.user_id)
-    if user_id is not None:
-        stmt = stmt.where(AuditHead.user_id == user_id)
-    chains = db.session.execute(stmt).all()
-    total = 0
-    for n, (org_id, uid) in enumerate(chains, start=1):
-        result = verify_chain(org_id=org_id, user_id=uid)
-        total += result["entries"]
-        if progress and (n % 100 == 0 or n == len(chains)):
-            progress(f"verified {n}/{len(chains)} chains, {total} entries")
-        if not result["ok"]:
-            return {"ok": False, "chains": n, "entries": total,
-                    "first_bad": {"org_id": str(org_id), "user_id": str(uid),
-                                  "seq": result["first_bad_seq"]}}
-    return {"ok": True, "chains": len(chains), "entries": total, "first_bad": None}
+    result = verify(org_id=org_id, user_id=user_id)
+    head_hash = db.session.scalar(
+        select(AuditEntry.hash).where(AuditEntry.org_id == org_id, AuditEntry.user_id == user_id)
+        .order_by(AuditEntry.seq.desc()).limit(1))
+    return {**result, "head_hash": head_hash}
 
 
 def list_entries(*, principal, filters: dict, page):
@@ -236,6 +178,7 @@ def list_entries(*, principal, filters: dict, page):
 
 def verify_org(*, principal, user_id=None) -> dict:
     """Verify one chain, or every chain of the caller's org (admin, hr)."""
+    from fieldsales.audit.verify import verify
     from fieldsales.scope import scope
 
     scope().require_role("admin", "hr")
@@ -243,15 +186,4 @@ def verify_org(*, principal, user_id=None) -> dict:
         from fieldsales.users.models import User
 
         scope().get(User, user_id, scope().users())
-        user_ids = [user_id]
-    else:
-        user_ids = chain_user_ids(org_id=principal.org_id)
-    total = 0
-    for uid in user_ids:
-        result = verify_chain(org_id=principal.org_id, user_id=uid)
-        total += result["entries"]
-        if not result["ok"]:
-            return {"ok": False, "entries": total, "first_bad_seq": result["first_bad_seq"],
-                    "first_bad_user_id": uid, "chains": len(user_ids)}
-    return {"ok": True, "entries": total, "first_bad_seq": None, "first_bad_user_id": None,
-            "chains": len(user_ids)}
+    return verify(org_id=principal.org_id, user_id=user_id)

@@ -26,5 +26,6 @@ def list_audit(filters, pagination_parameters):
 @blp.response(200, VerifySchema)
 @responds(blp, 403, 404)
 def verify(args):
-    """Recompute the HMAC chains (and the evidence digests) and report the first bad entry."""
+    """Verify the chains (hashes, heads, latest checkpoint) and that every visit, photo,
+    daily report and lead event has its seal and matches it; name each problem (admin, hr)."""
     return service.verify_org(principal=current(), user_id=args.get("user_id"))

@@ -18,7 +18,7 @@ FIRMS = ["Jinqiao Foods", "Hengda Hardware", "Xinhua Printing", "Baolong Auto Pa
 SOURCES = ["expo", "website", "referral", "cold-call"]
 
 
-def _lead(org, pool, n_pool, i, rng, now):
+def _lead(org, pool, n_pool, i, rng, now, seals):
     key = f"{pool.name}/{i}"
     fields = {"name": rng.choice(PEOPLE), "company": f"{rng.choice(FIRMS)} #{i + 1}",
               "address": f"{rng.randint(1, 999)} Lane {rng.randint(1, 200)}, Shanghai",
@@ -37,24 +37,38 @@ def _lead(org, pool, n_pool, i, rng, now):
         follow_up_count=0, created_at=now - timedelta(days=30 - i % 20),
     )
     db.session.add(lead)
-    db.session.add(LeadEvent(id=sid("event", key, "created"), org_id=org.id, lead_id=lead.id,
-                             at=lead.created_at, action="imported", actor_id=None))
+    _add_event(seals, lead, id=sid("event", key, "created"), at=lead.created_at,
+               action="imported", actor_id=None)
     return lead, True
 
 
-def _claim(lead, rep, claimed_at, follow_ups):
+def _add_event(seals, lead, *, chain_user_id=None, **fields):
+    """A ledger entry, to be sealed on `chain_user_id`'s audit chain (the admin's for imports)."""
+    event = LeadEvent(org_id=lead.org_id, lead_id=lead.id, **fields)
+    db.session.add(event)
+    seals.append((lead, event, chain_user_id))
+
+
+def _seal_events(seals, admin):
+    from fieldsales.leads.service import seal_event
+
+    for lead, event, chain_user_id in seals:
+        seal_event(lead, event.action, event=event, user_id=chain_user_id or admin.id,
+                   actor_id=event.actor_id, seed=True)
+
+
+def _claim(lead, rep, claimed_at, follow_ups, seals):
     lead.status, lead.owner_id, lead.claimed_at = "claimed", rep.id, claimed_at
-    db.session.add(LeadEvent(id=sid("event", str(lead.id), "claimed"), org_id=lead.org_id,
-                             lead_id=lead.id, at=claimed_at, action="claimed", actor_id=rep.id,
-                             to_user_id=rep.id))
+    _add_event(seals, lead, chain_user_id=rep.id, id=sid("event", str(lead.id), "claimed"),
+               at=claimed_at, action="claimed", actor_id=rep.id, to_user_id=rep.id)
     for n, (days_after, method, note) in enumerate(follow_ups):
         at = claimed_at + timedelta(days=days_after)
         db.session.add(LeadFollowUp(id=sid("follow-up", str(lead.id), str(n)),
                                     org_id=lead.org_id, lead_id=lead.id, user_id=rep.id,
                                     method=method, note=note, created_at=at))
-        db.session.add(LeadEvent(id=sid("event", str(lead.id), "follow-up", str(n)),
-                                 org_id=lead.org_id, lead_id=lead.id, at=at,
-                                 action="followed_up", actor_id=rep.id))
+        _add_event(seals, lead, chain_user_id=rep.id,
+                   id=sid("event", str(lead.id), "follow-up", str(n)), at=at,
+                   action="followed_up", actor_id=rep.id)
         lead.last_follow_up_at = at
         lead.follow_up_count += 1
 
@@ -74,10 +88,10 @@ def seed_leads(context):
              team_id=teams["East"].id, holding_limit=10, daily_claim_limit=5,
              recycle_after_days=5, warn_before_days=1, cooldown_days=2),
     ]
-    made = []
+    made, seals = [], []
     for n_pool, (pool, count) in enumerate(zip(pools, (60, 20), strict=True)):
         for i in range(count):
-            lead, created = _lead(org, pool, n_pool, i, rng, now)
+            lead, created = _lead(org, pool, n_pool, i, rng, now, seals)
             if created:
                 made.append(lead)
     db.session.flush()
@@ -86,13 +100,15 @@ def seed_leads(context):
         rep4 = users["rep4@demo.fieldsales.dev"]
         open_leads = [lead for lead in made if lead.pool_id == pools[0].id]
         _claim(open_leads[0], rep1, now - timedelta(days=2),
-               [(1, "call", "Interested in a quote for 200 units; call back next week.")])
-        _claim(open_leads[1], rep1, now - timedelta(days=6, hours=12), [])  # recycle warning
+               [(1, "call", "Interested in a quote for 200 units; call back next week.")], seals)
+        _claim(open_leads[1], rep1, now - timedelta(days=6, hours=12), [],  # recycle warning
+               seals)
         _claim(open_leads[2], rep4, now - timedelta(days=3),
                [(0, "visit", "Met the buyer at the shop."),
-                (2, "message", "Sent the catalogue on WeChat.")])
+                (2, "message", "Sent the catalogue on WeChat.")], seals)
         east = [lead for lead in made if lead.pool_id == pools[1].id]
         if east:
-            _claim(east[0], users["rep2@demo.fieldsales.dev"], now - timedelta(days=1), [])
+            _claim(east[0], users["rep2@demo.fieldsales.dev"], now - timedelta(days=1), [], seals)
         db.session.flush()
+    _seal_events(seals, users["admin@demo.fieldsales.dev"])
     return f"seed: {len(pools)} lead pools, {len(made)} new leads"

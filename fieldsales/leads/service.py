@@ -14,6 +14,7 @@ How the limits hold under concurrency (never count in Python, then write):
 """
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -88,16 +89,39 @@ def _flush_holding(pool):
 # --- ledger and audit -------------------------------------------------------------------------
 
 def _event(lead, action, *, at, actor_id, from_user_id=None, to_user_id=None, reason=None):
-    db.session.add(LeadEvent(id=uuid.uuid4(), org_id=lead.org_id, lead_id=lead.id, at=at,
-                             action=action, actor_id=actor_id, from_user_id=from_user_id,
-                             to_user_id=to_user_id, reason=reason))
+    """Add a ledger entry; returns it for _audit to seal."""
+    event = LeadEvent(id=uuid.uuid4(), org_id=lead.org_id, lead_id=lead.id, at=at, action=action,
+                      actor_id=actor_id, from_user_id=from_user_id, to_user_id=to_user_id,
+                      reason=reason)
+    db.session.add(event)
+    return event
 
 
-def _audit(lead, action, *, user_id, actor_id, **data):
-    """One entry on the chain of the user the move is about (new owner for claim/assign,
-    previous owner for release/recycle)."""
+def event_evidence(e) -> dict:
+    """A ledger entry's fields, as sealed in the audit chain."""
+    def text_or_none(value):
+        return str(value) if value is not None else None
+
+    return {"lead_event_id": str(e.id), "org_id": str(e.org_id), "lead_id": str(e.lead_id),
+            "at": e.at.astimezone(UTC).isoformat(), "action": e.action,
+            "actor_id": text_or_none(e.actor_id), "from_user_id": text_or_none(e.from_user_id),
+            "to_user_id": text_or_none(e.to_user_id), "reason": e.reason}
+
+
+@audit.register_evidence("lead_event")
+def _live_event_evidence(ids, version):  # the same fields in every version
+    # Plain rows, always read afresh: no ORM objects piling up in the session.
+    rows = db.session.execute(select(LeadEvent.__table__).where(LeadEvent.id.in_(ids)))
+    return {e.id: event_evidence(e) for e in rows}
+
+
+def seal_event(lead, action, *, user_id, actor_id, event, **data):
+    """Seal `event` with one entry on the chain of the user the move is about (new owner for
+    claim/assign, previous owner for release/recycle); the entry names the event."""
     audit.record(org_id=lead.org_id, user_id=user_id, actor_id=actor_id, action=f"lead.{action}",
-                 entity_type="lead", entity_id=lead.id, data={"pool_id": lead.pool_id, **data})
+                 entity_type="lead", entity_id=lead.id,
+                 data={"pool_id": lead.pool_id, "lead_event_id": event.id, **data},
+                 evidence=event_evidence(event))
 
 
 # --- pools ------------------------------------------------------------------------------------
@@ -299,8 +323,9 @@ def create_lead(*, principal: Principal, data: dict):
         db.session.add(lead)
         now = _now()
         lead.created_at = now
-        _event(lead, "created", at=now, actor_id=principal.id)
-        _audit(lead, "created", user_id=principal.id, actor_id=principal.id, name=lead.name)
+        event = _event(lead, "created", at=now, actor_id=principal.id)
+        seal_event(lead, "created", event=event, user_id=principal.id, actor_id=principal.id,
+                   name=lead.name)
         return lead
 
     try:
@@ -366,7 +391,7 @@ WITH {pick}, counted AS (
     RETURNING {columns}
 ), logged AS (
     INSERT INTO lead_events (id, org_id, lead_id, at, action, actor_id, to_user_id)
-    SELECT gen_random_uuid(), org_id, id, :now, 'claimed', :user_id, :user_id FROM claimed
+    SELECT :event_id, org_id, id, :now, 'claimed', :user_id, :user_id FROM claimed
 )
 SELECT * FROM claimed
 """
@@ -445,8 +470,8 @@ def claim_lead(*, principal: Principal, lead_id, now=None):
         raise _daily_limit(pool)
     lead.status, lead.owner_id, lead.claimed_at = "claimed", principal.id, now
     _flush_holding(pool)
-    _event(lead, "claimed", at=now, actor_id=principal.id, to_user_id=principal.id)
-    _audit(lead, "claimed", user_id=principal.id, actor_id=principal.id)
+    event = _event(lead, "claimed", at=now, actor_id=principal.id, to_user_id=principal.id)
+    seal_event(lead, "claimed", event=event, user_id=principal.id, actor_id=principal.id)
     db.session.commit()
     return _reveal(lead)
 
@@ -458,7 +483,8 @@ def claim_next(*, principal: Principal, pool_id, near=None, now=None):
     scope().require_writer()
     day = rules.local_day(now, principal.timezone)
     params = {"org_id": principal.org_id, "pool_id": pool.id, "user_id": principal.id,
-              "now": now, "day": day, "daily_limit": pool.daily_claim_limit}
+              "now": now, "day": day, "daily_limit": pool.daily_claim_limit,
+              "event_id": uuid.uuid4()}
     lead = None
     try:
         if near:
@@ -476,7 +502,11 @@ def claim_next(*, principal: Principal, pool_id, near=None, now=None):
         db.session.rollback()
         _explain_empty(principal, pool, day)
     set_committed_value(lead, "pool", pool)
-    _audit(lead, "claimed", user_id=principal.id, actor_id=principal.id, via="claim_next")
+    event = SimpleNamespace(id=params["event_id"], org_id=lead.org_id, lead_id=lead.id, at=now,
+                            action="claimed", actor_id=principal.id, from_user_id=None,
+                            to_user_id=principal.id, reason=None)  # as the statement wrote it
+    seal_event(lead, "claimed", event=event, user_id=principal.id, actor_id=principal.id,
+               via="claim_next")
     db.session.commit()
     lead.reveal = True
     return lead
@@ -529,9 +559,10 @@ def release_lead(*, principal: Principal, lead_id, reason=None, now=None):
     lead.status, lead.owner_id, lead.claimed_at = "pooled", None, None
     db.session.flush()
     _start_cooldown(lead, lead.pool, previous, now)
-    _event(lead, "released", at=now, actor_id=principal.id, from_user_id=previous,
-           reason=reason)
-    _audit(lead, "released", user_id=previous, actor_id=principal.id, reason=reason)
+    event = _event(lead, "released", at=now, actor_id=principal.id, from_user_id=previous,
+                   reason=reason)
+    seal_event(lead, "released", event=event, user_id=previous, actor_id=principal.id,
+               reason=reason)
     db.session.commit()
     return _reveal(lead)
 
@@ -568,9 +599,10 @@ def assign_lead(*, principal: Principal, lead_id, user_id, now=None):
     previous = lead.owner_id
     lead.status, lead.owner_id, lead.claimed_at = "claimed", user.id, now
     _flush_holding(pool)
-    _event(lead, "assigned", at=now, actor_id=principal.id, from_user_id=previous,
-           to_user_id=user.id)
-    _audit(lead, "assigned", user_id=user.id, actor_id=principal.id, from_user_id=previous)
+    event = _event(lead, "assigned", at=now, actor_id=principal.id, from_user_id=previous,
+                   to_user_id=user.id)
+    seal_event(lead, "assigned", event=event, user_id=user.id, actor_id=principal.id,
+               from_user_id=previous)
     db.session.commit()
     return _reveal(lead)
 
@@ -598,9 +630,9 @@ def add_follow_up(*, principal: Principal, lead_id, data: dict, now=None):
         db.session.add(follow_up)
         lead.last_follow_up_at = now
         lead.follow_up_count += 1  # the row is locked: no lost update
-        _event(lead, "followed_up", at=now, actor_id=principal.id)
-        _audit(lead, "followed_up", user_id=principal.id, actor_id=principal.id,
-               follow_up_id=follow_up.id, method=follow_up.method)
+        event = _event(lead, "followed_up", at=now, actor_id=principal.id)
+        seal_event(lead, "followed_up", event=event, user_id=principal.id,
+                   actor_id=principal.id, follow_up_id=follow_up.id, method=follow_up.method)
         return follow_up
 
     return idempotency.create(LeadFollowUp, principal=principal, data=data, write=write)
@@ -680,9 +712,10 @@ def convert_lead(*, principal: Principal, lead_id, data: dict, now=None):
     _copy_history(principal, lead, customer)
     owner = lead.owner_id
     lead.status, lead.converted_customer_id = "converted", customer.id
-    _event(lead, "converted", at=now, actor_id=principal.id, from_user_id=owner,
-           reason=f"Converted to customer {customer.id}.")
-    _audit(lead, "converted", user_id=owner, actor_id=principal.id, customer_id=customer.id)
+    event = _event(lead, "converted", at=now, actor_id=principal.id, from_user_id=owner,
+                   reason=f"Converted to customer {customer.id}.")
+    seal_event(lead, "converted", event=event, user_id=owner, actor_id=principal.id,
+               customer_id=customer.id)
     db.session.commit()
     return customer, _reveal(lead), True
 
@@ -702,10 +735,10 @@ def mark_dead(*, principal: Principal, lead_id, reason: str, now=None):
                         "lead.")
     owner = lead.owner_id
     lead.status = "dead"
-    _event(lead, "marked_dead", at=now, actor_id=principal.id, from_user_id=owner,
-           reason=reason)
-    _audit(lead, "marked_dead", user_id=owner or principal.id, actor_id=principal.id,
-           reason=reason)
+    event = _event(lead, "marked_dead", at=now, actor_id=principal.id, from_user_id=owner,
+                   reason=reason)
+    seal_event(lead, "marked_dead", event=event, user_id=owner or principal.id,
+               actor_id=principal.id, reason=reason)
     db.session.commit()
     return _reveal(lead)
 
@@ -771,9 +804,10 @@ def recycle_overdue(*, now=None, dry_run=False, progress=None):
             lead.status, lead.owner_id, lead.claimed_at = "pooled", None, None
             db.session.flush()  # the holdings trigger runs now, in this order
             _start_cooldown(lead, pool, previous, now)
-            _event(lead, "recycled", at=now, actor_id=None, from_user_id=previous,
-                   reason=reason)
-            _audit(lead, "recycled", user_id=previous, actor_id=None, reason=reason)
+            event = _event(lead, "recycled", at=now, actor_id=None, from_user_id=previous,
+                           reason=reason)
+            seal_event(lead, "recycled", event=event, user_id=previous, actor_id=None,
+                       reason=reason)
         db.session.commit()
         recycled += len(batch)
         if progress:

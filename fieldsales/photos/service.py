@@ -37,21 +37,24 @@ def _iso(value):
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
-def evidence(p: Photo) -> dict:
-    """The photo's evidence fields, as sealed in the audit chain."""
-    return {"photo_id": str(p.id), "org_id": str(p.org_id), "visit_id": str(p.visit_id),
-            "user_id": str(p.user_id), "sha256": p.sha256, "content_type": p.content_type,
-            "width": p.width, "height": p.height, "bytes": p.byte_size,
-            "taken_at": _iso(p.taken_at), "exif_lat": p.exif_lat, "exif_lng": p.exif_lng,
-            "source": p.source, "flags": list(p.flags), "phash": p.phash,
-            "storage_key": p.storage_key}
+def evidence(p: Photo, version=audit.EVIDENCE_VERSION) -> dict:
+    """The photo's evidence fields, as sealed in the audit chain (in `version`'s form)."""
+    fields = {"photo_id": str(p.id), "org_id": str(p.org_id), "visit_id": str(p.visit_id),
+              "user_id": str(p.user_id), "sha256": p.sha256, "content_type": p.content_type,
+              "width": p.width, "height": p.height, "bytes": p.byte_size,
+              "taken_at": _iso(p.taken_at), "exif_lat": p.exif_lat, "exif_lng": p.exif_lng,
+              "source": p.source, "flags": list(p.flags), "phash": p.phash,
+              "storage_key": p.storage_key}
+    if version >= 2:
+        fields["created_at"] = _iso(p.created_at)
+    return fields
 
 
 @audit.register_evidence("photo")
-def _live_evidence(ids):
-    rows = db.session.scalars(select(Photo).where(Photo.id.in_(ids))
-                              .execution_options(populate_existing=True))
-    return {p.id: evidence(p) for p in rows}
+def _live_evidence(ids, version):
+    # Plain rows, always read afresh: no ORM objects piling up in the session.
+    rows = db.session.execute(select(Photo.__table__).where(Photo.id.in_(ids)))
+    return {p.id: evidence(p, version) for p in rows}
 
 
 def upload_limit_bytes(*, principal: Principal) -> int:

@@ -95,9 +95,9 @@ def evidence(r: DailyReport) -> dict:
 
 
 @audit.register_evidence("daily_report")
-def _live_evidence(ids):
-    rows = db.session.scalars(select(DailyReport).where(DailyReport.id.in_(ids))
-                              .execution_options(populate_existing=True))
+def _live_evidence(ids, version):  # the same fields in every version
+    # Plain rows, always read afresh: no ORM objects piling up in the session.
+    rows = db.session.execute(select(DailyReport.__table__).where(DailyReport.id.in_(ids)))
     return {r.id: evidence(r) for r in rows}
 
 

@@ -50,9 +50,9 @@ def _event_evidence(v, prefix):
             "within_geofence": get("within_geofence")}
 
 
-def evidence(v: Visit) -> dict:
-    """The visit's evidence fields, as sealed in the audit chain."""
-    return {
+def evidence(v: Visit, version=audit.EVIDENCE_VERSION) -> dict:
+    """The visit's evidence fields, as sealed in the audit chain (in `version`'s form)."""
+    fields = {
         "visit_id": str(v.id), "org_id": str(v.org_id), "user_id": str(v.user_id),
         "customer_id": str(v.customer_id),
         "project_id": str(v.project_id) if v.project_id else None,
@@ -64,17 +64,23 @@ def evidence(v: Visit) -> dict:
         "next_follow_up_at": _iso(v.next_follow_up_at),
         "flags": list(v.flags), "risk_score": v.risk_score,
     }
+    if version >= 2:
+        fields["created_at"] = _iso(v.created_at)
+    return fields
 
 
 @audit.register_evidence("visit")
-def _live_evidence(ids):
-    rows = db.session.scalars(select(Visit).where(Visit.id.in_(ids))
-                              .execution_options(populate_existing=True))
-    return {v.id: evidence(v) for v in rows}
+def _live_evidence(ids, version):
+    # Plain rows, always read afresh: no ORM objects piling up in the session.
+    rows = db.session.execute(select(Visit.__table__).where(Visit.id.in_(ids)))
+    return {v.id: evidence(v, version) for v in rows}
 
 
 def seal(visit: Visit, *, action: str, actor_id, data=None):
     """Append the visit's current evidence to its rep's chain (caller's transaction)."""
+    if visit.created_at is None:  # a new visit: set now what the column default would write
+        with db.session.no_autoflush:
+            visit.created_at = db.session.scalar(select(func.statement_timestamp()))
     audit.record(org_id=visit.org_id, user_id=visit.user_id, actor_id=actor_id, action=action,
                  entity_type="visit", entity_id=visit.id,
                  data={"customer_id": visit.customer_id, "flags": list(visit.flags),

@@ -43,7 +43,7 @@ def test_managers_and_reps_may_not_read_the_log(api, world, who):
 
 
 def test_verify_reports_ok_then_names_the_tampered_entry(api, world, db):
-    _make_history(api, world)
+    c = _make_history(api, world)
     hr = api.as_(world.hr)
     ok = hr.get("/api/v1/audit/verify").json
     assert ok["ok"] is True and ok["entries"] >= 3 and ok["first_bad_seq"] is None
@@ -52,7 +52,11 @@ def test_verify_reports_ok_then_names_the_tampered_entry(api, world, db):
     db.commit()  # keep the tampering past the next request's session teardown
     bad = hr.get(f"/api/v1/audit/verify?user_id={world.rep_east.id}").json
     assert bad == {"ok": False, "entries": 2, "first_bad_seq": 1,
-                   "first_bad_user_id": str(world.rep_east.id), "chains": 1}
+                   "first_bad_user_id": str(world.rep_east.id), "chains": 1, "checkpoint": None,
+                   "problems": [{"kind": "entry_tampered", "user_id": str(world.rep_east.id),
+                                 "seq": 1, "entity_type": "customer", "entity_id": c["id"],
+                                 "detail": "the entry's hash does not recompute"}],
+                   "problems_total": 1}
     assert hr.get("/api/v1/audit/verify").json["ok"] is False
 
 
