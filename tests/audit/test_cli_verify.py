@@ -99,7 +99,7 @@ def test_photos_checks_the_stored_originals(rep, committed, stores):
     code, result = verify("--user-id", str(rep["id"]), "--photos")
     assert code == 1
     assert [(p["kind"], p["entity_id"]) for p in result["problems"]] == \
-        [("photo_damaged", up.json["id"])]
+        [("photo_file_damaged", up.json["id"])]
 
 
 @pytest.mark.parametrize("user_id", ["not-a-uuid", "123", str(uuid.uuid4())])
