@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import marshmallow as ma
 
 from fieldsales.errors import UnsupportedMediaType, field_error
+from fieldsales.textguard import cell_problem
 
 COLUMNS = ("name", "company", "phone", "email", "address", "lat", "lng", "source", "tags")
 MAX_BYTES = 5 * 1024 * 1024
@@ -107,6 +108,10 @@ def read_rows(text: io.TextIOBase, schema: ma.Schema) -> Iterator[tuple[int, dic
             yield line, None, f"{len(record)} fields, but the header has {len(header)}."
             continue
         cells = dict(zip(header, record, strict=False))
+        if bad := next((f"{k}: {why}" for k, v in cells.items() if (why := cell_problem(v))),
+                       None):
+            yield line, None, bad
+            continue
         try:
             yield line, schema.load(_payload(cells)), None
         except ma.ValidationError as exc:
