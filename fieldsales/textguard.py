@@ -13,7 +13,6 @@ from flask.json.provider import DefaultJSONProvider
 from fieldsales.errors import PayloadTooLarge, Unprocessable
 
 MAX_DEPTH = 64
-_INT_LIMIT = 2**63
 # More digits than any 64-bit integer has: refused before int() spends time on them.
 _MAX_INT_CHARS = 20
 
@@ -23,7 +22,7 @@ class JSONError(ValueError):
 
 
 def _int(text):
-    if len(text.lstrip("-")) > _MAX_INT_CHARS or abs(value := int(text)) >= _INT_LIMIT:
+    if len(text.lstrip("-")) > _MAX_INT_CHARS or not -(2**63) <= (value := int(text)) < 2**63:
         raise JSONError("Integers must fit in 64 bits.")
     return value
 
