@@ -3,10 +3,10 @@ import marshmallow as ma
 from flask import current_app
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
-from webargs import core
-from webargs.flaskparser import FlaskParser, abort, is_json_request
 from sqlalchemy import create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from config.settings import sqlalchemy_url
 

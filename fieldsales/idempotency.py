@@ -8,7 +8,6 @@ import hmac
 import json
 
 from flask import current_app
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
