@@ -7,7 +7,8 @@ from pathlib import Path
 bind = os.environ.get("FIELDSALES_BIND", "127.0.0.1:8000")
 # Sync workers: requests are short and database-bound; 2 per core plus one.
 workers = int(os.environ.get("FIELDSALES_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# Sync workers whose own error answers (URL or headers too long, malformed request) are JSON.
+worker_class = "fieldsales.workers.JsonErrorWorker"
 timeout = int(os.environ.get("FIELDSALES_WORKER_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5

@@ -33,6 +33,7 @@ def create_app(config=None):
     from fieldsales.migrate import head_revision
 
     app = Flask(__name__)
+    app.json = textguard.JSONProvider(app)  # refuses deep nesting and huge numbers (400)
     app.json.sort_keys = False  # keep the schema's field order
     app.config.from_object(settings.load())
     app.config.update(config or {})

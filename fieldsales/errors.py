@@ -97,10 +97,16 @@ def _payload(status, message=None, error=None, errors=None, extra=None):
 _HTTP_ERROR_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 412: "precondition_failed",
-    413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
-    428: "precondition_required", 429: "too_many_requests", 500: "internal_error",
+    413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+    422: "validation_error", 428: "precondition_required", 429: "too_many_requests",
+    431: "request_header_fields_too_large", 500: "internal_error", 501: "not_implemented",
     503: "service_unavailable",
 }
+
+
+def http_error_body(status, message=None):
+    """The error body for a bare HTTP status (also written by the gunicorn worker)."""
+    return _payload(status, message, _HTTP_ERROR_CODES.get(status, "error"))
 
 
 def render_http_exception(exc):
@@ -138,6 +144,12 @@ def render_unexpected(exc):
     return jsonify(_payload(500, "Internal error; it has been logged.", "internal_error")), 500
 
 
+def render_malformed_body(exc):
+    # The server raised this while the app read the body (e.g. a malformed chunk size).
+    log.warning("malformed request body: %s", exc.__class__.__name__)
+    return jsonify(http_error_body(400, "The request body is malformed (chunked framing).")), 400
+
+
 def render_database_down(exc):
     log.error("database unavailable: %s", exc.__class__.__name__)
     body = _payload(503, "The database is unavailable; retry shortly.", "database_unavailable")
@@ -151,3 +163,8 @@ def register(app):
     app.register_error_handler(OperationalError, render_database_down)
     app.register_error_handler(InterfaceError, render_database_down)
     app.register_error_handler(Exception, render_unexpected)
+    try:
+        from gunicorn.http.errors import ParseException
+    except ImportError:  # not served by gunicorn
+        return
+    app.register_error_handler(ParseException, render_malformed_body)

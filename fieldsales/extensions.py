@@ -1,7 +1,12 @@
 """Unbound extensions, bound to the app in create_app()."""
+import marshmallow as ma
+from flask import current_app
 from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
 from sqlalchemy import create_engine
 from sqlalchemy.orm import scoped_session, sessionmaker
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from config.settings import sqlalchemy_url
 
@@ -64,6 +69,46 @@ class Api(_Api):
         from fieldsales.errors import render_http_exception
 
         return render_http_exception(error)
+
+
+class Parser(FlaskParser):
+    """webargs' parser, reading JSON bodies through the app's JSON provider (textguard.py) so
+    its limits hold for every view, instead of webargs' own unguarded json.loads."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return current_app.json.loads(req.get_data(cache=True))
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, textguard.JSONError
+            abort(400, exc=exc, messages={"json": [f"Invalid JSON body: {exc}"]})
+
+
+# Past this, OFFSET (page - 1) * page_size no longer fits PostgreSQL's bigint; int32 is also
+# what generated clients use for a plain integer.
+MAX_PAGE = 2**31 - 1
+
+
+class Blueprint(_Blueprint):
+    """flask-smorest's Blueprint with our parser and a bounded page number (API.md: page
+    numbers past any sensible bound are a 422). Every API blueprint is one of these."""
+
+    ARGUMENTS_PARSER = PAGINATION_ARGUMENTS_PARSER = Parser()
+
+    def paginate(self, *args, **kwargs):
+        decorate = super().paginate(*args, **kwargs)
+
+        def decorator(func):
+            wrapper = decorate(func)
+            # flask-smorest builds a fresh schema class per call, read both by the parser and
+            # by the spec: bounding its `page` field bounds both.
+            schema = wrapper._apidoc["pagination"]["parameters"]["schema"]
+            page = schema._declared_fields["page"]
+            schema._declared_fields["page"] = ma.fields.Integer(
+                load_default=page.load_default, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+            return wrapper
+
+        return decorator
 
 
 db = Database()

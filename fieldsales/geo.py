@@ -99,6 +99,17 @@ def to_wgs84(lat, lng, crs="wgs84"):
     return lat, lng
 
 
+def checked_wgs84(lat, lng, crs="wgs84"):
+    """to_wgs84, but ValueError when the converted point falls outside lat [-90, 90] /
+    lng [-180, 180] (BD-09's offset near the south pole or the antimeridian): refused rather
+    than folded onto another point, since the phone's map never meant one there."""
+    out_lat, out_lng = to_wgs84(lat, lng, crs)
+    if not (-90 <= out_lat <= 90 and -180 <= out_lng <= 180):
+        raise ValueError(f"This {crs} point converts to WGS-84 outside lat [-90, 90] / "
+                         "lng [-180, 180].")
+    return out_lat, out_lng
+
+
 def haversine_m(lat1, lng1, lat2, lng2):
     """Great-circle distance in metres (for tests and quick estimates; SQL uses geography)."""
     r = 6371008.8
@@ -149,12 +160,18 @@ class LocationIn(ma.Schema):
     )
     crs = ma.fields.String(
         load_default="wgs84", validate=ma.validate.OneOf(CRS_CHOICES),
-        metadata={"description": "Datum of lat/lng: wgs84 (default), gcj02 or bd09."},
+        metadata={"description": "Datum of lat/lng: wgs84 (default), gcj02 or bd09. A point "
+                                 "whose conversion to WGS-84 falls outside lat [-90, 90] / "
+                                 "lng [-180, 180] (bd09 near the south pole or the "
+                                 "antimeridian) is refused with 422, never folded."},
     )
 
     @ma.post_load
     def to_wgs84(self, data, **kwargs):
-        data["lat"], data["lng"] = to_wgs84(data["lat"], data["lng"], data.pop("crs"))
+        try:
+            data["lat"], data["lng"] = checked_wgs84(data["lat"], data["lng"], data.pop("crs"))
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from None
         if not self.keeps_accuracy:
             data.pop("accuracy_m", None)
         return data

@@ -4,8 +4,10 @@ The primary key is the lock: a concurrent duplicate blocks on the first insert's
 finds the committed row and is answered from it. No read-then-write window exists.
 """
 import hashlib
+import hmac
 import json
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,16 +15,24 @@ from fieldsales.db import violated
 from fieldsales.errors import Conflict, IdempotencyConflict
 from fieldsales.extensions import db
 
-_NOT_HASHED = ("id", "password")
+# Secrets count in "the same request" (a replay with another password is a conflict) but enter
+# the digest only as an HMAC under the server's key: the stored digest cannot be used to test
+# password guesses without that key.
+_SECRETS = ("password",)
 
 
 def canonical_json(data) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _keyed(value) -> str:
+    key = b"fieldsales.idempotency:" + current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()
+
+
 def request_hash(data: dict) -> str:
-    """Digest of a create request's body (without the id and secrets)."""
-    body = {k: v for k, v in data.items() if k not in _NOT_HASHED}
+    """Digest of a create request's body (without the id; secrets only keyed, see _SECRETS)."""
+    body = {k: _keyed(v) if k in _SECRETS else v for k, v in data.items() if k != "id"}
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 

@@ -3,6 +3,8 @@ from datetime import UTC
 
 import marshmallow as ma
 
+from fieldsales.timeutil import check_calendar
+
 
 class Timestamp(ma.fields.AwareDateTime):
     """RFC 3339 with an offset on input (naive times are rejected); UTC with `Z` on output."""
@@ -10,10 +12,20 @@ class Timestamp(ma.fields.AwareDateTime):
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
 
+    def _deserialize(self, value, attr, data, **kwargs):
+        return check_calendar(super()._deserialize(value, attr, data, **kwargs))
+
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Day(ma.fields.Date):
+    """A date (YYYY-MM-DD) within the calendar API.md allows (1900-01-01 … 2199-12-31)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return check_calendar(super()._deserialize(value, attr, data, **kwargs))
 
 
 class StrictSchema(ma.Schema):

@@ -4,6 +4,19 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 
+# API.md: dates outside this range are a 422. Far enough from year 1 and 9999 that neither an
+# offset nor a day of local-day arithmetic can overflow Python's datetime.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def check_calendar(value):
+    """Raise a ValidationError when a date (or a time, by the date written in it) falls
+    outside EARLIEST_DAY … LATEST_DAY; return the value otherwise."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ma.ValidationError(f"Dates must fall between {EARLIEST_DAY} and {LATEST_DAY}.")
+    return value
+
 
 def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day, in UTC (DST-safe: 23- and 25-hour days)."""
@@ -38,11 +51,11 @@ class TimeOrDate(ma.fields.String):
         value = super()._deserialize(value, attr, data, **kwargs)
         try:
             if len(value) == 10:
-                return date.fromisoformat(value)
+                return check_calendar(date.fromisoformat(value))
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ma.ValidationError(
                 "Expected an RFC 3339 time with offset or a date (YYYY-MM-DD).") from None
         if parsed.tzinfo is None:
             raise ma.ValidationError("A time needs an offset (e.g. 2026-11-22T09:00:00+08:00).")
-        return parsed
+        return check_calendar(parsed)

@@ -1,4 +1,4 @@
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.alerts import rules, service
 from fieldsales.alerts.schemas import AlertQuerySchema, AlertSchema

@@ -3,16 +3,16 @@ import marshmallow as ma
 from fieldsales.attendance import rules
 from fieldsales.audit.schemas import AuditEntrySchema
 from fieldsales.geo import LatLng
-from fieldsales.schemas import StrictSchema, Timestamp
+from fieldsales.schemas import Day, StrictSchema, Timestamp
 from fieldsales.users.schemas import UserSchema
 from fieldsales.visits.flags import ALL_FLAGS
 from fieldsales.visits.schemas import VisitSchema
 
 
 class AttendanceQuerySchema(StrictSchema):
-    from_ = ma.fields.Date(data_key="from", required=True, metadata={
+    from_ = Day(data_key="from", required=True, metadata={
         "description": "First local date (YYYY-MM-DD), in each user's own time zone"})
-    to = ma.fields.Date(required=True, metadata={
+    to = Day(required=True, metadata={
         "description": f"Last local date, included; at most {rules.MAX_DAYS} days after "
                        "`from` counting both (else 422)"})
     team_id = ma.fields.UUID(metadata={
@@ -33,7 +33,7 @@ class AttendanceRowSchema(ma.Schema):
     user_id = ma.fields.UUID()
     user_name = ma.fields.String()
     team_id = ma.fields.UUID(allow_none=True)
-    date = ma.fields.Date(metadata={"description": "The user's local date"})
+    date = Day(metadata={"description": "The user's local date"})
     status = ma.fields.String(metadata={
         "enum": list(rules.STATUSES),
         "description": "present: visits, all checked out by the rep; incomplete: a visit "
@@ -60,7 +60,7 @@ class AttendanceRowSchema(ma.Schema):
 
 class EvidenceQuerySchema(StrictSchema):
     user_id = ma.fields.UUID(required=True)
-    date = ma.fields.Date(required=True, metadata={"description": "The user's local date"})
+    date = Day(required=True, metadata={"description": "The user's local date"})
 
     @ma.validates("date")
     def _date(self, value, **kwargs):
@@ -99,7 +99,7 @@ class ChainSchema(ma.Schema):
 
 class EvidenceSchema(ma.Schema):
     user = ma.fields.Nested(UserSchema)
-    date = ma.fields.Date(metadata={"description": "The user's local date"})
+    date = Day(metadata={"description": "The user's local date"})
     timezone = ma.fields.String(metadata={
         "description": "The IANA zone the day is read in (the user's, else the org's, else "
                        "UTC)"})

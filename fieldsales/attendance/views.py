@@ -1,5 +1,5 @@
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.attendance import rules, service
 from fieldsales.attendance.schemas import (AttendanceQuerySchema, AttendanceRowSchema,

@@ -1,4 +1,4 @@
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.audit import service
 from fieldsales.audit.schemas import (AuditEntrySchema, AuditQuerySchema, VerifyQuerySchema,

@@ -1,5 +1,5 @@
 from flask import request
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.auth import service
 from fieldsales.auth.schemas import LoginSchema, LogoutSchema, RefreshSchema, TokenPairSchema

@@ -1,5 +1,5 @@
 from flask import request
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.customers import service
 from fieldsales.customers.schemas import (ContactCreateSchema, ContactRecordCreateSchema,

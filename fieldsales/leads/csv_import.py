@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import marshmallow as ma
 
 from fieldsales.errors import UnsupportedMediaType, field_error
+from fieldsales.textguard import cell_problem
 
 COLUMNS = ("name", "company", "phone", "email", "address", "lat", "lng", "source", "tags")
 MAX_BYTES = 5 * 1024 * 1024
@@ -111,8 +112,9 @@ def records(text: io.TextIOBase) -> tuple[list[str], Iterator[tuple[int, list[st
                 continue
             if len(cells) > width:
                 yield line, None, f"{len(cells)} fields, but the header has {width}."
-            elif "\x00" in "".join(cells):
-                yield line, None, "A cell contains a NUL character, which cannot be stored."
+            elif bad := next((f"{name}: {why}" for name, cell in zip(header, cells, strict=False)
+                              if (why := cell_problem(cell))), None):
+                yield line, None, bad
             else:
                 cells.extend([""] * (width - len(cells)))
                 yield line, cells, None

@@ -1,5 +1,5 @@
 from flask import request
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.leads import csv_import, service
 from fieldsales.leads.schemas import (AssignSchema, ClaimNextSchema, ConvertResultSchema,

@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from fieldsales.geo import BBoxParam
 from fieldsales.maps import grid
-from fieldsales.schemas import StrictSchema, Timestamp
+from fieldsales.schemas import Day, StrictSchema, Timestamp
 from fieldsales.timeutil import TimeOrDate
 from fieldsales.visits.flags import ALL_FLAGS
 from fieldsales.visits.models import VISIT_STATUSES
@@ -40,7 +40,7 @@ class ClusterQuerySchema(BBoxFilterSchema):
 
 class RouteQuerySchema(StrictSchema):
     user_id = ma.fields.UUID(required=True)
-    date = ma.fields.Date(required=True, metadata={
+    date = Day(required=True, metadata={
         "description": "A local date (YYYY-MM-DD) in the rep's time zone"})
 
 
@@ -118,7 +118,7 @@ class RoutePropertiesSchema(ma.Schema):
     # the route (first feature)
     user_id = ma.fields.UUID(metadata={"description": "route: the rep"})
     user_name = ma.fields.String(metadata={"description": "route: the rep's name"})
-    date = ma.fields.Date(metadata={"description": "route: the local date"})
+    date = Day(metadata={"description": "route: the local date"})
     visits = ma.fields.Integer(metadata={"description": "route: number of check-ins"})
     distance_m = ma.fields.Float(metadata={
         "description": "route: length of the line on the spheroid, metres (0 with fewer than "

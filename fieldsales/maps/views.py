@@ -1,6 +1,6 @@
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, render_template
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.maps import service
 from fieldsales.maps.schemas import (BBoxFilterSchema, ClusterCollectionSchema,

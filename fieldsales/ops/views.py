@@ -4,7 +4,7 @@ import logging
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, send_from_directory
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 from sqlalchemy import text
 
 from fieldsales import metrics

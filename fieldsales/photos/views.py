@@ -1,7 +1,7 @@
 from functools import wraps
 
 from flask import request, send_file
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict

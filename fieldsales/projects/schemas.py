@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from fieldsales.projects.models import STAGES
-from fieldsales.schemas import IdArg, StrictSchema, Timestamp, name_field
+from fieldsales.schemas import Day, IdArg, StrictSchema, Timestamp, name_field
 
 
 class ProjectSchema(ma.Schema):
@@ -11,7 +11,7 @@ class ProjectSchema(ma.Schema):
     stage = ma.fields.String(metadata={"enum": list(STAGES)})
     amount = ma.fields.Float(allow_none=True)
     owner_id = ma.fields.UUID()
-    expected_close_date = ma.fields.Date(allow_none=True)
+    expected_close_date = Day(allow_none=True)
     created_at = Timestamp()
     updated_at = Timestamp()
 
@@ -32,7 +32,7 @@ class ProjectCreateSchema(IdArg):
     stage = ma.fields.String(validate=ma.validate.OneOf(STAGES))
     amount = _amount
     owner_id = ma.fields.UUID(metadata={"description": "Default: the caller"})
-    expected_close_date = ma.fields.Date(allow_none=True)
+    expected_close_date = Day(allow_none=True)
 
 
 class ProjectPatchSchema(StrictSchema):
@@ -40,7 +40,7 @@ class ProjectPatchSchema(StrictSchema):
     stage = ma.fields.String(validate=ma.validate.OneOf(STAGES))
     amount = _amount
     owner_id = ma.fields.UUID()
-    expected_close_date = ma.fields.Date(allow_none=True)
+    expected_close_date = Day(allow_none=True)
 
 
 class ProjectQuerySchema(StrictSchema):

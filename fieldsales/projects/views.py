@@ -1,5 +1,5 @@
 from flask import request
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.openapi import replayed, responds
 from fieldsales.projects import service

@@ -3,13 +3,13 @@ import re
 import marshmallow as ma
 
 from fieldsales.reports import rules
-from fieldsales.schemas import StrictSchema, Timestamp
+from fieldsales.schemas import Day, StrictSchema, Timestamp
 from fieldsales.visits.flags import ALL_FLAGS
 
 _date = ma.validate.Range(min=rules.EARLIEST_DATE, error="Dates start at {min}.")
 
 
-class ReportDateField(ma.fields.Date):
+class ReportDateField(Day):
     """A local date in the rep's time zone, exactly YYYY-MM-DD (Python would also take the
     basic form 20260105, which the contract does not)."""
 
@@ -123,7 +123,7 @@ class DailyReportSchema(ma.Schema):
     id = ma.fields.UUID(allow_none=True, metadata={"description": "null: nothing saved yet "
                                                                    "(a draft compiled now)"})
     user_id = ma.fields.UUID()
-    date = ma.fields.Date(attribute="day", metadata={"description": "The rep's local date"})
+    date = Day(attribute="day", metadata={"description": "The rep's local date"})
     status = ma.fields.String(metadata={"enum": list(rules.STATUSES)})
     stats = ma.fields.Nested(ReportStatsSchema, metadata={
         "description": "Compiled live while draft or returned; frozen at submission"})

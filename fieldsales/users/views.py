@@ -1,4 +1,4 @@
-from flask_smorest import Blueprint
+from fieldsales.extensions import Blueprint
 
 from fieldsales.openapi import replayed, responds
 from fieldsales.scope import current
