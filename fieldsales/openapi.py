@@ -10,12 +10,13 @@ operation:
   description: generators keep the first, people read the second);
 - names the operation (`operationId`: the view function's name unless `OPERATION_IDS` says
   better), so generated clients get `check_in()` rather than `post_api_v1_visits()`;
+- sets the request examples of `openapi_examples`;
 - marks every field of a response schema `required` (`response_schemas.mark_required`).
 """
 import re
 from http import HTTPStatus
 
-from fieldsales import error_codes, response_schemas
+from fieldsales import error_codes, openapi_examples, response_schemas
 from fieldsales.schemas import Variants
 
 PUBLIC_OPERATIONS = {("/api/v1/auth/login", "post"), ("/api/v1/auth/refresh", "post")}
@@ -146,9 +147,21 @@ def finalize(api, app):
                 continue
             endpoint = endpoints[(path, method)]
             op.setdefault("operationId", OPERATION_IDS.get(endpoint, endpoint.split(".")[-1]))
+            openapi_examples.apply(op)
+            _raw_bodies_are_bytes(op)
             if path.startswith("/api/v1"):
                 _error_responses(components, path, method, op)
     response_schemas.mark_required(components.schemas, api.spec._paths)
+
+
+def _raw_bodies_are_bytes(op):
+    """A raw body (CSV …) is bytes to a client: as a plain string, openapi-python-client emits
+    code that cannot send it."""
+    for media_type, content in op.get("requestBody", {}).get("content", {}).items():
+        schema = content.get("schema", {})
+        if "json" not in media_type and "form" not in media_type \
+                and schema.get("type") == "string":
+            schema.setdefault("format", "binary")
 
 
 def _error_responses(components, path, method, op):
