@@ -156,12 +156,15 @@ def finalize(api, app):
 
 def _raw_bodies_are_bytes(op):
     """A raw body (CSV …) is bytes to a client: as a plain string, openapi-python-client emits
-    code that cannot send it."""
-    for media_type, content in op.get("requestBody", {}).get("content", {}).items():
-        schema = content.get("schema", {})
-        if "json" not in media_type and "form" not in media_type \
-                and schema.get("type") == "string":
-            schema.setdefault("format", "binary")
+    code that cannot send it, and reads bytes into a `str`."""
+    bodies = [op.get("requestBody", {})] + [r for r in op.get("responses", {}).values()
+                                            if isinstance(r, dict)]
+    for body in bodies:
+        for media_type, content in body.get("content", {}).items():
+            schema = content.get("schema", {})
+            if "json" not in media_type and "form" not in media_type \
+                    and schema.get("type") == "string":
+                schema.setdefault("format", "binary")
 
 
 def _error_responses(components, path, method, op):

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -146,3 +147,7 @@ def test_a_reps_day_through_the_generated_python_client(day, generated, tmp_path
         tile = importlib.import_module(f"{api.__name__}.maps.get_map_tile").sync_detailed(
             client=manager, z=z, x=x, y=y)
         assert tile.status_code == 200 and tile.parsed.payload.read()
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        csv = importlib.import_module(f"{api.__name__}.attendance.attendance_csv").sync(
+            client=manager, from_=today, to=today)
+        assert csv.payload.read().decode("utf-8-sig").startswith("user_id,user_name,")

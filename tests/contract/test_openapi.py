@@ -178,6 +178,7 @@ def test_bytes_are_documented_with_their_content_types(spec):
 
     assert "image/jpeg" in ok("/api/v1/photos/{photo_id}/thumbnail")
     assert "application/vnd.mapbox-vector-tile" in ok("/api/v1/maps/tiles/{z}/{x}/{y}.mvt")
-    assert "text/csv" in ok("/api/v1/attendance.csv")
+    assert ok("/api/v1/attendance.csv")["text/csv"]["schema"] == {"type": "string",
+                                                                  "format": "binary"}
     body = paths["/api/v1/lead-pools/{pool_id}/import"]["post"]["requestBody"]["content"]
     assert body["text/csv"]["schema"] == {"type": "string", "format": "binary"}
