@@ -34,6 +34,7 @@ CODES = {
     "image_too_large": (422, "the image has too many pixels"),
     "invalid_image": (422, "the file is not a readable image"),
     "storage_unavailable": (503, "the photo store is unavailable: retry later"),
+    "photo_damaged": (500, "the stored photo file is missing or no longer matches its SHA-256"),
     "duplicate_lead": (409, "a lead with this phone number is already in the pool"),
     "invalid_csv": (422, "the CSV file cannot be read (encoding, header)"),
     "already_claimed": (409, "someone else claimed the lead first"),
