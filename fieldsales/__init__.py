@@ -49,11 +49,12 @@ def create_app(config=None):
     guard.init_app(app)
     textguard.init_app(app)
     api.init_app(app)
+    openapi.init(api)
     for module in BLUEPRINTS:
         api.register_blueprint(import_module(module).blp)
     app.register_blueprint(import_module("fieldsales.ops.views").assets)
     api.spec.options["info"]["description"] = openapi.description()
-    openapi.finalize(api)
+    openapi.finalize(api, app)
     errors.register(app)
     app.extensions["fieldsales.migration_head"] = head_revision()
     return app

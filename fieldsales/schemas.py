@@ -43,8 +43,22 @@ class ErrorSchema(ma.Schema):
     code = ma.fields.Integer(metadata={"description": "HTTP status code"})
     status = ma.fields.String(metadata={"description": "HTTP status name"})
     message = ma.fields.String(metadata={"description": "What went wrong, for people"})
-    error = ma.fields.String(metadata={"description": "snake_case error code, for programs"})
-    errors = ma.fields.Dict(metadata={"description": "Per-field messages (validation errors)"})
+    error = ma.fields.String(metadata={"description": "snake_case error code, for programs "
+                                                     "(absent on some framework errors)",
+                                      "x_optional": True})
+    errors = ma.fields.Dict(metadata={"description": "Per-field messages (validation errors)",
+                                      "x_optional": True})
+
+
+class Variants(ma.fields.Raw):
+    """A value that is one of several schemas, passed through as it is (so that one malformed
+    item can get its own error). Documented as a `oneOf` told apart by the `discriminator`
+    property (each variant gives it a single value), or as an `anyOf` without one."""
+
+    def __init__(self, variants: dict, discriminator: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.variants = variants
+        self.discriminator = discriminator
 
 
 class IdArg(StrictSchema):

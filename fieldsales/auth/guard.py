@@ -2,6 +2,7 @@
 from flask import g, request
 
 from fieldsales.auth.service import authenticate
+from fieldsales.security import is_preflight
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.refresh"}
 
@@ -13,6 +14,6 @@ def init_app(app):
             return
         if request.routing_exception is not None:  # unknown route or method: 404/405 follow
             return
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.endpoint in PUBLIC_ENDPOINTS or is_preflight(request):
             return
         g.principal = authenticate(request.headers.get("Authorization"))

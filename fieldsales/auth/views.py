@@ -13,7 +13,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Login and t
 @blp.post("/auth/login")
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
-@responds(blp, 401, 429)
+@responds(blp, "invalid_credentials", "user_inactive", "too_many_attempts")
 @blp.doc(security=[])
 def login(data):
     """Log in with email and password; failures are rate limited (429 + Retry-After)."""
@@ -24,7 +24,7 @@ def login(data):
 @blp.post("/auth/refresh")
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenPairSchema)
-@responds(blp, 401)
+@responds(blp, "invalid_refresh_token", "refresh_token_reused", "user_inactive")
 @blp.doc(security=[])
 def refresh(data):
     """Exchange a refresh token for a new pair; the old refresh token stops working."""

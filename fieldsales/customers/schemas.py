@@ -24,7 +24,8 @@ class CustomerSchema(ma.Schema):
     custom = ma.fields.Dict()
     created_at = Timestamp()
     updated_at = Timestamp()
-    distance_m = ma.fields.Float(metadata={"description": "Only with `near`: metres from it"})
+    distance_m = ma.fields.Float(metadata={"description": "Only with `near`: metres from it",
+                                           "x_optional": True})
 
 
 class _CustomerFields(StrictSchema):

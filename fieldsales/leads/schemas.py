@@ -98,7 +98,8 @@ class LeadSchema(ma.Schema):
         "description": "True from warn_before_days before recycle_at"})
     converted_customer_id = ma.fields.UUID(allow_none=True)
     created_at = Timestamp()
-    distance_m = ma.fields.Float(metadata={"description": "Only with `near`: metres from it"})
+    distance_m = ma.fields.Float(metadata={"description": "Only with `near`: metres from it",
+                                           "x_optional": True})
 
 
 class PhoneField(ma.fields.String):

@@ -79,7 +79,7 @@ def update_pool(data, pool_id):
                    "`name,company,phone,email,address,lat,lng,source,tags` (any order; `name` "
                    "required); tags separated by `;`; WGS-84 coordinates."})
 @blp.response(200, ImportResultSchema)
-@responds(blp, 403, 415, 422)
+@responds(blp, 403, 415, "invalid_csv")
 def import_leads(pool_id):
     """Import leads from CSV: duplicates (by normalised phone) are counted, bad rows listed."""
     request.max_content_length = csv_import.MAX_BYTES  # this body may exceed the JSON limit
@@ -91,7 +91,7 @@ def import_leads(pool_id):
 @blp.post("/lead-pools/<uuid:pool_id>/claim-next")
 @blp.arguments(ClaimNextSchema)
 @blp.response(200, LeadSchema)
-@responds(blp, 403, 422)
+@responds(blp, 403, "pool_empty", "holding_limit_reached", "daily_claim_limit_reached")
 def claim_next(data, pool_id):
     """Claim the nearest (with `near`) or oldest claimable lead; 404 `pool_empty` if none."""
     return service.claim_next(principal=current(), pool_id=pool_id, near=data.get("near"))
@@ -112,7 +112,7 @@ def list_leads(filters, pagination_parameters):
 @blp.arguments(LeadCreateSchema)
 @blp.response(201, LeadSchema)
 @replayed(blp, LeadSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "duplicate_lead")
 def create_lead(data):
     """Put a lead into a pool (admin; managers of the pool's team); same phone twice → 409."""
     lead, created = service.create_lead(principal=current(), data=data)
@@ -128,7 +128,8 @@ def get_lead(lead_id):
 
 @blp.post("/leads/<uuid:lead_id>/claim")
 @blp.response(200, LeadSchema)
-@responds(blp, 403, 409, 422)
+@responds(blp, 403, "already_claimed", "lead_closed", "cooldown_active",
+          "holding_limit_reached", "daily_claim_limit_reached")
 def claim_lead(lead_id):
     """Claim a pooled lead (already yours → 200)."""
     return service.claim_lead(principal=current(), lead_id=lead_id)
@@ -137,7 +138,7 @@ def claim_lead(lead_id):
 @blp.post("/leads/<uuid:lead_id>/release")
 @blp.arguments(ReleaseSchema)
 @blp.response(200, LeadSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "lead_closed", "lead_not_claimed")
 def release_lead(data, lead_id):
     """Put a claimed lead back into its pool; the previous holder's cooldown starts."""
     return service.release_lead(principal=current(), lead_id=lead_id,
@@ -147,7 +148,7 @@ def release_lead(data, lead_id):
 @blp.post("/leads/<uuid:lead_id>/assign")
 @blp.arguments(AssignSchema)
 @blp.response(200, LeadSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "lead_closed", "holding_limit_reached")
 def assign_lead(data, lead_id):
     """Give a lead to one of your users (managers, admin); the holding limit applies."""
     return service.assign_lead(principal=current(), lead_id=lead_id, user_id=data["user_id"])
@@ -166,7 +167,7 @@ def list_follow_ups(lead_id, pagination_parameters):
 @blp.arguments(FollowUpCreateSchema)
 @blp.response(201, FollowUpSchema)
 @replayed(blp, FollowUpSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "lead_closed", "not_lead_owner")
 def add_follow_up(data, lead_id):
     """Log a follow-up on a lead you hold; it restarts the recycle clock."""
     follow_up, created = service.add_follow_up(principal=current(), lead_id=lead_id, data=data)
@@ -178,7 +179,7 @@ def add_follow_up(data, lead_id):
 @blp.response(201, ConvertResultSchema)
 @blp.alt_response(200, schema=ConvertResultSchema,
                   description="A retry of a conversion already made: the stored result.")
-@responds(blp, 403, 409)
+@responds(blp, 403, "lead_closed", "lead_not_claimed")
 def convert_lead(data, lead_id):
     """Convert a claimed lead into a customer; its follow-ups become contact records."""
     customer, lead, created = service.convert_lead(principal=current(), lead_id=lead_id,
@@ -189,7 +190,7 @@ def convert_lead(data, lead_id):
 @blp.post("/leads/<uuid:lead_id>/mark-dead")
 @blp.arguments(MarkDeadSchema)
 @blp.response(200, LeadSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "lead_closed")
 def mark_dead(data, lead_id):
     """Close a lead that will not buy."""
     return service.mark_dead(principal=current(), lead_id=lead_id, reason=data["reason"])

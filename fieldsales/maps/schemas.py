@@ -113,30 +113,34 @@ class RouteGeometrySchema(ma.Schema):
         "description": f"LineString: a list of positions; Point: one position {_LNG_LAT}"})
 
 
+# A route feature carries the route's fields, a check-in feature the check-in's (`kind`).
+_ONLY = {"x_optional": True}
+
+
 class RoutePropertiesSchema(ma.Schema):
     kind = ma.fields.String(metadata={"enum": ["route", "check_in"]})
     # the route (first feature)
-    user_id = ma.fields.UUID(metadata={"description": "route: the rep"})
-    user_name = ma.fields.String(metadata={"description": "route: the rep's name"})
-    date = Day(metadata={"description": "route: the local date"})
-    visits = ma.fields.Integer(metadata={"description": "route: number of check-ins"})
+    user_id = ma.fields.UUID(metadata={"description": "route: the rep", **_ONLY})
+    user_name = ma.fields.String(metadata={"description": "route: the rep's name", **_ONLY})
+    date = Day(metadata={"description": "route: the local date", **_ONLY})
+    visits = ma.fields.Integer(metadata={"description": "route: number of check-ins", **_ONLY})
     distance_m = ma.fields.Float(metadata={
         "description": "route: length of the line on the spheroid, metres (0 with fewer than "
-                       "two check-ins)"})
+                       "two check-ins)", **_ONLY})
     # the check-ins
-    seq = ma.fields.Integer(metadata={"description": "check_in: 1, 2, … in time order"})
-    visit_id = ma.fields.UUID()
-    customer_id = ma.fields.UUID()
-    customer_name = ma.fields.String()
-    at = Timestamp()
-    status = ma.fields.String(metadata={"enum": list(VISIT_STATUSES)})
-    flags = ma.fields.List(ma.fields.String(metadata={"enum": list(ALL_FLAGS)}))
-    risk_score = ma.fields.Integer()
+    seq = ma.fields.Integer(metadata={"description": "check_in: 1, 2, … in time order", **_ONLY})
+    visit_id = ma.fields.UUID(metadata=_ONLY)
+    customer_id = ma.fields.UUID(metadata=_ONLY)
+    customer_name = ma.fields.String(metadata=_ONLY)
+    at = Timestamp(metadata=_ONLY)
+    status = ma.fields.String(metadata={"enum": list(VISIT_STATUSES), **_ONLY})
+    flags = ma.fields.List(ma.fields.String(metadata={"enum": list(ALL_FLAGS)}), metadata=_ONLY)
+    risk_score = ma.fields.Integer(metadata=_ONLY)
 
 
 class RouteFeatureSchema(ma.Schema):
     type = ma.fields.String(metadata={"enum": ["Feature"]})
-    id = ma.fields.UUID(metadata={"description": "check_in: the visit id"})
+    id = ma.fields.UUID(metadata={"description": "check_in: the visit id", **_ONLY})
     geometry = ma.fields.Nested(RouteGeometrySchema, allow_none=True, metadata={
         "description": "route: LineString (null with fewer than two check-ins); check_in: "
                        "Point"})

@@ -26,7 +26,7 @@ def _geojson(text):
 @blp.get("/maps/visits")
 @blp.arguments(BBoxFilterSchema, location="query")
 @blp.response(200, VisitCollectionSchema, content_type=GEOJSON)
-@responds(blp, 403)
+@responds(blp, 403, "too_many_features")
 def map_visits(filters):
     """Check-in points of the visible visits as GeoJSON (more than 5,000 → 422
     too_many_features)."""

@@ -55,7 +55,8 @@ def photo_body_limit(view):
 @blp.arguments(PhotoUploadSchema, location="multipart")
 @blp.response(201, PhotoSchema)
 @replayed(blp, PhotoSchema)
-@responds(blp, 403, 409, 413, 415, 422)
+@responds(blp, 403, 413, 415, "upload_window_closed", "image_too_large", "invalid_image",
+          "storage_unavailable")
 def upload_photo(upload, visit_id):
     """Add a photo to the caller's visit (open, or up to 2 h after check-out). The same bytes
     again → 200 with the stored photo."""

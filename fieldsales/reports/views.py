@@ -28,6 +28,7 @@ rep's managers and admins, never by the author; `returned` needs a comment.
 @blp.arguments(ReportDatePath, location="path", as_kwargs=True)
 @blp.arguments(ReportUserQuery, location="query", as_kwargs=True)
 @blp.response(200, DailyReportSchema)
+@responds(blp, "date_in_future")
 def get_report(date, user_id=None):
     """A rep's report for a local date, or a draft compiled from the day."""
     return service.get_report(principal=current(), day=date, user_id=user_id)
@@ -37,7 +38,7 @@ def get_report(date, user_id=None):
 @blp.arguments(ReportDatePath, location="path", as_kwargs=True)
 @blp.arguments(ReportPutSchema)
 @blp.response(200, DailyReportSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "date_in_future", "report_too_old", "report_locked")
 def save_report(data, date):
     """Save (submit false) or submit (submit true) the caller's own report."""
     return service.save_report(principal=current(), day=date, data=data)
@@ -56,7 +57,7 @@ def list_reports(filters, pagination_parameters):
 @blp.post("/daily-reports/<uuid:report_id>/review")
 @blp.arguments(ReviewSchema)
 @blp.response(200, DailyReportSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "report_not_submitted")
 def review_report(data, report_id):
     """Approve or return a submitted report (the rep's managers, admin)."""
     return service.review_report(principal=current(), report_id=report_id, data=data)

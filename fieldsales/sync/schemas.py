@@ -1,28 +1,84 @@
 import marshmallow as ma
 
-from fieldsales.schemas import StrictSchema
+from fieldsales.leads.schemas import FollowUpCreateSchema, FollowUpSchema
+from fieldsales.schemas import ErrorSchema, StrictSchema, Variants
+from fieldsales.visits.schemas import CheckInSchema, CheckOutSchema, VisitSchema
 
 MAX_EVENTS = 200
+INVALID = "invalid"  # the result type of an event that is not an object or has no known type
+
+
+def _type(value):
+    return ma.fields.String(required=True, validate=ma.validate.OneOf([value]),
+                            metadata={"description": "The event type"})
+
+
+# The events as documented; the service loads each with its single endpoint's schema.
+class CheckInEventSchema(CheckInSchema):
+    type = _type("check_in")
+
+
+class CheckOutEventSchema(CheckOutSchema):
+    type = _type("check_out")
+    visit_id = ma.fields.UUID(required=True, metadata={"description": "The visit to close"})
+
+
+class FollowUpEventSchema(FollowUpCreateSchema):
+    type = _type("follow_up")
+    lead_id = ma.fields.UUID(required=True, metadata={"description": "The lead followed up"})
+
+
+EVENTS = {"check_in": CheckInEventSchema, "check_out": CheckOutEventSchema,
+          "follow_up": FollowUpEventSchema}
 
 
 class SyncSchema(StrictSchema):
     events = ma.fields.List(
-        # Raw: a malformed event gets its own 422 result instead of failing the whole queue.
-        ma.fields.Raw(metadata={"type": "object"}), required=True,
+        # Passed through raw: a malformed event gets its own 422 result instead of failing the
+        # whole queue.
+        Variants(EVENTS, discriminator="type"), required=True,
         validate=ma.validate.Length(max=MAX_EVENTS),
         metadata={"description": "Up to 200 events, applied in order, each on its own. Each is "
-                                 "{\"type\": \"check_in\" | \"check_out\" | \"follow_up\", ...the "
-                                 "single endpoint's body}, plus \"visit_id\" for check_out and "
-                                 "\"lead_id\" for follow_up."})
+                                 "the single endpoint's body plus its `type` (and `visit_id` "
+                                 "for check_out, `lead_id` for follow_up)."})
 
 
-class SyncResultSchema(ma.Schema):
+class _ResultFields(ma.Schema):
     index = ma.fields.Integer(metadata={"description": "Position of the event in `events`"})
     status = ma.fields.Integer(metadata={"description": "The HTTP status the single endpoint "
                                                         "would have answered"})
-    body = ma.fields.Raw(metadata={"description": "Its JSON body: the resource, or the error",
-                                   "type": "object"})
+
+
+def _result_type(kind):
+    return ma.fields.String(validate=ma.validate.OneOf([kind]), metadata={
+        "description": "The event's type (`invalid`: not an object, or no known type)"})
+
+
+class CheckInResultSchema(_ResultFields):
+    type = _result_type("check_in")
+    body = Variants({"visit": VisitSchema, "error": ErrorSchema})
+
+
+class CheckOutResultSchema(_ResultFields):
+    type = _result_type("check_out")
+    body = Variants({"visit": VisitSchema, "error": ErrorSchema})
+
+
+class FollowUpResultSchema(_ResultFields):
+    type = _result_type("follow_up")
+    body = Variants({"follow_up": FollowUpSchema, "error": ErrorSchema})
+
+
+class InvalidEventResultSchema(_ResultFields):
+    type = _result_type(INVALID)
+    body = ma.fields.Nested(ErrorSchema)
+
+
+RESULTS = {"check_in": CheckInResultSchema, "check_out": CheckOutResultSchema,
+           "follow_up": FollowUpResultSchema, INVALID: InvalidEventResultSchema}
 
 
 class SyncResponseSchema(ma.Schema):
-    results = ma.fields.List(ma.fields.Nested(SyncResultSchema))
+    results = ma.fields.List(Variants(RESULTS, discriminator="type"), metadata={
+        "description": "One per event, in order: `status` and `body` are what the single "
+                       "endpoint would have answered."})

@@ -17,6 +17,7 @@ from fieldsales.extensions import db
 from fieldsales.leads import service as leads
 from fieldsales.leads.schemas import FollowUpCreateSchema, FollowUpSchema
 from fieldsales.scope import Principal
+from fieldsales.sync.schemas import INVALID
 from fieldsales.visits import service as visits
 from fieldsales.visits.schemas import CheckInSchema, CheckOutSchema, VisitSchema
 
@@ -76,6 +77,11 @@ def apply_event(principal: Principal, event) -> tuple[int, dict]:
     return (201 if created else 200), spec.output().dump(row)
 
 
+def _type_of(event):
+    kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) and kind in EVENT_TYPES else INVALID
+
+
 def sync(*, principal: Principal, events: list) -> list[dict]:
     """Apply the events in order, each in its own transaction; one result per event."""
     results = []
@@ -92,5 +98,6 @@ def sync(*, principal: Principal, events: list) -> list[dict]:
             status, body = 500, {"code": 500, "status": "Internal Server Error",
                                  "message": "Internal error; it has been logged.",
                                  "error": "internal_error"}
-        results.append({"index": index, "status": status, "body": body})
+        results.append({"index": index, "status": status, "type": _type_of(event),
+                        "body": body})
     return results

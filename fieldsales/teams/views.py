@@ -37,7 +37,7 @@ def get_team(team_id):
 @blp.patch("/teams/<uuid:team_id>")
 @blp.arguments(TeamPatchSchema)
 @blp.response(200, TeamSchema)
-@responds(blp, 403)
+@responds(blp, 403, "team_cycle")
 def update_team(data, team_id):
     """Rename or move a team (admin). A cycle in parent_id → 422 team_cycle."""
     return service.update_team(principal=current(), team_id=team_id, data=data)

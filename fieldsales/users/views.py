@@ -23,7 +23,7 @@ def list_users(filters, pagination_parameters):
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)
 @replayed(blp, UserSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "email_taken")
 def create_user(data):
     """Create a user (admin). Duplicate email → 409 email_taken."""
     user, created = service.create_user(principal=current(), data=data)
@@ -40,7 +40,7 @@ def get_user(user_id):
 @blp.patch("/users/<uuid:user_id>")
 @blp.arguments(UserPatchSchema)
 @blp.response(200, UserSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "email_taken", "self_lockout")
 def update_user(data, user_id):
     """Change a user (admin). `active: false` deactivates and revokes every token."""
     return service.update_user(principal=current(), user_id=user_id, data=data)

@@ -23,7 +23,7 @@ def check_in(data):
 @blp.post("/visits/<uuid:visit_id>/check-out")
 @blp.arguments(CheckOutSchema)
 @blp.response(200, VisitSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, "already_checked_out")
 def check_out(data, visit_id):
     """Check out (the visit's rep only); an identical repeat returns the visit unchanged, a
     different one on a closed visit is 409 already_checked_out."""

@@ -26,23 +26,6 @@ def test_csp_includes_configured_tile_server():
     assert "img-src 'self' data: blob:;" in page_csp("")
 
 
-def test_cors_allowlist_admits_only_listed_origins():
-    from flask import Flask
-
-    from fieldsales.security import init_app
-
-    app = Flask("cors-test")
-    app.config.update(CORS_ORIGINS=["https://app.example.com"], MAP_TILE_URL="")
-    app.add_url_rule("/x", "x", lambda: "ok")
-    init_app(app)
-    client = app.test_client()
-    ok = client.get("/x", headers={"Origin": "https://app.example.com"})
-    assert ok.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
-    assert "X-Pagination" in ok.headers["Access-Control-Expose-Headers"]
-    other = client.get("/x", headers={"Origin": "https://evil.example"})
-    assert "Access-Control-Allow-Origin" not in other.headers
-
-
 def _start(env_overrides):
     import os
     import subprocess

@@ -1,0 +1,72 @@
+"""Every snake_case `error` code the API answers: its HTTP status and what it means for a client.
+
+The OpenAPI document lists them per operation and response (`openapi.finalize`), so a code
+raised anywhere in fieldsales/ must be catalogued here (tests/contract checks it).
+"""
+
+CODES = {
+    # any operation, by kind (added by openapi.finalize)
+    "bad_request": (400, "the body is not valid JSON"),
+    "missing_token": (401, "no `Authorization: Bearer` header"),
+    "invalid_token": (401, "the access token is not valid"),
+    "token_expired": (401, "the access token has expired: refresh it"),
+    "user_inactive": (401, "the account is deactivated"),
+    "forbidden": (403, "the caller may see this resource but not do this"),
+    "not_found": (404, "no such resource, or one the caller may not see"),
+    "idempotency_conflict": (409, "this `id` was already used for a different request"),
+    "precondition_failed": (412, "`If-Match` does not match the current ETag"),
+    "payload_too_large": (413, "the body is larger than allowed"),
+    "unsupported_media_type": (415, "the body's content type is not accepted"),
+    "validation_error": (422, "a field is not valid: see `errors`"),
+    "invalid_text": (422, "text contains a NUL character or an unpaired surrogate"),
+    "database_unavailable": (503, "the database is unavailable: retry shortly"),
+    # particular operations (declared with `responds(blp, "code", ...)` on the view)
+    "invalid_credentials": (401, "wrong email or password"),
+    "invalid_refresh_token": (401, "the refresh token is unknown, expired or revoked"),
+    "refresh_token_reused": (401, "a spent refresh token was replayed: the whole login is "
+                                  "revoked"),
+    "too_many_attempts": (429, "too many failed logins for this email and address"),
+    "email_taken": (409, "a user with this email already exists"),
+    "self_lockout": (409, "you cannot deactivate or demote yourself"),
+    "team_cycle": (422, "a team cannot be placed under itself or one of its sub-teams"),
+    "already_checked_out": (409, "the visit is already checked out"),
+    "upload_window_closed": (409, "photos can be added until 2 hours after check-out"),
+    "image_too_large": (422, "the image has too many pixels"),
+    "invalid_image": (422, "the file is not a readable image"),
+    "storage_unavailable": (503, "the photo store is unavailable: retry later"),
+    "photo_damaged": (500, "the stored photo file is missing or no longer matches its SHA-256"),
+    "duplicate_lead": (409, "a lead with this phone number is already in the pool"),
+    "invalid_csv": (422, "the CSV file cannot be read (encoding, header)"),
+    "already_claimed": (409, "someone else claimed the lead first"),
+    "lead_closed": (409, "the lead is converted or dead"),
+    "lead_not_claimed": (409, "the lead is not claimed by anyone"),
+    "holding_limit_reached": (422, "the caller holds as many leads of this pool as allowed"),
+    "daily_claim_limit_reached": (422, "the caller claimed as many leads of this pool today "
+                                       "as allowed"),
+    "cooldown_active": (422, "the caller released this lead recently (`until` says when it "
+                             "may claim it again)"),
+    "pool_empty": (404, "no lead in the pool is claimable by the caller right now"),
+    "not_lead_owner": (403, "only the lead's current owner may do this"),
+    "too_many_features": (422, "too many visits for one GeoJSON answer: use clusters or tiles"),
+    "date_in_future": (422, "this date has not begun yet in the rep's time zone"),
+    "report_too_old": (422, "the report is older than the write-back window"),
+    "report_locked": (409, "the report is submitted or approved"),
+    "report_not_submitted": (409, "only submitted reports can be reviewed"),
+}
+
+# Codes every operation answering with this status can give, whatever it does.
+GENERIC = {
+    400: ("bad_request",),
+    401: ("missing_token", "invalid_token", "token_expired", "user_inactive"),
+    403: ("forbidden",),
+    404: ("not_found",),
+    412: ("precondition_failed",),
+    413: ("payload_too_large",),
+    415: ("unsupported_media_type",),
+    422: ("validation_error",),
+    503: ("database_unavailable",),
+}
+
+
+def status_of(code):
+    return CODES[code][0]
