@@ -90,14 +90,10 @@ _BINARY = {"200": {"description": "The image bytes (ETag; If-None-Match → 304)
            "304": {"description": "Not modified"}}
 
 
-_DAMAGED = {"500": {
-    "description": "photo_damaged: the stored file is missing, or (for the original) its SHA-256 "
-                   "is no longer the photo's; it is never served, and the problem is logged.",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
-
 
 @blp.get("/photos/<uuid:photo_id>/original")
-@blp.doc(responses={**_BINARY, **_DAMAGED})
+@blp.doc(responses=_BINARY)
+@responds(blp, "photo_damaged")
 def photo_original(photo_id):
     """The uploaded bytes, unchanged (their SHA-256 is the photo's sha256, checked before they
     are sent: a stored file that no longer matches is 500 photo_damaged)."""
@@ -105,7 +101,8 @@ def photo_original(photo_id):
 
 
 @blp.get("/photos/<uuid:photo_id>/preview")
-@blp.doc(responses={**_BINARY, **_DAMAGED, "200": {**_BINARY["200"], "content": {
+@responds(blp, "photo_damaged")
+@blp.doc(responses={**_BINARY, "200": {**_BINARY["200"], "content": {
     "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
 def photo_preview(photo_id):
     """JPEG at most 1280 px, upright, without EXIF."""
@@ -113,7 +110,8 @@ def photo_preview(photo_id):
 
 
 @blp.get("/photos/<uuid:photo_id>/thumbnail")
-@blp.doc(responses={**_BINARY, **_DAMAGED, "200": {**_BINARY["200"], "content": {
+@responds(blp, "photo_damaged")
+@blp.doc(responses={**_BINARY, "200": {**_BINARY["200"], "content": {
     "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
 def photo_thumbnail(photo_id):
     """JPEG at most 320 px, upright, without EXIF."""
