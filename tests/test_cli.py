@@ -17,7 +17,8 @@ def run(*args, check=True):
     proc = subprocess.run([FIELDSALES, *args], capture_output=True, text=True, env=env,
                           timeout=120)
     if check and proc.returncode != 0:
-        raise AssertionError(f"{args}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
+        raise AssertionError(f"{args}: exit {proc.returncode}\n{proc.stdout[-3000:]}\n"
+                             f"{proc.stderr[-2000:]}")
     return proc
 
 
