@@ -1,5 +1,6 @@
-"""Declarative base, shared column mixins and query helpers."""
+"""Declarative base, shared column mixins, the unit of work and query helpers."""
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, case, func, select
@@ -51,6 +52,19 @@ class ClientIdMixin:
 
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     request_hash: Mapped[str | None]
+
+
+@contextmanager
+def transaction():
+    """One unit of work: what runs inside commits once at the end, or rolls back on any error
+    (the use case that opens it owns the transaction; read helpers never commit)."""
+    session = db.session
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def paginate(stmt, page_params, *, scalars=True):

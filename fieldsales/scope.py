@@ -33,6 +33,12 @@ class Principal:
     email: str
     timezone: str  # effective IANA zone: user's, else the org's, else UTC
 
+    @cached_property
+    def scope(self) -> "Scope":
+        """This caller's visibility rules as SQL filters, built once per principal (services
+        derive everything from the principal they are given, never from flask.g)."""
+        return Scope(self)
+
     @property
     def is_admin(self):
         return self.role == "admin"
@@ -55,9 +61,8 @@ def current() -> Principal:
 
 
 def scope() -> "Scope":
-    if "scope" not in g:
-        g.scope = Scope(g.principal)
-    return g.scope
+    """Deprecated: the request principal's scope; services take `principal.scope` instead."""
+    return g.principal.scope
 
 
 def team_subtree_ids(org_id, root_team_id):
