@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
 SHANGHAI = (31.2304, 121.4737)
 

@@ -4,7 +4,7 @@ import uuid
 import pytest
 
 from fieldsales import geo
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
 SHANGHAI = (31.2304, 121.4737)
 LEAD_FIELDS = {"id", "pool_id", "name", "company", "phone", "email", "address", "location",
