@@ -2,13 +2,13 @@
 import itertools
 import uuid
 
-from fieldsales.extensions import db
-
 _n = itertools.count(1)
 PASSWORD = "correct-horse-battery"
 
 
 def _save(row, commit=True):
+    from fieldsales.extensions import db
+
     db.session.add(row)
     if commit:
         db.session.commit()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tests.factories.core import _save
 
-SHANGHAI = (31.2304, 121.4737)
+SHANGHAI = (31.2304, 121.4737)  # (lat, lng) of People's Square, the default place of tests
 
 
 def visit(rep, customer, *, in_at, out_at=None, auto_closed_at=None, point=None, flags=(),
