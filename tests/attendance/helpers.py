@@ -3,6 +3,7 @@ tests.factories.visits.day_visit)."""
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+
 def local(day, hh, mm=0, tz="Asia/Shanghai"):
     """`day` at hh:mm wall time in zone `tz`, as a UTC time (so that arithmetic on it is real
     elapsed time, also across a DST change)."""
