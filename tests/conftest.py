@@ -1,6 +1,7 @@
 """Fixtures: the app on a throwaway PostGIS database built by the migrations, a per-test
 outer transaction (rolled back), an API client that acts as a given user, and a small world of
-orgs, teams and users to test scope rules against."""
+orgs, teams and users to test scope rules against. Nothing here runs until a test asks for a
+database fixture, so tests/unit runs without any database (`make unit`)."""
 import functools
 import os
 import threading
@@ -13,17 +14,14 @@ from tests import factories
 DB_URL = os.environ.get("FIELDSALES_TEST_DATABASE_URL")
 
 
-def pytest_configure(config):
-    if not DB_URL:
-        raise pytest.UsageError(
-            "Run the tests with `make test` (it creates a throwaway database), or set "
-            "FIELDSALES_TEST_DATABASE_URL to a PostGIS database the tests may wreck."
-        )
-
-
 @functools.cache
 def get_app():
     """The one app of the test session (also needed at collection time by the fuzz tests)."""
+    # Checked here, at the first database fixture, not at start-up: tests/unit needs none.
+    if not DB_URL:
+        pytest.exit("Run the tests with `make test` (it creates a throwaway database), or set "
+                    "FIELDSALES_TEST_DATABASE_URL to a PostGIS database the tests may wreck "
+                    "(`make unit` runs tests/unit without one).", returncode=4)
     from fieldsales import create_app
     from fieldsales.migrate import upgrade
 

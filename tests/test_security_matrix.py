@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests import factories
-from tests.leads import factories as lead_factories
+from tests.factories import leads as lead_factories
 from tests.visits.helpers import SHANGHAI, check_in_body, check_out_body
 
 PROTECTED = {"org_id", "role", "user_id", "owner_id", "flags", "risk_score"}

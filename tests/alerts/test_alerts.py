@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import text
 
 from tests import factories
-from tests.leads import factories as lf
-from tests.reports import factories as rf
+from tests.factories import leads as lf
+from tests.factories import reports as rf
+from tests.factories import visits as fv
 from tests.visits.helpers import SHANGHAI
 
 TZ = "Asia/Shanghai"
@@ -100,20 +101,20 @@ def test_stale_and_soon_to_be_recycled_leads(api, world):
 
 def test_risky_visits_of_the_last_week(api, world, shop):
     now = datetime.now(UTC)
-    risky = rf.visit(world.rep_east, shop, in_at=now - timedelta(days=1),
+    risky = fv.visit(world.rep_east, shop, in_at=now - timedelta(days=1),
                      out_at=now - timedelta(days=1) + timedelta(minutes=20),
                      flags=["mock_location", "outside_geofence"], risk_score=65)
-    borderline = rf.visit(world.rep_east, shop, in_at=now - timedelta(days=2),
+    borderline = fv.visit(world.rep_east, shop, in_at=now - timedelta(days=2),
                           out_at=now - timedelta(days=2) + timedelta(minutes=20),
                           flags=["mock_location", "low_accuracy"], risk_score=50)
-    rf.visit(world.rep_east, shop, in_at=now - timedelta(days=3),
+    fv.visit(world.rep_east, shop, in_at=now - timedelta(days=3),
              out_at=now - timedelta(days=3) + timedelta(minutes=20),
              flags=["outside_geofence", "photo_time_mismatch"], risk_score=49)
-    old = rf.visit(world.rep_east, shop, in_at=now - timedelta(days=8),
+    old = fv.visit(world.rep_east, shop, in_at=now - timedelta(days=8),
                    out_at=now - timedelta(days=8) + timedelta(minutes=20),
                    flags=["mock_location", "photo_reused"], risk_score=80)
     west_shop = factories.customer(world.org, world.rep_west, lat=SHANGHAI[0], lng=SHANGHAI[1])
-    west = rf.visit(world.rep_west, west_shop, in_at=now - timedelta(hours=3),
+    west = fv.visit(world.rep_west, west_shop, in_at=now - timedelta(hours=3),
                     out_at=now - timedelta(hours=2), flags=["impossible_speed",
                                                             "mock_location"], risk_score=80)
     found = _of(_alerts(api, world.mgr_east), "risky_visit")
@@ -133,11 +134,11 @@ def test_idle_reps(api, every_day, db, shop):
     today = rf.today()
     # workdays every day: the last two workdays before today are yesterday and the day before
     window_start = today - timedelta(days=2)
-    rf.visit(w.rep_east, shop, in_at=rf.local(window_start, 0, 30),
+    fv.visit(w.rep_east, shop, in_at=rf.local(window_start, 0, 30),
              out_at=rf.local(window_start, 1))                       # just inside: not idle
-    quiet = rf.visit(w.rep_east2, shop, in_at=rf.local(window_start - timedelta(days=1), 23, 30),
+    quiet = fv.visit(w.rep_east2, shop, in_at=rf.local(window_start - timedelta(days=1), 23, 30),
                      out_at=rf.local(window_start - timedelta(days=1), 23, 50))  # idle
-    rf.visit(w.rep_west, shop, in_at=datetime.now(UTC) - timedelta(minutes=5))  # today: busy
+    fv.visit(w.rep_west, shop, in_at=datetime.now(UTC) - timedelta(minutes=5))  # today: busy
     # rep_north never checked in, and has existed for long: idle since its account was made
     newcomer = factories.user(w.org, "rep", w.east)  # created just now: not idle yet
     gone = factories.user(w.org, "rep", w.east, active=False)
@@ -238,8 +239,8 @@ def test_after_a_weekend_the_previous_workday_is_friday(world, db, shop):
                {"at": LONG_AGO, "org": world.org.id})
     db.commit()
     thursday, friday = date(2026, 2, 26), date(2026, 2, 27)
-    rf.visit(world.rep_east, shop, in_at=rf.local(thursday, 9), out_at=rf.local(thursday, 10))
-    rf.visit(world.rep_east2, shop, in_at=rf.local(thursday - timedelta(days=1), 17),
+    fv.visit(world.rep_east, shop, in_at=rf.local(thursday, 9), out_at=rf.local(thursday, 10))
+    fv.visit(world.rep_east2, shop, in_at=rf.local(thursday - timedelta(days=1), 17),
              out_at=rf.local(thursday - timedelta(days=1), 18))
     rf.report(world.rep_east, friday, status="submitted")
     rf.report(world.rep_east2, date(2026, 3, 1), status="submitted")  # Sunday's: not the one
@@ -266,7 +267,7 @@ def test_filters_order_and_pages(api, every_day, shop):
     north_shop = factories.customer(w.org, w.rep_north, lat=SHANGHAI[0], lng=SHANGHAI[1])
     for hours, rep, where in ((30, w.rep_east, shop), (20, w.rep_north, north_shop),
                               (10, w.rep_east, shop)):
-        rf.visit(rep, where, in_at=now - timedelta(hours=hours),
+        fv.visit(rep, where, in_at=now - timedelta(hours=hours),
                  out_at=now - timedelta(hours=hours - 1), flags=["mock_location",
                                                                 "photo_reused"],
                  risk_score=80)

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests import factories
-from tests.attendance.helpers import add_visit, days, local
+from tests.attendance.helpers import days, local
+from tests.factories.visits import day_visit
 
 URL = "/api/v1/attendance"
 # A past week, Monday to Sunday (the world's org works Monday to Friday, Asia/Shanghai).
@@ -36,13 +37,13 @@ def shop(world):
 def test_statuses_and_figures_from_the_days_visits(api, world, shop):
     rep = world.rep_east
     tue, wed, thu, sat = (MON + timedelta(days=n) for n in (1, 2, 3, 5))
-    add_visit(rep, shop, at=local(MON, 9), minutes=30, flags=["outside_geofence"])
-    add_visit(rep, shop, at=local(MON, 14), minutes=70, flags=["low_accuracy", "outside_geofence"])
-    add_visit(rep, shop, at=local(MON, 16), minutes=20)
-    add_visit(rep, shop, at=local(tue, 9), minutes=45)
-    add_visit(rep, shop, at=local(tue, 11), closed="auto", minutes=600)
-    add_visit(rep, shop, at=local(sat, 10), minutes=15, flags=["short_visit"])
-    add_visit(rep, shop, at=local(wed, 17), closed=None)  # still open (one per rep)
+    day_visit(rep, shop, at=local(MON, 9), minutes=30, flags=["outside_geofence"])
+    day_visit(rep, shop, at=local(MON, 14), minutes=70, flags=["low_accuracy", "outside_geofence"])
+    day_visit(rep, shop, at=local(MON, 16), minutes=20)
+    day_visit(rep, shop, at=local(tue, 9), minutes=45)
+    day_visit(rep, shop, at=local(tue, 11), closed="auto", minutes=600)
+    day_visit(rep, shop, at=local(sat, 10), minutes=15, flags=["short_visit"])
+    day_visit(rep, shop, at=local(wed, 17), closed=None)  # still open (one per rep)
 
     got = by_date(rows(api.as_(world.admin), user_id=rep.id, **{"from": MON, "to": SUN}))
 
@@ -92,9 +93,9 @@ def test_workdays_setting_decides_absent_or_off(api, world):
 def test_a_late_evening_visit_belongs_to_the_users_local_date(api, world, shop):
     ny = factories.user(world.org, "rep", world.east, timezone="America/New_York")
     late = local(MON, 23, 30, "America/New_York")  # already Tuesday in UTC
-    add_visit(ny, shop, at=late, minutes=20)
+    day_visit(ny, shop, at=late, minutes=20)
     early = local(MON, 7, 30)  # Shanghai (the org's zone): still Sunday in UTC
-    add_visit(world.rep_east, shop, at=early, minutes=20)
+    day_visit(world.rep_east, shop, at=early, minutes=20)
     assert late.astimezone(UTC).date() != MON and early.astimezone(UTC).date() != MON
 
     ny_rows = by_date(rows(api.as_(world.admin), user_id=ny.id,
@@ -118,7 +119,7 @@ def test_days_around_the_march_dst_change_in_berlin(api, world, shop):
               mon: [local(mon, 0, 15, tz)]}
     for moments in visits.values():
         for at in moments:
-            add_visit(berlin, shop, at=at, minutes=10)
+            day_visit(berlin, shop, at=at, minutes=10)
     sunday = local(sun, 0, 0, tz)
     assert (local(mon, 0, 0, tz) - sunday) == timedelta(hours=23)  # the day really is short
 
@@ -174,7 +175,7 @@ def test_days_that_have_not_begun_are_left_out(api, world):
 def test_which_users_have_rows(api, world, shop):
     gone = factories.user(world.org, "rep", world.east, active=False)
     gone_but_visited = factories.user(world.org, "rep", world.east, active=False)
-    add_visit(gone_but_visited, shop, at=local(MON, 10))
+    day_visit(gone_but_visited, shop, at=local(MON, 10))
     got = rows(api.as_(world.admin), **{"from": MON, "to": MON})
     field_staff = [world.mgr_east, world.mgr_west, world.rep_east, world.rep_east2,
                    world.rep_north, world.rep_west, gone_but_visited]

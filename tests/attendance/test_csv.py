@@ -10,7 +10,8 @@ from sqlalchemy import event
 
 from fieldsales.attendance import rules
 from tests import factories
-from tests.attendance.helpers import add_visit, local
+from tests.attendance.helpers import local
+from tests.factories.visits import day_visit
 from tests.attendance.test_attendance import MON, SUN
 
 URL = "/api/v1/attendance.csv"
@@ -42,9 +43,9 @@ def test_download_headers_bom_and_header_row(api, world):
 
 def test_the_same_rows_as_the_json_list(api, world, shop):
     rep = world.rep_east
-    add_visit(rep, shop, at=local(MON, 9), minutes=30, flags=["outside_geofence"])
-    add_visit(rep, shop, at=local(MON, 14), minutes=70, flags=["low_accuracy", "outside_geofence"])
-    add_visit(rep, shop, at=local(MON + timedelta(days=1), 9), closed="auto")
+    day_visit(rep, shop, at=local(MON, 9), minutes=30, flags=["outside_geofence"])
+    day_visit(rep, shop, at=local(MON, 14), minutes=70, flags=["low_accuracy", "outside_geofence"])
+    day_visit(rep, shop, at=local(MON + timedelta(days=1), 9), closed="auto")
     query = {"from": MON, "to": SUN}
     table = parse(api.as_(world.hr).get(URL, query_string=query).get_data())
     listed = []

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from fieldsales.audit.models import AuditEntry
 from tests import factories
 from tests.attendance.helpers import local
-from tests.photos.helpers import make_image
+from tests.factories.photos import make_image
 from tests.visits.helpers import check_in_body, check_out_body
 
 URL = "/api/v1/attendance/evidence"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from tests import factories
 from tests.conftest import ApiClient
-from tests.photos.helpers import make_image
+from tests.factories.photos import make_image
 from tests.test_cli import run
 from tests.visits.helpers import SHANGHAI, ago, check_in_body
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from fieldsales.audit.models import AuditEntry
 
 from tests import factories
-from tests.photos.helpers import make_image
+from tests.factories.photos import make_image
 from tests.visits.helpers import SHANGHAI, ago, check_in_body, check_out_body
 
 
@@ -193,12 +193,13 @@ def test_a_photos_created_at_is_sealed(api, world, db, shop):
 # --- daily reports, photos and lead events without their seal -------------------------------
 
 def test_rows_inserted_behind_the_api_have_no_seal(world, db):
-    from tests.attendance.helpers import add_visit
-    from tests.reports import factories as rf
+    from tests.factories.visits import day_visit
+    from tests.factories import reports as rf
+    from tests.factories import photos as fp
 
     shop = factories.customer(world.org, world.rep_east, lat=SHANGHAI[0], lng=SHANGHAI[1])
-    visit = add_visit(world.rep_east, shop, at=datetime.now(UTC) - timedelta(days=1))
-    photo = rf.photo(visit)
+    visit = day_visit(world.rep_east, shop, at=datetime.now(UTC) - timedelta(days=1))
+    photo = fp.photo(visit)
     report = rf.report(world.rep_east, rf.days_ago(1))
     result = verify(org_id=world.org.id)
     assert sorted((p["kind"], p["entity_type"], p["entity_id"]) for p in result["problems"]) \
@@ -208,7 +209,7 @@ def test_rows_inserted_behind_the_api_have_no_seal(world, db):
 
 
 def test_lead_events_are_sealed_one_by_one(api, world, db):
-    from tests.leads import factories as lf
+    from tests.factories import leads as lf
 
     pool = lf.pool(world.org)
     lead = lf.lead(world.org, pool)
@@ -234,7 +235,7 @@ def test_lead_events_are_sealed_one_by_one(api, world, db):
 
 
 def test_an_import_is_sealed_by_its_digest(api, world, db):
-    from tests.leads import factories as lf
+    from tests.factories import leads as lf
 
     pool = lf.pool(world.org, world.east)
     body = "name,phone\nA,13800000011\nB,13800000012\n"
@@ -265,12 +266,12 @@ def old_history(world, db):
     from fieldsales.audit.service import evidence_digest
     from fieldsales.leads.models import LeadEvent
     from fieldsales.visits.service import evidence
-    from tests.attendance.helpers import add_visit
-    from tests.leads import factories as lf
+    from tests.factories.visits import day_visit
+    from tests.factories import leads as lf
 
     rep, admin = world.rep_east, world.admin
     shop = factories.customer(world.org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
-    visit = add_visit(rep, shop, at=datetime.now(UTC) - timedelta(days=1))
+    visit = day_visit(rep, shop, at=datetime.now(UTC) - timedelta(days=1))
     pool = lf.pool(world.org)
     lead = lf.lead(world.org, pool, owner=rep)
     imported = [lf.lead(world.org, pool) for _ in range(2)]

@@ -19,7 +19,7 @@ from fieldsales import geo
 from bench.harness import ROOT
 from tests.browser.server import live_server
 from tests.conftest import DB_URL
-from tests.photos.helpers import fixture
+from tests.factories.photos import fixture
 from tests.test_cli import run
 
 CHROMIUM = "/usr/bin/chromium"

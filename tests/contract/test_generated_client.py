@@ -19,7 +19,7 @@ from bench.harness import ROOT
 from tests import factories
 from tests.browser.server import live_server
 from tests.conftest import DB_URL
-from tests.photos.helpers import fixture
+from tests.factories.photos import fixture
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 CONFIG = ROOT / "clients" / "openapi-python-client.yaml"

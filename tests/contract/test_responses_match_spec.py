@@ -10,7 +10,7 @@ import schemathesis
 from sqlalchemy import select
 
 from tests import factories
-from tests.photos.helpers import fixture
+from tests.factories.photos import fixture
 from tests.test_cli import run
 
 ROLES = {"admin": "admin@demo.fieldsales.dev", "manager": "manager.east@demo.fieldsales.dev",

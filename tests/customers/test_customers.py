@@ -3,10 +3,10 @@ import uuid
 import pytest
 
 from fieldsales import geo
+from tests.factories.visits import SHANGHAI
 from tests import factories
 from tests.conftest import ApiClient, run_threads
 
-SHANGHAI = (31.2304, 121.4737)
 
 
 def test_create_customer_as_rep_defaults_owner_and_team(api, world):

@@ -16,7 +16,7 @@ import requests
 
 from bench.harness import gunicorn, login
 from fieldsales.migrate import upgrade
-from tests.photos.helpers import fixture
+from tests.factories.photos import fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELDSALES = str(Path(sys.executable).parent / "fieldsales")

@@ -101,7 +101,7 @@ def test_nul_in_query_strings_is_422(api, world, query):
 
 
 def test_nul_in_a_csv_import_cell_is_a_line_error(api, world, db):
-    from tests.leads import factories as lf
+    from tests.factories import leads as lf
     from tests.leads.test_import import HEADER, post_csv
 
     pool = lf.pool(world.org, world.east)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests import factories
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 from tests.test_errors import assert_error_shape
 
 HUGE = "28793082958215648938635034624"

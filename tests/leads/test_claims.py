@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.factories.visits import SHANGHAI
 from tests import factories
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
-SHANGHAI = (31.2304, 121.4737)
 
 
 def claim(api, user, lead):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from fieldsales.leads.models import Lead, LeadDailyClaims, LeadEvent, LeadHolding
 from tests import factories
 from tests.conftest import ApiClient, run_threads
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
 ROUNDS = 6
 

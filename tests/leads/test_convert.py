@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
 
 def _with_follow_ups(api, world, pool, owner, notes):

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from fieldsales.leads.models import Lead, LeadEvent
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
 HEADER = "name,company,phone,email,address,lat,lng,source,tags\n"
 

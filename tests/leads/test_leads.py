@@ -4,9 +4,9 @@ import uuid
 import pytest
 
 from fieldsales import geo
-from tests.leads import factories as lf
+from tests.factories.visits import SHANGHAI
+from tests.factories import leads as lf
 
-SHANGHAI = (31.2304, 121.4737)
 LEAD_FIELDS = {"id", "pool_id", "name", "company", "phone", "email", "address", "location",
                "source", "tags", "status", "owner_id", "claimed_at", "last_follow_up_at",
                "follow_up_count", "recycle_at", "recycle_warning", "converted_customer_id",

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
 DEFAULTS = {"holding_limit": 20, "daily_claim_limit": 10, "recycle_after_days": 7,
             "warn_before_days": 1, "cooldown_days": 3}

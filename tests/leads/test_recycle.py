@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from fieldsales.leads.models import Lead, LeadCooldown, LeadEvent, LeadHolding
 from tests import factories
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 from tests.test_cli import run
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

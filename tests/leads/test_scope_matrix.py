@@ -3,7 +3,7 @@ team and an admin of another org get 404 (never 403, never the data); hr may rea
 write is 403; the East manager gets through, so the 404s are about scope."""
 import pytest
 
-from tests.leads import factories as lf
+from tests.factories import leads as lf
 
 OUTSIDERS = ["rep_west", "mgr_west", "admin_b"]
 HEADER = "name,company,phone,email,address,lat,lng,source,tags\n"

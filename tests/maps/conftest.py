@@ -3,7 +3,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests import factories
-from tests.maps.helpers import local, visit
+from tests.factories.visits import map_visit
+from tests.maps.helpers import local
 
 CENTER = (31.2304, 121.4737)  # People's Square, Shanghai
 
@@ -24,20 +25,20 @@ def mapdata(world):
         "b": factories.customer(w.org_b, w.rep_b, lat=31.2307, lng=121.4736, name="B shop"),
     }
     v = SimpleNamespace(
-        e1=visit(w.rep_east, shop["east"], lat=31.2310, lng=121.4740, at=local(2026, 11, 20, 9)),
-        e2=visit(w.rep_east, shop["east"], lat=31.2400, lng=121.4800, at=local(2026, 11, 20, 11),
+        e1=map_visit(w.rep_east, shop["east"], lat=31.2310, lng=121.4740, at=local(2026, 11, 20, 9)),
+        e2=map_visit(w.rep_east, shop["east"], lat=31.2400, lng=121.4800, at=local(2026, 11, 20, 11),
                  flags=["outside_geofence"]),
-        e3=visit(w.rep_east, shop["east"], lat=31.2200, lng=121.4600, at=local(2026, 11, 20, 15),
+        e3=map_visit(w.rep_east, shop["east"], lat=31.2200, lng=121.4600, at=local(2026, 11, 20, 15),
                  status="open"),
-        n1=visit(w.rep_north, shop["north"], lat=31.2350, lng=121.4700,
+        n1=map_visit(w.rep_north, shop["north"], lat=31.2350, lng=121.4700,
                  at=local(2026, 11, 20, 10), flags=["mock_location", "low_accuracy"]),
-        m1=visit(w.mgr_east, shop["east"], lat=31.2320, lng=121.4750,
+        m1=map_visit(w.mgr_east, shop["east"], lat=31.2320, lng=121.4750,
                  at=local(2026, 11, 20, 12)),
-        eve=visit(w.rep_east2, shop["east"], lat=31.2305, lng=121.4738,
+        eve=map_visit(w.rep_east2, shop["east"], lat=31.2305, lng=121.4738,
                   at=local(2026, 11, 19, 23, 30)),
-        w1=visit(w.rep_west, shop["west"], lat=31.2306, lng=121.4739,
+        w1=map_visit(w.rep_west, shop["west"], lat=31.2306, lng=121.4739,
                  at=local(2026, 11, 20, 10, 30)),
-        b1=visit(w.rep_b, shop["b"], lat=31.2307, lng=121.4736, at=local(2026, 11, 20, 10, 45)),
+        b1=map_visit(w.rep_b, shop["b"], lat=31.2307, lng=121.4736, at=local(2026, 11, 20, 10, 45)),
     )
     v.shop = shop
     return v

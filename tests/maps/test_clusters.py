@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from fieldsales.maps import grid
-from tests.maps.helpers import features, ids, local, visit
+from tests.factories.visits import map_visit
+from tests.maps.helpers import features, ids, local
 
 DAY = {"from": "2026-11-20", "to": "2026-11-20"}
 URL = "/api/v1/maps/clusters"
@@ -52,7 +53,7 @@ def scattered(world, mapdata, db):
     for i in range(300):
         lat, lng = 31.23 + rng.uniform(-0.3, 0.3), 121.47 + rng.uniform(-0.3, 0.3)
         flags = ["low_accuracy"] if i % 3 == 0 else []
-        rows.append(visit(world.rep_east, mapdata.shop["east"], lat=lat, lng=lng,
+        rows.append(map_visit(world.rep_east, mapdata.shop["east"], lat=lat, lng=lng,
                           at=local(2026, 11, 21, 8) + timedelta(minutes=i), flags=flags,
                           commit=False))
     db.commit()

@@ -3,7 +3,8 @@ import pytest
 
 from fieldsales import geo
 from tests import factories
-from tests.maps.helpers import features, local, visit
+from tests.factories.visits import map_visit
+from tests.maps.helpers import features, local
 
 URL = "/api/v1/maps/routes"
 
@@ -15,8 +16,8 @@ def route(api, caller, user, day="2026-11-20"):
 def test_route_through_the_days_check_ins_in_time_order(api, world, mapdata):
     m = mapdata
     # the same rep on the evening before and just after midnight: other local days
-    visit(world.rep_east, m.shop["east"], lat=31.3, lng=121.3, at=local(2026, 11, 19, 23, 50))
-    visit(world.rep_east, m.shop["east"], lat=31.3, lng=121.3, at=local(2026, 11, 21, 0, 10))
+    map_visit(world.rep_east, m.shop["east"], lat=31.3, lng=121.3, at=local(2026, 11, 19, 23, 50))
+    map_visit(world.rep_east, m.shop["east"], lat=31.3, lng=121.3, at=local(2026, 11, 21, 0, 10))
     r = route(api, world.mgr_east, world.rep_east)
     assert r.mimetype == "application/geo+json"
     line, *points = features(r)
@@ -45,9 +46,9 @@ def test_the_day_is_the_reps_own_local_day(api, world, mapdata):
     berliner = factories.user(world.org, "rep", world.east, timezone="Europe/Berlin")
     shop = mapdata.shop["east"]
     # 23:30 in Berlin on the 20th is already the 21st in Shanghai (the caller's zone)
-    late = visit(berliner, shop, lat=31.2, lng=121.4, at=local(2026, 11, 20, 23, 30,
+    late = map_visit(berliner, shop, lat=31.2, lng=121.4, at=local(2026, 11, 20, 23, 30,
                                                               tz=geo_tz("Europe/Berlin")))
-    early = visit(berliner, shop, lat=31.21, lng=121.41,
+    early = map_visit(berliner, shop, lat=31.21, lng=121.41,
                   at=local(2026, 11, 20, 0, 30, tz=geo_tz("Europe/Berlin")))
     _, *points = features(route(api, world.admin, berliner))
     assert [p["id"] for p in points] == [str(early.id), str(late.id)]

@@ -4,7 +4,8 @@ import math
 import mapbox_vector_tile
 import pytest
 
-from tests.maps.helpers import local, visit
+from tests.factories.visits import map_visit
+from tests.maps.helpers import local
 
 DAY = {"from": "2026-11-20", "to": "2026-11-20"}
 MVT = "application/vnd.mapbox-vector-tile"
@@ -124,7 +125,7 @@ def test_a_new_visit_shows_in_the_next_request(api, world, mapdata):
     """A visit added after a tile was drawn shows in the next request (no stale cache)."""
     tile = url(*shanghai_tile(10))
     before = visit_ids(api.as_(world.mgr_east).get(tile, query_string=DAY))
-    v = visit(world.rep_north, mapdata.shop["north"], lat=31.25, lng=121.5,
+    v = map_visit(world.rep_north, mapdata.shop["north"], lat=31.25, lng=121.5,
               at=local(2026, 11, 20, 17), status="open")
     after = visit_ids(api.as_(world.mgr_east).get(tile, query_string=DAY))
     assert after == before | {str(v.id)}

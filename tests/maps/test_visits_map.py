@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.maps.helpers import features, ids, local, visit
+from tests.factories.visits import map_visit
+from tests.maps.helpers import features, ids, local
 
 DAY = {"from": "2026-11-20", "to": "2026-11-20"}
 URL = "/api/v1/maps/visits"
@@ -37,7 +38,7 @@ def test_feature_collection_shape(api, world, mapdata):
 
 
 def test_six_decimals_and_times_as_the_visit_api_writes_them(api, world, mapdata):
-    v = visit(world.rep_east, mapdata.shop["east"], lat=31.123456789, lng=121.987654321,
+    v = map_visit(world.rep_east, mapdata.shop["east"], lat=31.123456789, lng=121.987654321,
               at=local(2026, 11, 20, 13) + timedelta(microseconds=120000))
     feat = next(f for f in features(get(api, world.admin, **DAY))
                 if f["id"] == str(v.id))

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from fieldsales.photos.models import Photo
 from tests import factories
 from tests.photos.conftest import stored_files
-from tests.photos.helpers import fixture, make_image
+from tests.factories.photos import fixture, make_image
 from tests.visits.helpers import SHANGHAI, check_in_body
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from fieldsales.photos import integrity
 from fieldsales.photos.models import Photo
 from tests import factories
-from tests.photos.helpers import make_image
+from tests.factories.photos import make_image
 from tests.visits.helpers import SHANGHAI, check_in_body
 
 

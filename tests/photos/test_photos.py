@@ -20,7 +20,7 @@ from fieldsales.visits.models import Visit
 from tests import factories
 from tests.conftest import ApiClient, run_threads
 from tests.photos.conftest import stored_files
-from tests.photos.helpers import FIXTURES, fixture, make_image
+from tests.factories.photos import FIXTURES, fixture, make_image
 from tests.visits.helpers import SHANGHAI, ago, check_in_body, check_out_body, offset
 
 ACCEPTED = sorted(p.name for p in FIXTURES.iterdir() if p.suffix.lower() in

@@ -15,7 +15,7 @@ from fieldsales.photos.models import Photo
 from tests import factories
 from tests.conftest import ApiClient, run_threads
 from tests.photos.conftest import stored_files
-from tests.photos.helpers import make_image
+from tests.factories.photos import make_image
 from tests.visits.helpers import SHANGHAI, check_in_body
 
 THREADS = 10

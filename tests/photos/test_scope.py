@@ -5,7 +5,7 @@ import io
 import pytest
 
 from tests import factories
-from tests.photos.helpers import make_image
+from tests.factories.photos import make_image
 from tests.visits.helpers import SHANGHAI, check_in_body, check_out_body
 
 OUTSIDERS = ["rep_west", "mgr_west", "admin_b"]

@@ -11,7 +11,7 @@ from fieldsales.audit.service import verify_chain
 from fieldsales.reports.models import DailyReport
 from tests import factories
 from tests.conftest import ApiClient, run_threads
-from tests.reports import factories as rf
+from tests.factories import reports as rf
 
 ROUNDS = 8
 

@@ -10,7 +10,8 @@ from fieldsales.audit.service import verify_chain
 from fieldsales.reports import rules
 from fieldsales.reports.models import DailyReport
 from tests import factories
-from tests.reports import factories as rf
+from tests.factories import reports as rf
+from tests.factories import visits as fv
 from tests.visits.helpers import SHANGHAI
 
 
@@ -62,7 +63,7 @@ def test_save_a_draft_then_change_part_of_it(api, world, db, day):
 
 def test_submission_freezes_the_numbers_and_locks_the_report(api, world, db, day, shop):
     rep = api.as_(world.rep_east)
-    rf.visit(world.rep_east, shop, in_at=rf.local(day, 9), out_at=rf.local(day, 10))
+    fv.visit(world.rep_east, shop, in_at=rf.local(day, 9), out_at=rf.local(day, 10))
     r = rep.put(url(day), json={"summary": "One shop", "submit": True})
     assert r.status_code == 200, r.json
     submitted = r.json
@@ -70,7 +71,7 @@ def test_submission_freezes_the_numbers_and_locks_the_report(api, world, db, day
     assert submitted["stats"]["visits"] == 1 and len(submitted["visits"]) == 1
 
     # A visit synced late into that day does not change what was submitted...
-    late = rf.visit(world.rep_east, shop, in_at=rf.local(day, 15), out_at=rf.local(day, 16))
+    late = fv.visit(world.rep_east, shop, in_at=rf.local(day, 15), out_at=rf.local(day, 16))
     frozen = rep.get(url(day)).json
     assert frozen["stats"] == submitted["stats"] and frozen["visits"] == submitted["visits"]
     assert api.as_(world.mgr_east).get(
@@ -318,12 +319,12 @@ def test_lists_follow_scope_and_filters(api, world, day):
 
 
 def test_list_items_carry_their_numbers_and_pages(api, world, day, shop):
-    rf.visit(world.rep_east, shop, in_at=rf.local(day, 9), out_at=rf.local(day, 9, 30))
+    fv.visit(world.rep_east, shop, in_at=rf.local(day, 9), out_at=rf.local(day, 9, 30))
     api.as_(world.rep_east).put(url(day), json={"submit": True})
     api.as_(world.rep_east).put(url(day - timedelta(days=1)), json={"summary": "draft"})
-    rf.visit(world.rep_east, shop, in_at=rf.local(day - timedelta(days=1), 9),
+    fv.visit(world.rep_east, shop, in_at=rf.local(day - timedelta(days=1), 9),
              out_at=rf.local(day - timedelta(days=1), 10))
-    rf.visit(world.rep_east, shop, in_at=rf.local(day - timedelta(days=1), 11),
+    fv.visit(world.rep_east, shop, in_at=rf.local(day - timedelta(days=1), 11),
              out_at=rf.local(day - timedelta(days=1), 12))
     r = api.as_(world.mgr_east).get(f"/api/v1/daily-reports?user_id={world.rep_east.id}")
     items = r.json

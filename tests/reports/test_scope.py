@@ -2,7 +2,7 @@
 hr reads but never writes, reps never review."""
 import pytest
 
-from tests.reports import factories as rf
+from tests.factories import reports as rf
 
 OUTSIDERS = ["rep_west", "mgr_west", "admin_b", "rep_east2"]
 DAY = rf.days_ago(1)

@@ -7,8 +7,10 @@ import pytest
 
 from fieldsales.geo import haversine_m
 from tests import factories
-from tests.leads import factories as lf
-from tests.reports import factories as rf
+from tests.factories import leads as lf
+from tests.factories import reports as rf
+from tests.factories import photos as fp
+from tests.factories import visits as fv
 from tests.visits.helpers import SHANGHAI, ago, check_in_body, check_out_body, offset
 
 TZ = "Asia/Shanghai"
@@ -37,21 +39,21 @@ def test_a_full_day_compiles_to_the_numbers_a_manager_expects(api, world, day):
     shop_c = factories.customer(world.org, rep, lat=c_point[0], lng=c_point[1], name="Shop C")
 
     # The day before and the day after: none of it counts.
-    rf.visit(rep, shop_b, in_at=rf.local(day - timedelta(days=1), 23, 50),
+    fv.visit(rep, shop_b, in_at=rf.local(day - timedelta(days=1), 23, 50),
              out_at=rf.local(day, 0, 10))
     # The day, out of order on purpose (the route follows check-in times, not insert order).
-    v3 = rf.visit(rep, shop_a, in_at=rf.local(day, 14), auto_closed_at=rf.local(day, 18),
+    v3 = fv.visit(rep, shop_a, in_at=rf.local(day, 14), auto_closed_at=rf.local(day, 18),
                   flags=["missing_check_out"], risk_score=15)
-    v1 = rf.visit(rep, shop_a, in_at=rf.local(day, 9), out_at=rf.local(day, 9, 40))
-    v2 = rf.visit(rep, shop_b, in_at=rf.local(day, 11), out_at=rf.local(day, 11, 30),
+    v1 = fv.visit(rep, shop_a, in_at=rf.local(day, 9), out_at=rf.local(day, 9, 40))
+    v2 = fv.visit(rep, shop_b, in_at=rf.local(day, 11), out_at=rf.local(day, 11, 30),
                   flags=["outside_geofence"], risk_score=25)
-    v4 = rf.visit(rep, shop_c, in_at=rf.local(day, 23, 30),
+    v4 = fv.visit(rep, shop_c, in_at=rf.local(day, 23, 30),
                   out_at=rf.local(day + timedelta(days=1), 0, 20))
-    rf.visit(rep, shop_a, in_at=rf.local(day + timedelta(days=1), 0, 30),
+    fv.visit(rep, shop_a, in_at=rf.local(day + timedelta(days=1), 0, 30),
              out_at=rf.local(day + timedelta(days=1), 1, 0))
-    rf.visit(other, shop_a, in_at=rf.local(day, 10), out_at=rf.local(day, 10, 30))
+    fv.visit(other, shop_a, in_at=rf.local(day, 10), out_at=rf.local(day, 10, 30))
     for v in (v2, v2, v3):
-        rf.photo(v)
+        fp.photo(v)
 
     pool = lf.pool(world.org, world.east)
     leads = [lf.lead(world.org, pool) for _ in range(5)]
@@ -113,9 +115,9 @@ def test_working_minutes_end_at_the_last_check_in_when_nothing_was_checked_out(a
                                                                                day):
     rep = world.rep_east
     shop = factories.customer(world.org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
-    rf.visit(rep, shop, in_at=rf.local(day, 10), auto_closed_at=rf.local(day, 13),
+    fv.visit(rep, shop, in_at=rf.local(day, 10), auto_closed_at=rf.local(day, 13),
              flags=["missing_check_out"])
-    rf.visit(rep, shop, in_at=rf.local(day, 13), auto_closed_at=rf.local(day + timedelta(days=1), 0),
+    fv.visit(rep, shop, in_at=rf.local(day, 13), auto_closed_at=rf.local(day + timedelta(days=1), 0),
              flags=["missing_check_out"])
     stats = _get(api, rep, day).json["stats"]
     assert stats["working_minutes"] == 180
@@ -133,7 +135,7 @@ def test_an_empty_day_and_a_single_visit(api, world, day):
         "flagged_visits": 0, "photos": 0, "leads_claimed": 0, "follow_ups": 0}
     assert empty["visits"] == []
     shop = factories.customer(world.org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
-    rf.visit(rep, shop, in_at=rf.local(day, 10), out_at=rf.local(day, 10, 45))
+    fv.visit(rep, shop, in_at=rf.local(day, 10), out_at=rf.local(day, 10, 45))
     stats = _get(api, rep, day).json["stats"]
     assert (stats["visits"], stats["working_minutes"], stats["travel_km"]) == (1, 45, 0.0)
 
@@ -145,9 +147,9 @@ def test_a_visit_at_23_30_local_belongs_to_that_local_day(api, world):
     ny = "America/New_York"
     day = rf.days_ago(3, ny)
     shop = factories.customer(world.org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
-    late = rf.visit(rep, shop, in_at=rf.local(day, 23, 30, ny),
+    late = fv.visit(rep, shop, in_at=rf.local(day, 23, 30, ny),
                     out_at=rf.local(day + timedelta(days=1), 0, 15, ny))
-    early = rf.visit(rep, shop, in_at=rf.local(day + timedelta(days=1), 0, 30, ny),
+    early = fv.visit(rep, shop, in_at=rf.local(day + timedelta(days=1), 0, 30, ny),
                      out_at=rf.local(day + timedelta(days=1), 1, 0, ny))
     # 23:30 in New York is already the next calendar day in UTC and in Shanghai (the org's
     # zone): the rep's own zone decides.
@@ -166,8 +168,8 @@ def test_the_org_zone_applies_when_the_rep_has_none(api, world):
     day = rf.days_ago(3)
     shop = factories.customer(world.org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
     # 23:30 in Shanghai is 15:30 UTC the same day; 00:30 is 16:30 UTC the day before
-    late = rf.visit(rep, shop, in_at=rf.local(day, 23, 30), out_at=rf.local(day, 23, 50))
-    rf.visit(rep, shop, in_at=rf.local(day + timedelta(days=1), 0, 30),
+    late = fv.visit(rep, shop, in_at=rf.local(day, 23, 30), out_at=rf.local(day, 23, 50))
+    fv.visit(rep, shop, in_at=rf.local(day + timedelta(days=1), 0, 30),
              out_at=rf.local(day + timedelta(days=1), 0, 50))
     assert [v["id"] for v in _get(api, rep, day).json["visits"]] == [str(late.id)]
 

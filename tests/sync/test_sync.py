@@ -71,7 +71,7 @@ def test_one_failure_does_not_undo_the_others(api, world, shop, db):
 
 
 def test_follow_up_events_reach_the_lead(api, world):
-    from tests.leads import factories as lead_factories
+    from tests.factories import leads as lead_factories
 
     pool = lead_factories.pool(world.org)
     mine = lead_factories.lead(world.org, pool, owner=world.rep_east)

@@ -3,8 +3,7 @@ server stamps received_at itself)."""
 from datetime import UTC, datetime, timedelta
 
 from fieldsales import geo
-
-SHANGHAI = (31.2304, 121.4737)
+from tests.factories.visits import SHANGHAI
 
 
 def ago(**kwargs):

@@ -10,6 +10,7 @@ from fieldsales import geo
 from fieldsales.customers.models import ContactRecord
 from fieldsales.visits.models import Visit
 from tests import factories
+from tests.factories import visits as fv
 from tests.visits.helpers import (SHANGHAI, ago, check_in_body, check_out_body, distance_m, iso,
                                   location, offset)
 
@@ -411,17 +412,9 @@ def test_list_filters(api, world, shop):
 
 def test_date_filters_are_the_callers_local_day(api, world, shop):
     """Org A is in Asia/Shanghai (UTC+8): local 2026-11-20 is 11-19 16:00Z to 11-20 16:00Z."""
-    from fieldsales.extensions import db as database
-
     def visit_at(moment):
-        v = Visit(org_id=world.org.id, user_id=world.rep_east.id, customer_id=shop.id,
-                  status="closed", in_at=moment, in_device_time=moment, in_received_at=moment,
-                  in_lat=SHANGHAI[0], in_lng=SHANGHAI[1], closed_at=moment,
-                  closed_by="auto", flags=["missing_check_out"], risk_score=15)
-        v.id = uuid.uuid4()
-        database.session.add(v)
-        database.session.commit()
-        return str(v.id)
+        return str(fv.visit(world.rep_east, shop, in_at=moment, auto_closed_at=moment,
+                            point=SHANGHAI, flags=["missing_check_out"], risk_score=15).id)
 
     before = visit_at(datetime(2026, 11, 19, 15, 59, tzinfo=UTC))
     first = visit_at(datetime(2026, 11, 19, 16, 0, tzinfo=UTC))

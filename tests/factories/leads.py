@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from fieldsales.leads.rules import normalize_phone
-from tests.factories import _save
+from tests.factories.core import _save
 
 _n = itertools.count(1)
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Shanghai

@@ -1,24 +1,25 @@
-"""Rows for tests, written through the models (committed; the `db` fixture rolls back)."""
+"""Orgs, teams, users, customers and projects (committed; the `db` fixture rolls back)."""
 import itertools
 import uuid
 
-from fieldsales.extensions import db
-
 _n = itertools.count(1)
 PASSWORD = "correct-horse-battery"
-APP = None  # set by the `app` fixture
 
 
-def _save(row):
+def _save(row, commit=True):
+    from fieldsales.extensions import db
+
     db.session.add(row)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return row
 
 
 def _hash(password):
     from fieldsales.auth.passwords import hash_password
+    from tests import factories
 
-    with APP.app_context():
+    with factories.APP.app_context():
         return hash_password(password)
 
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from fieldsales.photos import processing as P  # noqa: N812
-from tests.photos.helpers import FIXTURES, fixture, make_image
+from tests.factories.photos import FIXTURES, fixture, make_image
 
 SHANGHAI_TZ = "Asia/Shanghai"
 

@@ -1,13 +1,12 @@
 """Rows for daily report and alert tests, written through the models with exactly the times,
 places and flags a test needs (committed; the `db` fixture rolls back). The API path (check-in,
 check-out, claims) is covered by a few tests of its own; these make days with known answers."""
-import hashlib
 import itertools
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.factories import _save
+from tests.factories.core import _save
 
 _n = itertools.count(1)
 
@@ -19,41 +18,6 @@ def local(day: date, hh: int, mm: int = 0, tz: str = "Asia/Shanghai") -> datetim
 
 def today(tz: str = "Asia/Shanghai") -> date:
     return datetime.now(ZoneInfo(tz)).date()
-
-
-def visit(rep, customer, *, in_at, out_at=None, auto_closed_at=None, point=None, flags=(),
-          risk_score=0):
-    """A visit of `rep` at `customer` checked in at `in_at` (at `point`, default the
-    customer's location); checked out at `out_at`, closed automatically at `auto_closed_at`,
-    or left open."""
-    from fieldsales.visits.models import Visit
-
-    lat, lng = point or (customer.lat, customer.lng)
-    fields = {}
-    if out_at is not None:
-        fields = dict(status="closed", closed_at=out_at, closed_by="rep", out_at=out_at,
-                      out_device_time=out_at, out_received_at=out_at, out_lat=lat, out_lng=lng,
-                      out_accuracy_m=10.0)
-    elif auto_closed_at is not None:
-        fields = dict(status="closed", closed_at=auto_closed_at, closed_by="auto")
-    else:
-        fields = dict(status="open")
-    return _save(Visit(
-        id=uuid.uuid4(), org_id=rep.org_id, user_id=rep.id, customer_id=customer.id,
-        in_at=in_at, in_device_time=in_at, in_received_at=in_at, in_lat=lat, in_lng=lng,
-        in_accuracy_m=10.0, flags=list(flags), risk_score=risk_score, **fields))
-
-
-def photo(visit):
-    from fieldsales.photos.models import Photo
-
-    n = next(_n)
-    return _save(Photo(
-        id=uuid.uuid4(), org_id=visit.org_id, visit_id=visit.id, user_id=visit.user_id,
-        sha256=hashlib.sha256(f"photo {n} {uuid.uuid4()}".encode()).hexdigest(),
-        content_type="image/jpeg", width=640, height=480, byte_size=1000, source="camera",
-        flags=[], phash=n, phash_b0=n, phash_b1=0, phash_b2=0, phash_b3=0,
-        storage_key=f"test/{n}"))
 
 
 def lead_event(lead, action, *, at, to_user=None, actor=None):

@@ -1,8 +1,16 @@
-"""Real camera files (../shared/fixtures/photos) and small synthetic images made with Pillow."""
+"""Real camera files (../shared/fixtures/photos), small synthetic images made with Pillow, and
+stored photo rows."""
+import hashlib
 import io
+import itertools
+import uuid
 from pathlib import Path
 
 from PIL import Image
+
+from tests.factories.core import _save
+
+_n = itertools.count(1)
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "photos"
 if not FIXTURES.is_dir():  # the worktree layout: /work/<worktree>/tests → /work/shared
@@ -54,3 +62,16 @@ def make_image(size=(640, 480), *, fmt="JPEG", taken="2026:11:20 10:00:00", offs
     kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     im.save(buf, fmt, exif=exif.tobytes(), **kwargs)
     return buf.getvalue()
+
+
+def photo(visit):
+    """A stored photo row of `visit` (no file behind it: for counts and evidence rules)."""
+    from fieldsales.photos.models import Photo
+
+    n = next(_n)
+    return _save(Photo(
+        id=uuid.uuid4(), org_id=visit.org_id, visit_id=visit.id, user_id=visit.user_id,
+        sha256=hashlib.sha256(f"photo {n} {uuid.uuid4()}".encode()).hexdigest(),
+        content_type="image/jpeg", width=640, height=480, byte_size=1000, source="camera",
+        flags=[], phash=n, phash_b0=n, phash_b1=0, phash_b2=0, phash_b3=0,
+        storage_key=f"test/{n}"))
