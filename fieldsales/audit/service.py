@@ -161,10 +161,9 @@ def verify_chain(*, org_id, user_id) -> dict:
 def list_entries(*, principal, filters: dict, page):
     """Audit entries of the caller's org (admin, hr), newest first."""
     from fieldsales.db import paginate
-    from fieldsales.scope import scope
     from fieldsales.timeutil import lower_bound, upper_bound
 
-    scope().require_role("admin", "hr")
+    principal.scope.require_role("admin", "hr")
     stmt = select(AuditEntry).where(AuditEntry.org_id == principal.org_id)
     for key in ("user_id", "entity_type", "entity_id"):
         if key in filters:
@@ -179,11 +178,9 @@ def list_entries(*, principal, filters: dict, page):
 def verify_org(*, principal, user_id=None) -> dict:
     """Verify one chain, or every chain of the caller's org (admin, hr)."""
     from fieldsales.audit.verify import verify
-    from fieldsales.scope import scope
-
-    scope().require_role("admin", "hr")
+    principal.scope.require_role("admin", "hr")
     if user_id is not None:
         from fieldsales.users.models import User
 
-        scope().get(User, user_id, scope().users())
+        principal.scope.get(User, user_id, principal.scope.users())
     return verify(org_id=principal.org_id, user_id=user_id)

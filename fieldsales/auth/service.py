@@ -157,6 +157,4 @@ def authenticate(authorization: str | None) -> Principal:
     if not row.active:
         # Deactivation takes effect at once, also for tokens already issued.
         raise Unauthorized("This account is deactivated.", error="user_inactive")
-    return Principal(id=row.id, org_id=row.org_id, role=row.role, team_id=row.team_id,
-                     name=row.name, email=row.email,
-                     timezone=row.timezone or row.org_timezone or "UTC")
+    return Principal.for_user(row, org_timezone=row.org_timezone)

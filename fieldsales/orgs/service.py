@@ -9,7 +9,7 @@ from fieldsales.errors import Conflict
 from fieldsales.db import apply_changes
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.users.models import User
 
 SETTINGS = ("timezone", "workdays", "geofence_radius_m", "low_accuracy_m", "max_speed_kmh",
@@ -41,7 +41,7 @@ def get_settings(*, principal: Principal):
 
 def update_settings(*, principal: Principal, data: dict):
     """Change org settings (admin)."""
-    scope().require_role("admin")
+    principal.scope.require_role("admin")
     org = db.session.scalar(select(Org).where(Org.id == principal.org_id).with_for_update())
     changed = apply_changes(org, data, SETTINGS)
     if changed:

@@ -9,7 +9,6 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-from flask import g
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +21,7 @@ from fieldsales.orgs.models import Org
 from fieldsales.photos import integrity, processing
 from fieldsales.photos.models import Photo
 from fieldsales.photos.storage import attempt_key, store
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
 from fieldsales.visits.models import Visit
@@ -58,11 +57,8 @@ def _live_evidence(ids, version):
 
 
 def upload_limit_bytes(*, principal: Principal) -> int:
-    """The org's photo size limit (photo_max_mb), read once per request."""
-    if "photo_limit_bytes" not in g:
-        g.photo_limit_bytes = db.session.scalar(
-            select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
-    return g.photo_limit_bytes
+    """The org's photo size limit (photo_max_mb) in bytes."""
+    return db.session.scalar(select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
 
 
 def _file_size(stream) -> int:
@@ -113,13 +109,15 @@ def _far_from_check_in(visit: Visit, gps) -> bool:
         .where(Visit.id == visit.id))
 
 
-def upload_photo(*, principal: Principal, visit_id, file, form: dict):
-    """Attach a photo to the caller's visit. Returns (photo, created)."""
-    visit = scope().get(Visit, visit_id, scope().visits())
-    scope().require_visit_rep(visit)
+def upload_photo(*, principal: Principal, visit_id, file, form: dict,
+                 limit_bytes: int | None = None):
+    """Attach a photo to the caller's visit. Returns (photo, created). `limit_bytes`: the
+    org's limit when the caller has read it already (the view does, before the body)."""
+    visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+    principal.scope.require_visit_rep(visit)
     received_at = visits.now()
     _check_window(visit, received_at)
-    limit = upload_limit_bytes(principal=principal)
+    limit = limit_bytes or upload_limit_bytes(principal=principal)
     stream = file.stream
     if _file_size(stream) > limit:
         raise PayloadTooLarge(f"The photo is larger than {limit // MIB} MB.")
@@ -227,7 +225,7 @@ def _remove(keys):
 
 def get_photo(*, principal: Principal, photo_id):
     """One visible photo (visible with its visit)."""
-    return scope().get(Photo, photo_id, scope().photos())
+    return principal.scope.get(Photo, photo_id, principal.scope.photos())
 
 
 class PhotoDamaged(DomainError):

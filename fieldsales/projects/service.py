@@ -7,14 +7,14 @@ from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.projects.models import Project
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
 from fieldsales.users.models import User
 
 
 def list_projects(*, principal: Principal, filters: dict, page):
     """Projects of visible customers."""
-    stmt = select(Project).where(scope().projects())
+    stmt = select(Project).where(principal.scope.projects())
     for key in ("customer_id", "owner_id", "stage"):
         if key in filters:
             stmt = stmt.where(getattr(Project, key) == filters[key])
@@ -23,7 +23,8 @@ def list_projects(*, principal: Principal, filters: dict, page):
 
 def get_project(*, principal: Principal, project_id, for_update=False):
     """One visible project."""
-    return scope().get(Project, project_id, scope().projects(), for_update=for_update)
+    return principal.scope.get(Project, project_id, principal.scope.projects(),
+                               for_update=for_update)
 
 
 def _check_owner(principal, owner_id):
@@ -31,7 +32,7 @@ def _check_owner(principal, owner_id):
         raise Forbidden("Reps can only own projects themselves.")
     owner = db.session.scalar(select(User).where(User.org_id == principal.org_id,
                                                  User.id == owner_id))
-    if owner is None or not scope().manages_user(owner.id, owner.team_id):
+    if owner is None or not principal.scope.manages_user(owner.id, owner.team_id):
         raise field_error("owner_id", "No such user in your scope.")
 
 
@@ -46,7 +47,7 @@ def _customer_or_422(principal, customer_id):
 
 def create_project(*, principal: Principal, data: dict):
     """Open a project on a visible customer. Returns (project, created)."""
-    scope().require_writer()
+    principal.scope.require_writer()
 
     def write():
         customer = _customer_or_422(principal, data["customer_id"])
@@ -70,7 +71,7 @@ def create_project(*, principal: Principal, data: dict):
 def update_project(*, principal: Principal, project_id, data: dict, if_match: str | None):
     """Edit a project (owner, its managers, admin); a stale If-Match is 412."""
     project = get_project(principal=principal, project_id=project_id, for_update=True)
-    if not scope().manages_user(project.owner_id):
+    if not principal.scope.manages_user(project.owner_id):
         raise Forbidden("Only the owner, the owner's managers or an admin may edit this project.")
     check_if_match(project, if_match)
     if "owner_id" in data and data["owner_id"] != project.owner_id:

@@ -19,7 +19,7 @@ by audit verification.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from fieldsales import audit
@@ -30,9 +30,10 @@ from fieldsales.orgs.models import Org
 from fieldsales.reports import rules
 from fieldsales.reports.compile import compile_days
 from fieldsales.reports.models import DailyReport
-from fieldsales.scope import Principal, scope, team_subtree_ids
+from fieldsales.scope import Principal, team_subtree_ids
 from fieldsales.timeutil import local_date
 from fieldsales.users.models import User
+from fieldsales.users.timezone import effective_timezone_sql
 
 
 def _now():
@@ -111,11 +112,6 @@ def _seal(report: DailyReport, *, action: str, actor_id, data=None):
 
 # --- views -----------------------------------------------------------------------------------
 
-def _zone():
-    """The rep's effective time zone: its own, else its org's, else UTC."""
-    return func.coalesce(User.timezone, Org.timezone, "UTC")
-
-
 def _views(org_id, items) -> list[ReportView]:
     """ReportViews for (report | None, user_id, day, tz) items: stored reports that are
     submitted or approved show their frozen numbers; drafts, returned reports and days with
@@ -147,8 +143,8 @@ def _views(org_id, items) -> list[ReportView]:
 def _rep(principal: Principal, user_id):
     """The report's rep, if the caller may see it (else 404), with its time zone."""
     row = db.session.execute(
-        select(User.id, _zone()).join(Org, Org.id == User.org_id)
-        .where(User.id == user_id, scope().users())
+        select(User.id, effective_timezone_sql()).join(Org, Org.id == User.org_id)
+        .where(User.id == user_id, principal.scope.users())
     ).first()
     if row is None:
         raise NotFound("User not found.")
@@ -163,7 +159,7 @@ def get_report(*, principal: Principal, day: date, user_id=None, now=None) -> Re
     if problem := rules.date_problem(day, local_date(now or _now(), tz)):
         raise _date_error(problem)
     report = db.session.scalar(select(DailyReport).where(
-        scope().daily_reports(), DailyReport.user_id == user_id, DailyReport.day == day))
+        principal.scope.daily_reports(), DailyReport.user_id == user_id, DailyReport.day == day))
     return _views(principal.org_id, [(report, user_id, day, tz)])[0]
 
 
@@ -176,7 +172,7 @@ def _lock_own_report(principal: Principal, day: date) -> tuple[DailyReport, bool
         .on_conflict_do_nothing(index_elements=["user_id", "day"])
         .returning(DailyReport.id))
     report = db.session.scalar(
-        select(DailyReport).where(scope().daily_reports(),
+        select(DailyReport).where(principal.scope.daily_reports(),
                                   DailyReport.user_id == principal.id, DailyReport.day == day)
         .with_for_update().execution_options(populate_existing=True))
     return report, created is not None
@@ -184,7 +180,7 @@ def _lock_own_report(principal: Principal, day: date) -> tuple[DailyReport, bool
 
 def save_report(*, principal: Principal, day: date, data: dict, now=None) -> ReportView:
     """The rep saves (submit false) or submits (submit true) its own report for `day`."""
-    scope().require_writer()
+    principal.scope.require_writer()
     now = now or _now()
     tz = principal.timezone
     today = local_date(now, tz)
@@ -220,13 +216,15 @@ def save_report(*, principal: Principal, day: date, data: dict, now=None) -> Rep
 
 def review_report(*, principal: Principal, report_id, data: dict, now=None) -> ReportView:
     """A manager of the rep (or an admin) approves or returns a submitted report."""
-    report = scope().get(DailyReport, report_id, scope().daily_reports(), for_update=True)
-    scope().require_writer()
-    if not scope().can_review_report(report):
+    report = principal.scope.get(DailyReport, report_id, principal.scope.daily_reports(),
+                                 for_update=True)
+    principal.scope.require_writer()
+    if not principal.scope.can_review_report(report):
         raise Forbidden("Only the rep's managers or an admin may review this report "
                         "(never its author).")
     decision, comment = data["decision"], data.get("comment")
-    tz = db.session.scalar(select(_zone()).select_from(User).join(Org, Org.id == User.org_id)
+    tz = db.session.scalar(select(effective_timezone_sql()).select_from(User)
+                           .join(Org, Org.id == User.org_id)
                            .where(User.org_id == principal.org_id, User.id == report.user_id))
     if (report.status == decision and report.reviewed_by == principal.id
             and report.review_comment == comment):
@@ -245,10 +243,10 @@ def review_report(*, principal: Principal, report_id, data: dict, now=None) -> R
 
 def list_reports(*, principal: Principal, filters: dict, page) -> list[ReportView]:
     """Saved reports the caller may see (reps: their own), newest day first."""
-    stmt = (select(DailyReport, _zone())
+    stmt = (select(DailyReport, effective_timezone_sql())
             .join(User, (User.org_id == DailyReport.org_id) & (User.id == DailyReport.user_id))
             .join(Org, Org.id == DailyReport.org_id)
-            .where(scope().daily_reports()))
+            .where(principal.scope.daily_reports()))
     if "user_id" in filters:
         stmt = stmt.where(DailyReport.user_id == filters["user_id"])
     if "team_id" in filters:

@@ -6,18 +6,18 @@ from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import field_error
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
-from fieldsales.scope import Principal, scope, team_ancestor_ids
+from fieldsales.scope import Principal, team_ancestor_ids
 from fieldsales.teams.models import Team
 
 
 def list_teams(*, principal: Principal, page):
     """Teams the caller may see."""
-    return paginate(select(Team).where(scope().teams()).order_by(Team.name, Team.id), page)
+    return paginate(select(Team).where(principal.scope.teams()).order_by(Team.name, Team.id), page)
 
 
 def get_team(*, principal: Principal, team_id):
     """One visible team."""
-    return scope().get(Team, team_id, scope().teams())
+    return principal.scope.get(Team, team_id, principal.scope.teams())
 
 
 def _lock_tree(org_id):
@@ -38,7 +38,7 @@ def _check_parent(principal, parent_id, team_id=None):
 
 def create_team(*, principal: Principal, data: dict):
     """Create a team (admin). Returns (team, created)."""
-    scope().require_role("admin")
+    principal.scope.require_role("admin")
 
     def write():
         _lock_tree(principal.org_id)
@@ -57,8 +57,8 @@ def create_team(*, principal: Principal, data: dict):
 
 def update_team(*, principal: Principal, team_id, data: dict):
     """Rename or move a team (admin)."""
-    team = scope().get(Team, team_id, scope().teams())
-    scope().require_role("admin")
+    team = principal.scope.get(Team, team_id, principal.scope.teams())
+    principal.scope.require_role("admin")
     _lock_tree(principal.org_id)
     if "parent_id" in data:
         _check_parent(principal, data["parent_id"], team.id)

@@ -8,7 +8,7 @@ from fieldsales.auth.service import revoke_all
 from fieldsales.db import apply_changes, paginate
 from fieldsales.errors import Conflict, Forbidden, field_error
 from fieldsales.extensions import db
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.teams.models import Team
 from fieldsales.users.models import User
 
@@ -17,7 +17,7 @@ def list_users(*, principal: Principal, filters: dict, page):
     """Users the caller may see (reps may not list users)."""
     if principal.is_rep:
         raise Forbidden("Reps may not list users.")
-    stmt = select(User).where(scope().users())
+    stmt = select(User).where(principal.scope.users())
     if "role" in filters:
         stmt = stmt.where(User.role == filters["role"])
     if "team_id" in filters:
@@ -32,7 +32,7 @@ def list_users(*, principal: Principal, filters: dict, page):
 
 def get_user(*, principal: Principal, user_id):
     """One visible user."""
-    return scope().get(User, user_id, scope().users())
+    return principal.scope.get(User, user_id, principal.scope.users())
 
 
 def _check_team(principal, team_id):
@@ -48,7 +48,7 @@ def _email_taken(email):
 
 def create_user(*, principal: Principal, data: dict):
     """Create a user in the caller's org (admin). Returns (user, created)."""
-    scope().require_role("admin")
+    principal.scope.require_role("admin")
 
     def write():
         _check_team(principal, data.get("team_id"))
@@ -75,8 +75,8 @@ def create_user(*, principal: Principal, data: dict):
 
 def update_user(*, principal: Principal, user_id, data: dict):
     """Change a user (admin); deactivating or a new password ends all their sessions."""
-    user = scope().get(User, user_id, scope().users(), for_update=True)
-    scope().require_role("admin")
+    user = principal.scope.get(User, user_id, principal.scope.users(), for_update=True)
+    principal.scope.require_role("admin")
     if user.id == principal.id and (
         data.get("active") is False or data.get("role", "admin") != "admin"
     ):

@@ -22,11 +22,12 @@ from fieldsales.geo import geog, make_point
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
 from fieldsales.projects.models import Project
-from fieldsales.scope import Principal, scope, team_subtree_ids
+from fieldsales.scope import Principal, team_subtree_ids
 from fieldsales.timeutil import lower_bound, upper_bound
 from fieldsales.users.models import User
 from fieldsales.visits import flags as rules
 from fieldsales.visits.models import Visit
+from fieldsales.users.timezone import effective_timezone_sql
 
 describe(rules.describe_weights())
 
@@ -181,7 +182,7 @@ def close_automatically(visit: Visit, *, at: datetime, actor_id, reason: str):
 
 def check_in(*, principal: Principal, data: dict, received_at: datetime | None = None):
     """Check in at a visible customer; closes the rep's open visit. Returns (visit, created)."""
-    scope().require_writer()
+    principal.scope.require_writer()
     received_at = received_at or now()
 
     def write():
@@ -192,7 +193,7 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
             raise Conflict("duplicate", error="idempotency_conflict")
         loc = data["location"]
         customer, distance, within = _geofence(
-            (Customer.id == data["customer_id"]) & scope().customers(),
+            (Customer.id == data["customer_id"]) & principal.scope.customers(),
             lat=loc["lat"], lng=loc["lng"], org=org)
         if customer is None:
             raise NotFound("Customer not found.")
@@ -240,8 +241,8 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
 
 def check_out(*, principal: Principal, visit_id, data: dict, received_at: datetime | None = None):
     """The visit's rep checks out (once; an identical repeat answers the stored visit)."""
-    visit = scope().get(Visit, visit_id, scope().visits())
-    scope().require_visit_rep(visit)
+    visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+    principal.scope.require_visit_rep(visit)
     received_at = received_at or now()
     org, _ = _lock_rep(principal)
     visit = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
@@ -292,7 +293,7 @@ def check_out(*, principal: Principal, visit_id, data: dict, received_at: dateti
 
 def _local_day_end():
     """End of the local day of the check-in, in the rep's zone (user → org → UTC)."""
-    tz = func.coalesce(User.timezone, Org.timezone, "UTC")
+    tz = effective_timezone_sql()
     local_midnight = func.date_trunc("day", func.timezone(tz, Visit.in_at))
     return func.timezone(tz, local_midnight + text("interval '1 day'"))
 
@@ -329,12 +330,12 @@ def close_stale(*, at: datetime | None = None) -> int:
 
 def get_visit(*, principal: Principal, visit_id):
     """One visible visit, with its photos."""
-    return scope().get(Visit, visit_id, scope().visits())
+    return principal.scope.get(Visit, visit_id, principal.scope.visits())
 
 
 def visits_query(*, principal: Principal, filters: dict):
     """SELECT of the visible visits matching the documented filters (newest first)."""
-    stmt = select(Visit).where(scope().visits())
+    stmt = select(Visit).where(principal.scope.visits())
     for key in ("user_id", "customer_id", "project_id", "status"):
         if key in filters:
             stmt = stmt.where(getattr(Visit, key) == filters[key])
