@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 
 from fieldsales import audit, idempotency
 from fieldsales.customers.models import Contact, ContactRecord, Customer
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import make_point
@@ -120,27 +120,28 @@ def create_customer(*, principal: Principal, data: dict):
 
 def update_customer(*, principal: Principal, customer_id, data: dict, if_match: str | None):
     """Edit a customer (owner, its managers, admin); a stale If-Match is 412."""
-    customer = get_customer(principal=principal, customer_id=customer_id, for_update=True)
-    if not principal.scope.can_edit_customer(customer):
-        raise Forbidden("Only the owner, the owner's managers or an admin may edit this customer.")
-    check_if_match(customer, if_match)
-    if "owner_id" in data and data["owner_id"] != customer.owner_id:
-        if principal.is_rep:
-            raise Forbidden("Reps cannot reassign customers.")
-        _resolve_owner(principal, data["owner_id"])
-    if "team_id" in data and data["team_id"] != customer.team_id:
-        _check_team(principal, data["team_id"])
-    changed = apply_changes(customer, data, ("name", "address", "phone", "geofence_radius_m",
-                                             "owner_id", "team_id", "tags", "status", "custom"))
-    if "location" in data and data["location"] != customer.location:
-        _apply_location(customer, data)
-        changed["location"] = data["location"]
-    if changed:
-        customer.version += 1
-        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
-                     action="customer.updated", entity_type="customer", entity_id=customer.id,
-                     data=changed)
-    db.session.commit()
+    with transaction():
+        customer = get_customer(principal=principal, customer_id=customer_id, for_update=True)
+        if not principal.scope.can_edit_customer(customer):
+            raise Forbidden("Only the owner, the owner's managers or an admin may edit this "
+                            "customer.")
+        check_if_match(customer, if_match)
+        if "owner_id" in data and data["owner_id"] != customer.owner_id:
+            if principal.is_rep:
+                raise Forbidden("Reps cannot reassign customers.")
+            _resolve_owner(principal, data["owner_id"])
+        if "team_id" in data and data["team_id"] != customer.team_id:
+            _check_team(principal, data["team_id"])
+        changed = apply_changes(customer, data, ("name", "address", "phone", "geofence_radius_m",
+                                                 "owner_id", "team_id", "tags", "status", "custom"))
+        if "location" in data and data["location"] != customer.location:
+            _apply_location(customer, data)
+            changed["location"] = data["location"]
+        if changed:
+            customer.version += 1
+            audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                         action="customer.updated", entity_type="customer", entity_id=customer.id,
+                         data=changed)
     return customer
 
 

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from fieldsales import audit, idempotency
 from fieldsales.customers import service as customers
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.projects.models import Project
@@ -70,20 +70,21 @@ def create_project(*, principal: Principal, data: dict):
 
 def update_project(*, principal: Principal, project_id, data: dict, if_match: str | None):
     """Edit a project (owner, its managers, admin); a stale If-Match is 412."""
-    project = get_project(principal=principal, project_id=project_id, for_update=True)
-    if not principal.scope.manages_user(project.owner_id):
-        raise Forbidden("Only the owner, the owner's managers or an admin may edit this project.")
-    check_if_match(project, if_match)
-    if "owner_id" in data and data["owner_id"] != project.owner_id:
-        _check_owner(principal, data["owner_id"])
-    changed = apply_changes(project, data,
-                            ("name", "stage", "amount", "owner_id", "expected_close_date"))
-    if changed:
-        project.version += 1
-        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
-                     action="project.updated", entity_type="project", entity_id=project.id,
-                     data=changed)
-    db.session.commit()
+    with transaction():
+        project = get_project(principal=principal, project_id=project_id, for_update=True)
+        if not principal.scope.manages_user(project.owner_id):
+            raise Forbidden("Only the owner, the owner's managers or an admin may edit this "
+                            "project.")
+        check_if_match(project, if_match)
+        if "owner_id" in data and data["owner_id"] != project.owner_id:
+            _check_owner(principal, data["owner_id"])
+        changed = apply_changes(project, data,
+                                ("name", "stage", "amount", "owner_id", "expected_close_date"))
+        if changed:
+            project.version += 1
+            audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                         action="project.updated", entity_type="project", entity_id=project.id,
+                         data=changed)
     return project
 
 

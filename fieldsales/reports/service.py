@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from fieldsales import audit
-from fieldsales.db import paginate
+from fieldsales.db import paginate, transaction
 from fieldsales.errors import Conflict, Forbidden, NotFound, Unprocessable
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
@@ -186,58 +186,57 @@ def save_report(*, principal: Principal, day: date, data: dict, now=None) -> Rep
     today = local_date(now, tz)
     if problem := rules.date_problem(day, today):
         raise _date_error(problem)
-    report, created = _lock_own_report(principal, day)
-    status = None if created else report.status
-    stored = {k: getattr(report, k) for k in rules.TEXT_FIELDS}
-    if rules.is_noop_put(stored, status, data):
-        db.session.rollback()  # nothing to write; let the row lock go
-        return _views(principal.org_id, [(report, principal.id, day, tz)])[0]
-    if rules.is_locked(status):
-        raise _locked(report)
-    if problem := rules.write_problem(day, today, status):
-        raise _date_error(problem)
-    changed = rules.changes(stored, data)
-    sealed = {"changed": sorted(changed)}
-    if data.get("submit"):
-        # Compiled under the report's lock, before the row changes (no autoflush in between).
-        stats, visits = compile_days(org_id=principal.org_id, days=[(principal.id, day, tz)])[
-            (principal.id, day)]
-        report.frozen_stats, report.frozen_visits = rules.freeze(stats, visits)
-        report.submitted_at = now
-        sealed["stats"] = report.frozen_stats
-    for key, value in changed.items():
-        setattr(report, key, value)
-    report.status = rules.status_after_put(status, submit=data.get("submit", False))
-    _seal(report, action="submitted" if data.get("submit") else "saved",
-          actor_id=principal.id, data=sealed)
-    db.session.commit()
+    with transaction():
+        report, created = _lock_own_report(principal, day)
+        status = None if created else report.status
+        stored = {k: getattr(report, k) for k in rules.TEXT_FIELDS}
+        if rules.is_noop_put(stored, status, data):
+            return _views(principal.org_id, [(report, principal.id, day, tz)])[0]
+        if rules.is_locked(status):
+            raise _locked(report)
+        if problem := rules.write_problem(day, today, status):
+            raise _date_error(problem)
+        changed = rules.changes(stored, data)
+        sealed = {"changed": sorted(changed)}
+        if data.get("submit"):
+            # Compiled under the report's lock, before the row changes (no autoflush between).
+            stats, visits = compile_days(org_id=principal.org_id,
+                                         days=[(principal.id, day, tz)])[(principal.id, day)]
+            report.frozen_stats, report.frozen_visits = rules.freeze(stats, visits)
+            report.submitted_at = now
+            sealed["stats"] = report.frozen_stats
+        for key, value in changed.items():
+            setattr(report, key, value)
+        report.status = rules.status_after_put(status, submit=data.get("submit", False))
+        _seal(report, action="submitted" if data.get("submit") else "saved",
+              actor_id=principal.id, data=sealed)
     return _views(principal.org_id, [(report, principal.id, day, tz)])[0]
 
 
 def review_report(*, principal: Principal, report_id, data: dict, now=None) -> ReportView:
     """A manager of the rep (or an admin) approves or returns a submitted report."""
-    report = principal.scope.get(DailyReport, report_id, principal.scope.daily_reports(),
-                                 for_update=True)
-    principal.scope.require_writer()
-    if not principal.scope.can_review_report(report):
-        raise Forbidden("Only the rep's managers or an admin may review this report "
-                        "(never its author).")
-    decision, comment = data["decision"], data.get("comment")
-    tz = db.session.scalar(select(effective_timezone_sql()).select_from(User)
-                           .join(Org, Org.id == User.org_id)
-                           .where(User.org_id == principal.org_id, User.id == report.user_id))
-    if (report.status == decision and report.reviewed_by == principal.id
-            and report.review_comment == comment):
-        db.session.rollback()  # a retry of this very review
-        return _views(principal.org_id, [(report, report.user_id, report.day, tz)])[0]
-    if not rules.can_review(report.status):
-        raise Conflict(f"Only submitted reports can be reviewed; this one is {report.status}.",
-                       error="report_not_submitted")
-    report.status = decision
-    report.review_decision, report.review_comment = decision, comment
-    report.reviewed_by, report.reviewed_at = principal.id, now or _now()
-    _seal(report, action=decision, actor_id=principal.id, data={"comment": comment})
-    db.session.commit()
+    with transaction():
+        report = principal.scope.get(DailyReport, report_id, principal.scope.daily_reports(),
+                                     for_update=True)
+        principal.scope.require_writer()
+        if not principal.scope.can_review_report(report):
+            raise Forbidden("Only the rep's managers or an admin may review this report "
+                            "(never its author).")
+        decision, comment = data["decision"], data.get("comment")
+        tz = db.session.scalar(select(effective_timezone_sql()).select_from(User)
+                               .join(Org, Org.id == User.org_id)
+                               .where(User.org_id == principal.org_id,
+                                      User.id == report.user_id))
+        if (report.status == decision and report.reviewed_by == principal.id
+                and report.review_comment == comment):
+            return _views(principal.org_id, [(report, report.user_id, report.day, tz)])[0]
+        if not rules.can_review(report.status):
+            raise Conflict("Only submitted reports can be reviewed; this one is "
+                           f"{report.status}.", error="report_not_submitted")
+        report.status = decision
+        report.review_decision, report.review_comment = decision, comment
+        report.reviewed_by, report.reviewed_at = principal.id, now or _now()
+        _seal(report, action=decision, actor_id=principal.id, data={"comment": comment})
     return _views(principal.org_id, [(report, report.user_id, report.day, tz)])[0]
 
 

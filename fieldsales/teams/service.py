@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from fieldsales import audit, idempotency
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import field_error
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
@@ -57,14 +57,14 @@ def create_team(*, principal: Principal, data: dict):
 
 def update_team(*, principal: Principal, team_id, data: dict):
     """Rename or move a team (admin)."""
-    team = principal.scope.get(Team, team_id, principal.scope.teams())
-    principal.scope.require_role("admin")
-    _lock_tree(principal.org_id)
-    if "parent_id" in data:
-        _check_parent(principal, data["parent_id"], team.id)
-    changed = apply_changes(team, data, ("name", "parent_id"))
-    if changed:
-        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
-                     action="team.updated", entity_type="team", entity_id=team.id, data=changed)
-    db.session.commit()
+    with transaction():
+        team = principal.scope.get(Team, team_id, principal.scope.teams())
+        principal.scope.require_role("admin")
+        _lock_tree(principal.org_id)
+        if "parent_id" in data:
+            _check_parent(principal, data["parent_id"], team.id)
+        changed = apply_changes(team, data, ("name", "parent_id"))
+        if changed:
+            audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                         action="team.updated", entity_type="team", entity_id=team.id, data=changed)
     return team

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldsales import audit, idempotency
 from fieldsales.auth import passwords
 from fieldsales.auth.service import revoke_all
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Conflict, Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.scope import Principal
@@ -42,8 +42,13 @@ def _check_team(principal, team_id):
         raise field_error("team_id", "No such team in your organisation.")
 
 
-def _email_taken(email):
+def _email_holder(email):
+    """The id of the user who has this email (case-insensitive), if any."""
     return db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+
+
+def _email_taken():
+    return Conflict("A user with this email already exists.", error="email_taken")
 
 
 def create_user(*, principal: Principal, data: dict):
@@ -52,8 +57,10 @@ def create_user(*, principal: Principal, data: dict):
 
     def write():
         _check_team(principal, data.get("team_id"))
-        if _email_taken(data["email"]):
-            raise Conflict("A user with this email already exists.", error="email_taken")
+        if (holder := _email_holder(data["email"])) is not None:
+            if holder == data.get("id"):  # our own id holds it: a retry that committed first
+                raise idempotency.DuplicateId()
+            raise _email_taken()
         user = idempotency.stamp(User(
             org_id=principal.org_id, email=data["email"].strip(), name=data["name"],
             role=data["role"], team_id=data.get("team_id"), timezone=data.get("timezone"),
@@ -69,28 +76,28 @@ def create_user(*, principal: Principal, data: dict):
         return idempotency.create(User, principal=principal, data=data, write=write)
     except IntegrityError as exc:
         if idempotency.is_unique_violation(exc, "uq_users_email_lower"):
-            raise Conflict("A user with this email already exists.", error="email_taken") from None
+            raise _email_taken() from None
         raise
 
 
 def update_user(*, principal: Principal, user_id, data: dict):
     """Change a user (admin); deactivating or a new password ends all their sessions."""
-    user = principal.scope.get(User, user_id, principal.scope.users(), for_update=True)
-    principal.scope.require_role("admin")
-    if user.id == principal.id and (
-        data.get("active") is False or data.get("role", "admin") != "admin"
-    ):
-        raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
-    if "team_id" in data:
-        _check_team(principal, data["team_id"])
-    changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active"))
-    if data.get("password"):
-        user.password_hash = passwords.hash_password(data["password"])
-        changed["password_changed"] = True
-    if changed.get("active") is False or changed.get("password_changed"):
-        revoke_all(user_id=user.id)
-    if changed:
-        audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
-                     action="user.updated", entity_type="user", entity_id=user.id, data=changed)
-    db.session.commit()
+    with transaction():
+        user = principal.scope.get(User, user_id, principal.scope.users(), for_update=True)
+        principal.scope.require_role("admin")
+        if user.id == principal.id and (
+            data.get("active") is False or data.get("role", "admin") != "admin"
+        ):
+            raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
+        if "team_id" in data:
+            _check_team(principal, data["team_id"])
+        changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active"))
+        if data.get("password"):
+            user.password_hash = passwords.hash_password(data["password"])
+            changed["password_changed"] = True
+        if changed.get("active") is False or changed.get("password_changed"):
+            revoke_all(user_id=user.id)
+        if changed:
+            audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
+                         action="user.updated", entity_type="user", entity_id=user.id, data=changed)
     return user

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from fieldsales import audit, idempotency
 from fieldsales.customers.models import Customer
 from fieldsales.customers.service import add_contact_record
-from fieldsales.db import paginate
+from fieldsales.db import paginate, transaction
 from fieldsales.errors import Conflict, NotFound, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
@@ -190,7 +190,7 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
         if taken:
             # A retry (or a concurrent one that committed while we waited for the lock):
             # idempotency.create answers it from the stored row.
-            raise Conflict("duplicate", error="idempotency_conflict")
+            raise idempotency.DuplicateId()
         loc = data["location"]
         customer, distance, within = _geofence(
             (Customer.id == data["customer_id"]) & principal.scope.customers(),
@@ -241,51 +241,50 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
 
 def check_out(*, principal: Principal, visit_id, data: dict, received_at: datetime | None = None):
     """The visit's rep checks out (once; an identical repeat answers the stored visit)."""
-    visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
-    principal.scope.require_visit_rep(visit)
-    received_at = received_at or now()
-    org, _ = _lock_rep(principal)
-    visit = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
-                              .execution_options(populate_existing=True))
-    digest = idempotency.request_hash(data)
-    if visit.status == "closed":
-        db.session.commit()  # nothing changed; release the locks
-        if visit.out_request_hash == digest:
-            return visit
-        raise Conflict("This visit is already checked out.", error="already_checked_out")
-    at = rules.event_time(data["device_time"], received_at)
-    if at < visit.in_at:
-        raise field_error("device_time", "The check-out is earlier than the check-in.")
-    loc = data["location"]
-    customer, distance, within = _geofence(
-        (Customer.org_id == visit.org_id) & (Customer.id == visit.customer_id),
-        lat=loc["lat"], lng=loc["lng"], org=org)
-    previous = _previous_event(principal.id, at=at, lat=loc["lat"], lng=loc["lng"])
-    event_flags = _event_flags(data=data, received_at=received_at, within=within,
-                               has_location=customer.lat is not None, previous=previous, org=org,
-                               check_out=True)
-    if rules.is_short(at - visit.in_at, _thresholds(org)):
-        event_flags.append("short_visit")
-    visit.out_at, visit.out_device_time, visit.out_received_at = (
-        at, data["device_time"], received_at)
-    visit.out_lat, visit.out_lng = loc["lat"], loc["lng"]
-    visit.out_accuracy_m, visit.out_altitude_m = loc.get("accuracy_m"), loc.get("altitude_m")
-    visit.out_provider, visit.out_mock = loc.get("provider"), data.get("mock_location", False)
-    visit.out_distance_m, visit.out_within_geofence = distance, within
-    visit.out_request_hash = digest
-    visit.summary, visit.outcome = data.get("summary"), data.get("outcome")
-    visit.next_follow_up_at = data.get("next_follow_up_at")
-    visit.status, visit.closed_at, visit.closed_by = "closed", at, "rep"
-    _set_flags(visit, event_flags)
-    record = None
-    if data.get("summary"):
-        record = add_contact_record(principal=principal, customer=customer, visit_id=visit.id,
-                                    data={"method": "visit", "summary": data["summary"],
-                                          "outcome": data.get("outcome"),
-                                          "next_follow_up_at": data.get("next_follow_up_at")})
-    seal(visit, action="visit.checked_out", actor_id=principal.id,
-         data={"contact_record_id": record.id if record else None})
-    db.session.commit()
+    with transaction():
+        visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+        principal.scope.require_visit_rep(visit)
+        received_at = received_at or now()
+        org, _ = _lock_rep(principal)
+        visit = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
+                                  .execution_options(populate_existing=True))
+        digest = idempotency.request_hash(data)
+        if visit.status == "closed":
+            if visit.out_request_hash == digest:
+                return visit
+            raise Conflict("This visit is already checked out.", error="already_checked_out")
+        at = rules.event_time(data["device_time"], received_at)
+        if at < visit.in_at:
+            raise field_error("device_time", "The check-out is earlier than the check-in.")
+        loc = data["location"]
+        customer, distance, within = _geofence(
+            (Customer.org_id == visit.org_id) & (Customer.id == visit.customer_id),
+            lat=loc["lat"], lng=loc["lng"], org=org)
+        previous = _previous_event(principal.id, at=at, lat=loc["lat"], lng=loc["lng"])
+        event_flags = _event_flags(data=data, received_at=received_at, within=within,
+                                   has_location=customer.lat is not None, previous=previous,
+                                   org=org, check_out=True)
+        if rules.is_short(at - visit.in_at, _thresholds(org)):
+            event_flags.append("short_visit")
+        visit.out_at, visit.out_device_time, visit.out_received_at = (
+            at, data["device_time"], received_at)
+        visit.out_lat, visit.out_lng = loc["lat"], loc["lng"]
+        visit.out_accuracy_m, visit.out_altitude_m = loc.get("accuracy_m"), loc.get("altitude_m")
+        visit.out_provider, visit.out_mock = loc.get("provider"), data.get("mock_location", False)
+        visit.out_distance_m, visit.out_within_geofence = distance, within
+        visit.out_request_hash = digest
+        visit.summary, visit.outcome = data.get("summary"), data.get("outcome")
+        visit.next_follow_up_at = data.get("next_follow_up_at")
+        visit.status, visit.closed_at, visit.closed_by = "closed", at, "rep"
+        _set_flags(visit, event_flags)
+        record = None
+        if data.get("summary"):
+            record = add_contact_record(principal=principal, customer=customer, visit_id=visit.id,
+                                        data={"method": "visit", "summary": data["summary"],
+                                              "outcome": data.get("outcome"),
+                                              "next_follow_up_at": data.get("next_follow_up_at")})
+        seal(visit, action="visit.checked_out", actor_id=principal.id,
+             data={"contact_record_id": record.id if record else None})
     return visit
 
 
@@ -302,27 +301,27 @@ def close_stale(*, at: datetime | None = None) -> int:
     """Close visits left open past the end of their rep's local day; one transaction each."""
     at = at or now()
     day_end = _local_day_end().label("day_end")
-    stale = db.session.execute(
-        select(Visit.id, day_end)
-        .join(User, (User.org_id == Visit.org_id) & (User.id == Visit.user_id))
-        .join(Org, Org.id == Visit.org_id)
-        .where(Visit.status == "open", day_end <= at)
-        .order_by(Visit.in_at)
-    ).all()
-    db.session.rollback()
+    with transaction():
+        stale = db.session.execute(
+            select(Visit.id, day_end)
+            .join(User, (User.org_id == Visit.org_id) & (User.id == Visit.user_id))
+            .join(Org, Org.id == Visit.org_id)
+            .where(Visit.status == "open", day_end <= at)
+            .order_by(Visit.in_at)
+        ).all()
     closed = 0
     for visit_id, end in stale:
-        # SKIP LOCKED: a visit being checked out (or closed by a check-in) right now is theirs.
-        visit = db.session.scalar(select(Visit).where(Visit.id == visit_id,
-                                                      Visit.status == "open")
-                                  .with_for_update(skip_locked=True)
-                                  .execution_options(populate_existing=True))
-        if visit is None:
-            db.session.rollback()
-            continue
-        close_automatically(visit, at=end, actor_id=None, reason="end_of_day")
-        db.session.commit()
-        closed += 1
+        with transaction():
+            # SKIP LOCKED: a visit being checked out (or closed by a check-in) right now is
+            # theirs.
+            visit = db.session.scalar(select(Visit).where(Visit.id == visit_id,
+                                                          Visit.status == "open")
+                                      .with_for_update(skip_locked=True)
+                                      .execution_options(populate_existing=True))
+            if visit is None:
+                continue
+            close_automatically(visit, at=end, actor_id=None, reason="end_of_day")
+            closed += 1
     return closed
 
 
