@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from fieldsales.audit.models import AuditEntry
 from fieldsales.extensions import db
 from fieldsales.idempotency import canonical_json
+from fieldsales.timeutil import iso_utc
 
 GENESIS = "0" * 64
 
@@ -35,6 +36,27 @@ def register_evidence(entity_type):
     return decorator
 
 
+class Evidence:
+    """One kind of sealed evidence (visit, photo, daily report): `fields(row, version)` builds
+    the dict sealed in the owner's chain, from an ORM object or a plain row alike; `live` reads
+    it afresh for verification and `seal` appends it to the chain of the row's `user_id`."""
+
+    def __init__(self, entity_type: str, table, fields):
+        self.entity_type, self.table, self.fields = entity_type, table, fields
+        register_evidence(entity_type)(self.live)
+
+    def live(self, ids, version) -> dict:
+        # Plain rows, always read afresh: no ORM objects piling up in the session.
+        rows = db.session.execute(select(self.table).where(self.table.c.id.in_(ids)))
+        return {row.id: self.fields(row, version) for row in rows}
+
+    def seal(self, row, *, action: str, actor_id, data=None) -> dict:
+        """Append the row's current evidence to its user's chain (caller's transaction)."""
+        return record(org_id=row.org_id, user_id=row.user_id, actor_id=actor_id, action=action,
+                      entity_type=self.entity_type, entity_id=row.id, data=data,
+                      evidence=self.fields(row, EVIDENCE_VERSION))
+
+
 def evidence_digest(evidence: dict) -> str:
     return hashlib.sha256(canonical_json(evidence).encode()).hexdigest()
 
@@ -42,7 +64,7 @@ def evidence_digest(evidence: dict) -> str:
 def _entry_payload(e) -> dict:
     return {
         "org_id": str(e.org_id), "user_id": str(e.user_id), "seq": e.seq,
-        "at": e.at.astimezone(UTC).isoformat(), "actor_id": str(e.actor_id) if e.actor_id else None,
+        "at": iso_utc(e.at, zulu=False), "actor_id": str(e.actor_id) if e.actor_id else None,
         "action": e.action, "entity_type": e.entity_type,
         "entity_id": str(e.entity_id) if e.entity_id else None, "data": e.data,
     }

@@ -10,8 +10,6 @@ from fieldsales.extensions import db
 from fieldsales.geo import make_point
 from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
-from fieldsales.teams.models import Team
-from fieldsales.users.models import User
 
 
 def geog_point(lat, lng):
@@ -62,13 +60,7 @@ def _resolve_owner(principal, owner_id):
     """The owner a caller may assign: reps only themselves; managers their people; admin any."""
     if owner_id is None:
         return None
-    if principal.is_rep and owner_id != principal.id:
-        raise Forbidden("Reps can only own customers themselves.")
-    owner = db.session.scalar(select(User).where(User.org_id == principal.org_id,
-                                                 User.id == owner_id))
-    if owner is None or not principal.scope.manages_user(owner.id, owner.team_id):
-        raise field_error("owner_id", "No such user in your scope.")
-    return owner
+    return principal.scope.assignable_owner(owner_id, what="customers")
 
 
 def _check_team(principal, team_id):
@@ -78,9 +70,7 @@ def _check_team(principal, team_id):
         raise Forbidden("Reps can only file customers under their own team.")
     if principal.is_manager and team_id not in principal.scope.managed_team_ids:
         raise field_error("team_id", "No such team in your scope.")
-    if db.session.scalar(select(Team.id).where(Team.org_id == principal.org_id,
-                                               Team.id == team_id)) is None:
-        raise field_error("team_id", "No such team in your organisation.")
+    principal.scope.require_team_in_org(team_id)
 
 
 def _apply_location(customer, data):

@@ -1,20 +1,22 @@
 """Map reads for managers, admin and hr: visits as GeoJSON, clusters, vector tiles, routes.
 
-Every read starts from principal.scope.visits(), so a manager's map holds its own and its subtree's
-visits and nothing else; the request's filters are ANDed to it. Reps get 403: API.md lists
-maps for managers, admin and hr (a rep's own visits are in GET /visits). The bodies are built
-by PostGIS (sql.py) and returned as they come from the database.
+Every read starts from the caller's visible visits (principal.scope.visits()), so a manager's
+map holds its own and its subtree's visits and nothing else; the request's filters
+(visits/filters.py) are ANDed to it. Reps get 403: API.md lists maps for managers, admin and hr
+(a rep's own visits are in GET /visits). The bodies are built by PostGIS (sql.py) and returned
+as they come from the database.
 """
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fieldsales.errors import NotFound, Unprocessable
 from fieldsales.extensions import db
 from fieldsales.maps import grid, sql
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
-from fieldsales.scope import Principal, team_subtree_ids
-from fieldsales.timeutil import local_day_bounds, lower_bound, upper_bound
+from fieldsales.scope import Principal
+from fieldsales.timeutil import local_day_bounds
 from fieldsales.users.models import User
+from fieldsales.visits.filters import visit_filters
 from fieldsales.visits.models import Visit
 from fieldsales.users.timezone import effective_timezone_sql
 
@@ -55,24 +57,7 @@ def _require_map_role(principal):
 
 def _where(principal: Principal, filters: dict) -> list:
     """The caller's visible visits narrowed by the request's filters."""
-    where = [principal.scope.visits()]
-    if "user_id" in filters:
-        where.append(Visit.user_id == filters["user_id"])
-    if "team_id" in filters:
-        teams = team_subtree_ids(principal.org_id, filters["team_id"])
-        where.append(Visit.user_id.in_(
-            select(User.id).where(User.org_id == principal.org_id, User.team_id.in_(teams))))
-    if "from_" in filters:
-        where.append(Visit.in_at >= lower_bound(filters["from_"], principal.timezone))
-    if "to" in filters:
-        where.append(Visit.in_at < upper_bound(filters["to"], principal.timezone))
-    if "flagged" in filters:
-        count = func.cardinality(Visit.flags)
-        where.append(count > 0 if filters["flagged"] else count == 0)
-    if "bbox" in filters:
-        where.append(func.ST_Intersects(Visit.in_geom,
-                                        func.ST_MakeEnvelope(*filters["bbox"], 4326)))
-    return where
+    return [principal.scope.visits(), *visit_filters(principal, filters)]
 
 
 def visits_geojson(*, principal: Principal, filters: dict) -> str:

@@ -9,7 +9,6 @@ from fieldsales.extensions import db
 from fieldsales.projects.models import Project
 from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
-from fieldsales.users.models import User
 
 
 def list_projects(*, principal: Principal, filters: dict, page):
@@ -25,15 +24,6 @@ def get_project(*, principal: Principal, project_id, for_update=False):
     """One visible project."""
     return principal.scope.get(Project, project_id, principal.scope.projects(),
                                for_update=for_update)
-
-
-def _check_owner(principal, owner_id):
-    if principal.is_rep and owner_id != principal.id:
-        raise Forbidden("Reps can only own projects themselves.")
-    owner = db.session.scalar(select(User).where(User.org_id == principal.org_id,
-                                                 User.id == owner_id))
-    if owner is None or not principal.scope.manages_user(owner.id, owner.team_id):
-        raise field_error("owner_id", "No such user in your scope.")
 
 
 def _customer_or_422(principal, customer_id):
@@ -52,7 +42,7 @@ def create_project(*, principal: Principal, data: dict):
     def write():
         customer = _customer_or_422(principal, data["customer_id"])
         owner_id = data.get("owner_id", principal.id)
-        _check_owner(principal, owner_id)
+        principal.scope.assignable_owner(owner_id, what="projects")
         project = idempotency.stamp(Project(
             org_id=principal.org_id, customer_id=customer.id, name=data["name"],
             stage=data.get("stage", "prospecting"), amount=data.get("amount"),
@@ -77,7 +67,7 @@ def update_project(*, principal: Principal, project_id, data: dict, if_match: st
                             "project.")
         check_if_match(project, if_match)
         if "owner_id" in data and data["owner_id"] != project.owner_id:
-            _check_owner(principal, data["owner_id"])
+            principal.scope.assignable_owner(data["owner_id"], what="projects")
         changed = apply_changes(project, data,
                                 ("name", "stage", "amount", "owner_id", "expected_close_date"))
         if changed:

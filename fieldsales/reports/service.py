@@ -31,7 +31,7 @@ from fieldsales.reports import rules
 from fieldsales.reports.compile import compile_days
 from fieldsales.reports.models import DailyReport
 from fieldsales.scope import Principal, team_subtree_ids
-from fieldsales.timeutil import local_date
+from fieldsales.timeutil import iso_utc, local_date
 from fieldsales.users.models import User
 from fieldsales.users.timezone import effective_timezone_sql
 
@@ -78,36 +78,28 @@ def _locked(report):
 
 # --- evidence --------------------------------------------------------------------------------
 
-def _iso(at):
-    return at.astimezone(UTC).isoformat() if at is not None else None
 
-
-def evidence(r: DailyReport) -> dict:
-    """The report's fields as sealed in the rep's audit chain."""
+def evidence(r: DailyReport, version=None) -> dict:
+    """The report's fields as sealed in the rep's audit chain (the same in every version)."""
     return {
         "report_id": str(r.id), "org_id": str(r.org_id), "user_id": str(r.user_id),
         "date": r.day.isoformat(), "status": r.status, "summary": r.summary, "plan": r.plan,
         "problems": r.problems, "stats": r.frozen_stats, "visits": r.frozen_visits,
-        "submitted_at": _iso(r.submitted_at),
+        "submitted_at": iso_utc(r.submitted_at, zulu=False),
         "reviewed_by": str(r.reviewed_by) if r.reviewed_by else None,
-        "reviewed_at": _iso(r.reviewed_at), "review_decision": r.review_decision,
+        "reviewed_at": iso_utc(r.reviewed_at, zulu=False),
+        "review_decision": r.review_decision,
         "review_comment": r.review_comment,
     }
 
 
-@audit.register_evidence("daily_report")
-def _live_evidence(ids, version):  # the same fields in every version
-    # Plain rows, always read afresh: no ORM objects piling up in the session.
-    rows = db.session.execute(select(DailyReport.__table__).where(DailyReport.id.in_(ids)))
-    return {r.id: evidence(r) for r in rows}
+EVIDENCE = audit.Evidence("daily_report", DailyReport.__table__, evidence)
 
 
 def _seal(report: DailyReport, *, action: str, actor_id, data=None):
-    audit.record(org_id=report.org_id, user_id=report.user_id, actor_id=actor_id,
-                 action=f"daily_report.{action}", entity_type="daily_report",
-                 entity_id=report.id,
-                 data={"date": report.day.isoformat(), "status": report.status, **(data or {})},
-                 evidence=evidence(report))
+    EVIDENCE.seal(report, action=f"daily_report.{action}", actor_id=actor_id,
+                  data={"date": report.day.isoformat(), "status": report.status,
+                        **(data or {})})
 
 
 # --- views -----------------------------------------------------------------------------------

@@ -28,9 +28,7 @@ def _lock_tree(org_id):
 def _check_parent(principal, parent_id, team_id=None):
     if parent_id is None:
         return
-    if db.session.scalar(select(Team.id).where(Team.org_id == principal.org_id,
-                                               Team.id == parent_id)) is None:
-        raise field_error("parent_id", "No such team in your organisation.")
+    principal.scope.require_team_in_org(parent_id, field="parent_id")
     if team_id is not None and team_id in team_ancestor_ids(principal.org_id, parent_id):
         raise field_error("parent_id", "A team cannot be placed under itself or one of its "
                           "own sub-teams.", error="team_cycle")

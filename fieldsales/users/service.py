@@ -6,10 +6,9 @@ from fieldsales import audit, idempotency
 from fieldsales.auth import passwords
 from fieldsales.auth.service import revoke_all
 from fieldsales.db import apply_changes, paginate, transaction
-from fieldsales.errors import Conflict, Forbidden, field_error
+from fieldsales.errors import Conflict, Forbidden
 from fieldsales.extensions import db
 from fieldsales.scope import Principal
-from fieldsales.teams.models import Team
 from fieldsales.users.models import User
 
 
@@ -35,13 +34,6 @@ def get_user(*, principal: Principal, user_id):
     return principal.scope.get(User, user_id, principal.scope.users())
 
 
-def _check_team(principal, team_id):
-    if team_id is not None and db.session.scalar(
-        select(Team.id).where(Team.org_id == principal.org_id, Team.id == team_id)
-    ) is None:
-        raise field_error("team_id", "No such team in your organisation.")
-
-
 def _email_holder(email):
     """The id of the user who has this email (case-insensitive), if any."""
     return db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
@@ -56,7 +48,7 @@ def create_user(*, principal: Principal, data: dict):
     principal.scope.require_role("admin")
 
     def write():
-        _check_team(principal, data.get("team_id"))
+        principal.scope.require_team_in_org(data.get("team_id"))
         if (holder := _email_holder(data["email"])) is not None:
             if holder == data.get("id"):  # our own id holds it: a retry that committed first
                 raise idempotency.DuplicateId()
@@ -90,7 +82,7 @@ def update_user(*, principal: Principal, user_id, data: dict):
         ):
             raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
         if "team_id" in data:
-            _check_team(principal, data["team_id"])
+            principal.scope.require_team_in_org(data["team_id"])
         changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active"))
         if data.get("password"):
             user.password_hash = passwords.hash_password(data["password"])
