@@ -27,7 +27,6 @@ SAMPLE_S = 0.005
 
 def export_sql(org_id, first, last):
     """The SQL GET /attendance.csv runs for the bench org's admin, with its values inlined."""
-    from flask import g
     from sqlalchemy import select
     from sqlalchemy.dialects import postgresql
 
@@ -39,12 +38,12 @@ def export_sql(org_id, first, last):
 
     app = create_app()
     with app.test_request_context():
-        admin = db.session.scalar(select(User.id).where(User.org_id == org_id,
-                                                        User.role == "admin"))
-        g.principal = Principal(id=admin, org_id=org_id, role="admin", team_id=None, name="",
-                                email="", timezone="Asia/Shanghai")
+        admin = db.session.scalar(select(User).where(User.org_id == org_id,
+                                                     User.role == "admin"))
+        principal = Principal.for_user(admin, org_timezone="Asia/Shanghai")
         filters = {"from_": first, "to": last}
-        stmt = service._csv_statement(service._people(g.principal, filters), first, last)
+        people = service._people(principal, filters)
+        stmt = service._csv_statement(principal, people, first, last)
         sql = str(stmt.compile(dialect=postgresql.dialect(),
                                compile_kwargs={"literal_binds": True}))
         db.session.remove()

@@ -35,7 +35,6 @@ def interleaved(fns, n, warmup=WARMUP):
 def compiled(email, build):
     """(sql, params) of the statement the app runs for `email`: `build(service, principal)`
     returns it, exactly as the endpoint builds it (scope clause included)."""
-    from flask import g
     from sqlalchemy import select
 
     from fieldsales import create_app
@@ -47,10 +46,8 @@ def compiled(email, build):
     app = create_app()
     with app.test_request_context():
         user = db.session.scalar(select(User).where(User.email == email))
-        g.principal = Principal(id=user.id, org_id=user.org_id, role=user.role,
-                                team_id=user.team_id, name=user.name, email=user.email,
-                                timezone=_dataset.TZ)
-        sql, params = build(service, g.principal)
+        principal = Principal.for_user(user, org_timezone=_dataset.TZ)
+        sql, params = build(service, principal)
         db.session.remove()
     db.engine.dispose()
     return sql, params

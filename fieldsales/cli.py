@@ -116,7 +116,6 @@ def orgs_create(name, admin_email, admin_password, admin_password_stdin, timezon
     """Create an org with its first admin; prints {"org_id", "admin_id"}. Without a password
     option it is asked for (hidden, twice), or read from stdin when that is not a terminal."""
     from fieldsales.errors import DomainError
-    from fieldsales.extensions import db as database
     from fieldsales.orgs.service import create_org
     from fieldsales.schemas import validate_timezone
 
@@ -131,8 +130,7 @@ def orgs_create(name, admin_email, admin_password, admin_password_stdin, timezon
         try:
             org, admin = create_org(name=name, admin_email=admin_email,
                                     admin_password=admin_password, timezone=timezone)
-        except DomainError as exc:
-            database.session.rollback()
+        except DomainError as exc:  # create_org's unit of work has rolled back
             raise click.ClickException(exc.message) from None
         _print_json({"org_id": org.id, "admin_id": admin.id})
 

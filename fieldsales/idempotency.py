@@ -1,7 +1,9 @@
 """Client-generated ids make creates safe to retry (API.md "Conventions").
 
 The primary key is the lock: a concurrent duplicate blocks on the first insert's key, then
-finds the committed row and is answered from it. No read-then-write window exists.
+finds the committed row and is answered from it. No read-then-write window exists. Only that
+(a primary-key violation, or DuplicateId from a write that checks the id itself) counts as a
+retry; a domain error such as email_taken is never mistaken for one.
 """
 import hashlib
 import hmac
@@ -11,8 +13,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from fieldsales.db import violated
-from fieldsales.errors import Conflict, IdempotencyConflict
+from fieldsales.db import transaction, violated
+from fieldsales.errors import IdempotencyConflict
 from fieldsales.extensions import db
 
 # Secrets count in "the same request" (a replay with another password is a conflict) but enter
@@ -54,27 +56,33 @@ def is_unique_violation(exc: IntegrityError, constraint: str) -> bool:
     return violated(exc, "23505", constraint)
 
 
-def create(model, *, principal, data, write, look_first=True):
-    """Run `write()` (which adds the new row and its audit entry, and returns the row) and
-    commit, answering a retry from the stored row. Returns (row, created).
+class DuplicateId(Exception):  # noqa: N818 (a signal between a write and create(), not an error)
+    """Raised by a write that finds its client id taken (a retry, or a concurrent one that
+    committed first): create() answers it from the stored row."""
 
-    look_first=False skips the lookup of the id before writing, for a `write()` that checks it
-    itself in a statement it runs anyway and raises Conflict when the id exists."""
+
+def create(model, *, principal, data, write, look_first=True):
+    """Run `write()` (which adds the new row and its audit entry, and returns the row) as one
+    unit of work, answering a retry from the stored row. Returns (row, created).
+
+    A retry is recognised only by DuplicateId from `write()` or a unique violation of the
+    model's primary key; domain errors pass through untouched. look_first=False skips the
+    lookup of the id before writing, for a `write()` that checks the id itself in a statement
+    it runs anyway (and raises DuplicateId)."""
     if look_first and (existing := replay(model, data.get("id"), principal=principal,
                                           data=data)):
         return existing, False
     try:
-        row = write()
-        db.session.commit()
-        return row, True
-    except (IntegrityError, Conflict) as exc:
-        db.session.rollback()
-        # A concurrent retry with the same id committed first, so our insert (or a uniqueness
-        # pre-check such as email_taken) clashed with it: answer from its row instead.
-        clash = isinstance(exc, Conflict) or violated(exc, "23505")
-        if data.get("id") and clash and (
-            existing := replay(model, data["id"], principal=principal, data=data)
-        ):
+        with transaction():
+            return write(), True
+    except (IntegrityError, DuplicateId) as exc:
+        if isinstance(exc, IntegrityError) and not violated(
+                exc, "23505", model.__table__.primary_key.name):
+            raise
+        # A concurrent request with the same id committed first: a retry is answered from its
+        # row, anything else with the id is a 409 (replay raises it).
+        if data.get("id") and (existing := replay(model, data["id"], principal=principal,
+                                                  data=data)):
             return existing, False
         raise
 

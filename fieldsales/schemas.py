@@ -1,9 +1,8 @@
 """Fields and schemas shared by every domain."""
-from datetime import UTC
 
 import marshmallow as ma
 
-from fieldsales.timeutil import check_calendar
+from fieldsales.timeutil import check_calendar, iso_utc
 
 
 class Timestamp(ma.fields.AwareDateTime):
@@ -16,9 +15,7 @@ class Timestamp(ma.fields.AwareDateTime):
         return check_calendar(super()._deserialize(value, attr, data, **kwargs))
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return iso_utc(value)
 
 
 class Day(ma.fields.Date):

@@ -11,6 +11,7 @@ from flask import current_app
 from fieldsales import audit
 from fieldsales.auth.passwords import hash_password
 from fieldsales.customers.models import Contact, Customer
+from fieldsales.db import transaction
 from fieldsales.extensions import db
 from fieldsales.leads.seed import seed_leads
 from fieldsales.visits.seed import seed_visits
@@ -113,14 +114,17 @@ SEEDERS.append(_seed_reports)
 def seed_demo(progress=print):
     """Create or complete the demo org; returns the logins."""
     rng = random.Random(20261122)
-    org, teams, users = seed_org()
-    progress(f"seed: org, {len(teams)} teams, {len(users)} users")
-    customers = seed_customers(org, teams, users, rng)
-    progress(f"seed: {len(customers)} customers with contacts and projects")
-    context = {"org": org, "teams": teams, "users": users, "customers": customers, "rng": rng}
-    for seeder in SEEDERS:
-        progress(seeder(context))
-    db.session.commit()
+    # Seeders that write through the services commit each use case on the way; the rest is
+    # committed at the end.
+    with transaction():
+        org, teams, users = seed_org()
+        progress(f"seed: org, {len(teams)} teams, {len(users)} users")
+        customers = seed_customers(org, teams, users, rng)
+        progress(f"seed: {len(customers)} customers with contacts and projects")
+        context = {"org": org, "teams": teams, "users": users, "customers": customers,
+                   "rng": rng}
+        for seeder in SEEDERS:
+            progress(seeder(context))
     return {
         "org_id": org.id,
         "password": current_app.config["DEMO_PASSWORD"],

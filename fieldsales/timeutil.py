@@ -18,6 +18,16 @@ def check_calendar(value):
     return value
 
 
+def iso_utc(at: datetime | None, *, zulu: bool = True) -> str | None:
+    """A time in UTC as ISO 8601 text (None stays None): with `Z`, as the API writes times, or
+    with `+00:00` (zulu=False), as audit entries and sealed evidence have always been written
+    (their digests depend on the exact text)."""
+    if at is None:
+        return None
+    text = at.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z") if zulu else text
+
+
 def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day, in UTC (DST-safe: 23- and 25-hour days)."""
     zone = ZoneInfo(tz)

@@ -30,9 +30,10 @@ from fieldsales.leads.service import (days_sql, overdue_clause, recycle_started_
                                       warned_clause)
 from fieldsales.orgs.models import Org
 from fieldsales.reports.models import DailyReport
-from fieldsales.scope import Principal, scope, team_subtree_ids
+from fieldsales.scope import Principal, team_subtree_ids
 from fieldsales.users.models import User
 from fieldsales.visits.models import Visit
+from fieldsales.users.timezone import effective_timezone_sql
 
 _TS = DateTime(timezone=True)
 
@@ -57,11 +58,11 @@ def _row(kind, user_id, subject_id, since, facts):
             facts.label("facts"))
 
 
-def _leads(people, now):
+def _leads(principal, people, now):
     """stale_lead and recycle_soon."""
     started = recycle_started_sql()
     due = started + days_sql(LeadPool.recycle_after_days)
-    base = (and_(scope().leads(), Lead.status == "claimed", Lead.owner_id.in_(people)))
+    base = (and_(principal.scope.leads(), Lead.status == "claimed", Lead.owner_id.in_(people)))
     warned = or_(warned_clause(now), overdue_clause(now))
     half_window = LeadPool.recycle_after_days * literal_column(
         f"interval '{rules.STALE_HOURS_PER_RECYCLE_DAY} hours'")
@@ -78,7 +79,7 @@ def _leads(people, now):
     return [("stale_lead", stale), ("recycle_soon", soon)]
 
 
-def _risky_visits(people, now):
+def _risky_visits(principal, people, now):
     # The threshold is rendered as a literal so that the planner can use the partial index
     # ix_visits_org_in_at_risky (a bound parameter cannot match its predicate).
     risky = literal_column(str(rules.RISKY_VISIT_MIN_RISK))
@@ -86,7 +87,7 @@ def _risky_visits(people, now):
         "risky_visit", Visit.user_id, Visit.id, Visit.in_at, func.jsonb_build_object(
             "risk_score", Visit.risk_score, "flags", Visit.flags, "customer_name", Customer.name)))
         .join(Customer, (Customer.org_id == Visit.org_id) & (Customer.id == Visit.customer_id))
-        .where(scope().visits(), Visit.user_id.in_(people), Visit.risk_score >= risky,
+        .where(principal.scope.visits(), Visit.user_id.in_(people), Visit.risk_score >= risky,
                Visit.in_at >= now - rules.RISKY_VISIT_WINDOW))
 
 
@@ -95,9 +96,9 @@ def _rep_windows(principal, people, now):
     computed per time zone with the org's workdays. A table-valued unnest() of arrays."""
     workdays = db.session.scalar(select(Org.workdays).where(Org.id == principal.org_id))
     reps = db.session.execute(
-        select(User.id, func.coalesce(User.timezone, Org.timezone, "UTC"))
+        select(User.id, effective_timezone_sql())
         .join(Org, Org.id == User.org_id)
-        .where(scope().users(), User.id.in_(people), User.role == "rep", User.active)
+        .where(principal.scope.users(), User.id.in_(people), User.role == "rep", User.active)
     ).all()
     by_zone, ids, idle_since, report_day, report_due = {}, [], [], [], []
     for user_id, tz in reps:
@@ -151,13 +152,13 @@ def _missing_reports(win, principal):
 
 def list_alerts(*, principal: Principal, filters: dict, page, now=None) -> list[Alert]:
     """Alerts about the people in the caller's scope (managers, admin), oldest first."""
-    scope().require_role("admin", "manager")
+    principal.scope.require_role("admin", "manager")
     now = now or _now()
-    people = select(User.id).where(scope().users())
+    people = select(User.id).where(principal.scope.users())
     if "team_id" in filters:
         people = people.where(User.team_id.in_(team_subtree_ids(principal.org_id,
                                                                  filters["team_id"])))
-    parts = [*_leads(people, now), _risky_visits(people, now)]
+    parts = [*_leads(principal, people, now), _risky_visits(principal, people, now)]
     wanted = filters.get("type")
     if wanted in (None, "idle_rep", "missing_daily_report"):
         win = _rep_windows(principal, people, now)

@@ -3,7 +3,7 @@ from fieldsales.extensions import Blueprint
 from fieldsales.alerts import rules, service
 from fieldsales.alerts.schemas import AlertQuerySchema, AlertSchema
 from fieldsales.openapi import describe, responds
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1",
                 description="Alerts for managers: leads, idle reps, risky visits, reports")

@@ -22,12 +22,13 @@ from fieldsales.errors import Forbidden
 from fieldsales.extensions import db
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
-from fieldsales.scope import Principal, scope, team_subtree_ids
+from fieldsales.scope import Principal, team_subtree_ids
 from fieldsales.teams.models import Team
 from fieldsales.timeutil import local_day_bounds
 from fieldsales.users.models import User
 from fieldsales.visits.flags import ALL_FLAGS
 from fieldsales.visits.models import Visit
+from fieldsales.users.timezone import effective_timezone_sql
 
 describe("""
 ## Attendance
@@ -64,10 +65,6 @@ def report_status_sql(user_id, day):
 
 # --- the SQL ---------------------------------------------------------------------------------
 
-def _zone():
-    return func.coalesce(User.timezone, Org.timezone, literal("UTC"))
-
-
 def _date(value):
     """A bound date, typed in the SQL text too (date + integer must read as a date)."""
     return cast(literal(value, Date), Date)
@@ -82,14 +79,14 @@ def _people(principal: Principal, filters: dict):
     """CTE of the users whose rows the caller asked for and may see: {user_id, user_name,
     team_id, tz, workdays}. An explicit user_id or team_id the caller cannot see is 404."""
     first, last = filters["from_"], filters["to"]
-    zone = _zone()
+    zone = effective_timezone_sql()
     stmt = (select(User.id.label("user_id"), User.name.label("user_name"),
                    User.team_id.label("team_id"), zone.label("tz"),
                    Org.workdays.label("workdays"))
             .join(Org, Org.id == User.org_id)
-            .where(scope().users()))
+            .where(principal.scope.users()))
     if "user_id" in filters:
-        scope().get(User, filters["user_id"], scope().users())
+        principal.scope.get(User, filters["user_id"], principal.scope.users())
         stmt = stmt.where(User.id == filters["user_id"])
     else:
         # Deactivated people keep their rows for ranges in which they still visited.
@@ -99,7 +96,7 @@ def _people(principal: Principal, filters: dict):
             Visit.in_at < _day_start(zone, _date(last) + 1))
         stmt = stmt.where(User.role.in_(FIELD_ROLES), or_(User.active, visited))
     if "team_id" in filters:
-        scope().get(Team, filters["team_id"], scope().teams())
+        principal.scope.get(Team, filters["team_id"], principal.scope.teams())
         stmt = stmt.where(User.team_id.in_(team_subtree_ids(principal.org_id,
                                                             filters["team_id"])))
     return stmt.cte("people")
@@ -154,7 +151,7 @@ def _order(columns):
     return (columns.date, columns.user_name, columns.user_id)
 
 
-def _page_statement(people, first, last, *, limit, offset):
+def _page_statement(principal, people, first, last, *, limit, offset):
     """One page of rows: the page of the grid first, then each row's day of visits through
     the (user_id, in_at) index (a page costs its rows, not the whole range)."""
     grid = _grid(people, first, last)
@@ -162,7 +159,7 @@ def _page_statement(people, first, last, *, limit, offset):
         .subquery("g")
     agg = lateral(
         select(*_aggregates())
-        .where(scope().visits(), Visit.user_id == page.c.user_id,
+        .where(principal.scope.visits(), Visit.user_id == page.c.user_id,
                Visit.in_at >= _day_start(page.c.tz, page.c.date),
                Visit.in_at < _day_start(page.c.tz, page.c.date + 1))
     ).alias("a")
@@ -170,14 +167,14 @@ def _page_statement(people, first, last, *, limit, offset):
             .order_by(*_order(page.c)))
 
 
-def _range_statement(people, first, last):
+def _range_statement(principal, people, first, last):
     """Every row of the range: per user, one index range scan over the whole range grouped by
     local date (500 reps x a month: 500 scans, not 15,500), joined to the grid."""
     grid = _grid(people, first, last).subquery("g")
     local_date = cast(func.timezone(people.c.tz, Visit.in_at), Date)
     per_user = lateral(
         select(local_date.label("date"), *_aggregates())
-        .where(scope().visits(), Visit.user_id == people.c.user_id,
+        .where(principal.scope.visits(), Visit.user_id == people.c.user_id,
                Visit.in_at >= _day_start(people.c.tz, _date(first)),
                Visit.in_at < _day_start(people.c.tz, _date(last) + 1))
         .group_by(local_date)
@@ -198,11 +195,11 @@ def _safe_cell(text):
                 else_=text)
 
 
-def _csv_statement(people, first, last):
+def _csv_statement(principal, people, first, last):
     """The export: every row of the range as the text of its CSV cells (CSV_COLUMNS order),
     ready for csv.writer as they come; flags as `outside_geofence:2;low_accuracy:1` in
     ALL_FLAGS order."""
-    rows = _range_statement(people, first, last).subquery("r")
+    rows = _range_statement(principal, people, first, last).subquery("r")
     flags = func.concat_ws(";", *(
         case((rows.c[f"flag_{flag}"] > 0,
               literal(f"{flag}:") + cast(rows.c[f"flag_{flag}"], String)))
@@ -235,7 +232,8 @@ def list_attendance(*, principal: Principal, filters: dict, page):
     first, last = filters["from_"], filters["to"]
     grid = _grid(people, first, last).subquery()
     page.item_count = db.session.scalar(select(func.count()).select_from(grid))
-    stmt = _page_statement(people, first, last, limit=page.page_size, offset=page.first_item)
+    stmt = _page_statement(principal, people, first, last, limit=page.page_size,
+                           offset=page.first_item)
     return [_as_dict(row) for row in db.session.execute(stmt)]
 
 
@@ -247,7 +245,7 @@ def export_csv(*, principal: Principal, filters: dict):
     server-side cursor, so memory stays flat whatever the range."""
     people = _people(principal, filters)
     first, last = filters["from_"], filters["to"]
-    stmt = _csv_statement(people, first, last).execution_options(yield_per=EXPORT_BATCH)
+    stmt = _csv_statement(principal, people, first, last).execution_options(yield_per=EXPORT_BATCH)
 
     def chunks():
         buffer = io.StringIO()
@@ -282,16 +280,16 @@ def evidence(*, principal: Principal, user_id, day):
     the visits with photos and customers, the day's audit entries, and the chain verified now.
     hr, admin and the user's managers (a manager's own day too); a rep is refused (403), even
     its own day."""
-    user = scope().get(User, user_id, scope().users())
+    user = principal.scope.get(User, user_id, principal.scope.users())
     if principal.is_rep:
         raise Forbidden("The evidence bundle is for hr, admins and the user's managers; a rep "
                         "reads its own visits through /visits.")
-    zone = db.session.scalar(select(_zone()).join(Org, Org.id == User.org_id)
+    zone = db.session.scalar(select(effective_timezone_sql()).join(Org, Org.id == User.org_id)
                              .where(User.id == user.id))
     start, end = local_day_bounds(day, zone)
     visits = db.session.scalars(
-        select(Visit).where(scope().visits(), Visit.user_id == user.id, Visit.in_at >= start,
-                            Visit.in_at < end)
+        select(Visit).where(principal.scope.visits(), Visit.user_id == user.id,
+                            Visit.in_at >= start, Visit.in_at < end)
         .order_by(Visit.in_at, Visit.id).options(selectinload(Visit.photos))
     ).all()
     visit_ids = [v.id for v in visits]
@@ -301,7 +299,7 @@ def evidence(*, principal: Principal, user_id, day):
         for c in db.session.execute(
             select(Customer.id, Customer.name, Customer.lat, Customer.lng)
             .join(Visit, and_(Visit.org_id == Customer.org_id, Visit.customer_id == Customer.id))
-            .where(scope().visits(), Visit.id.in_(visit_ids)).distinct())
+            .where(principal.scope.visits(), Visit.id.in_(visit_ids)).distinct())
     }
     photo_ids = [p.id for v in visits for p in v.photos]
     entries = db.session.scalars(
@@ -317,6 +315,7 @@ def evidence(*, principal: Principal, user_id, day):
     head_seq = db.session.scalar(select(func.max(AuditEntry.seq)).where(
         AuditEntry.org_id == principal.org_id, AuditEntry.user_id == user.id))
     row = db.session.execute(_page_statement(
+        principal,
         _people(principal, {"from_": day, "to": day, "user_id": user.id}), day, day,
         limit=1, offset=0)).first()
     return {

@@ -5,7 +5,7 @@ from fieldsales.attendance import rules, service
 from fieldsales.attendance.schemas import (AttendanceQuerySchema, AttendanceRowSchema,
                                            EvidenceQuerySchema, EvidenceSchema)
 from fieldsales.openapi import responds
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 
 blp = Blueprint("attendance", __name__, url_prefix="/api/v1",
                 description="Attendance per user per local day (JSON and CSV) and the "

@@ -1,2 +1,3 @@
 """Tamper-evident audit log (HMAC chain per user)."""
-from fieldsales.audit.service import EVIDENCE_VERSION, record, register_evidence  # noqa: F401
+from fieldsales.audit.service import (  # noqa: F401
+    EVIDENCE_VERSION, Evidence, record, register_evidence)

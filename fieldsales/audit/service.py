@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from fieldsales.audit.models import AuditEntry
 from fieldsales.extensions import db
 from fieldsales.idempotency import canonical_json
+from fieldsales.timeutil import iso_utc
 
 GENESIS = "0" * 64
 
@@ -35,6 +36,27 @@ def register_evidence(entity_type):
     return decorator
 
 
+class Evidence:
+    """One kind of sealed evidence (visit, photo, daily report): `fields(row, version)` builds
+    the dict sealed in the owner's chain, from an ORM object or a plain row alike; `live` reads
+    it afresh for verification and `seal` appends it to the chain of the row's `user_id`."""
+
+    def __init__(self, entity_type: str, table, fields):
+        self.entity_type, self.table, self.fields = entity_type, table, fields
+        register_evidence(entity_type)(self.live)
+
+    def live(self, ids, version) -> dict:
+        # Plain rows, always read afresh: no ORM objects piling up in the session.
+        rows = db.session.execute(select(self.table).where(self.table.c.id.in_(ids)))
+        return {row.id: self.fields(row, version) for row in rows}
+
+    def seal(self, row, *, action: str, actor_id, data=None) -> dict:
+        """Append the row's current evidence to its user's chain (caller's transaction)."""
+        return record(org_id=row.org_id, user_id=row.user_id, actor_id=actor_id, action=action,
+                      entity_type=self.entity_type, entity_id=row.id, data=data,
+                      evidence=self.fields(row, EVIDENCE_VERSION))
+
+
 def evidence_digest(evidence: dict) -> str:
     return hashlib.sha256(canonical_json(evidence).encode()).hexdigest()
 
@@ -42,7 +64,7 @@ def evidence_digest(evidence: dict) -> str:
 def _entry_payload(e) -> dict:
     return {
         "org_id": str(e.org_id), "user_id": str(e.user_id), "seq": e.seq,
-        "at": e.at.astimezone(UTC).isoformat(), "actor_id": str(e.actor_id) if e.actor_id else None,
+        "at": iso_utc(e.at, zulu=False), "actor_id": str(e.actor_id) if e.actor_id else None,
         "action": e.action, "entity_type": e.entity_type,
         "entity_id": str(e.entity_id) if e.entity_id else None, "data": e.data,
     }
@@ -161,10 +183,9 @@ def verify_chain(*, org_id, user_id) -> dict:
 def list_entries(*, principal, filters: dict, page):
     """Audit entries of the caller's org (admin, hr), newest first."""
     from fieldsales.db import paginate
-    from fieldsales.scope import scope
     from fieldsales.timeutil import lower_bound, upper_bound
 
-    scope().require_role("admin", "hr")
+    principal.scope.require_role("admin", "hr")
     stmt = select(AuditEntry).where(AuditEntry.org_id == principal.org_id)
     for key in ("user_id", "entity_type", "entity_id"):
         if key in filters:
@@ -179,11 +200,9 @@ def list_entries(*, principal, filters: dict, page):
 def verify_org(*, principal, user_id=None) -> dict:
     """Verify one chain, or every chain of the caller's org (admin, hr)."""
     from fieldsales.audit.verify import verify
-    from fieldsales.scope import scope
-
-    scope().require_role("admin", "hr")
+    principal.scope.require_role("admin", "hr")
     if user_id is not None:
         from fieldsales.users.models import User
 
-        scope().get(User, user_id, scope().users())
+        principal.scope.get(User, user_id, principal.scope.users())
     return verify(org_id=principal.org_id, user_id=user_id)

@@ -4,7 +4,7 @@ from fieldsales.audit import service
 from fieldsales.audit.schemas import (AuditEntrySchema, AuditQuerySchema, VerifyQuerySchema,
                                       VerifySchema)
 from fieldsales.openapi import responds
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1",
                 description="Tamper-evident audit log (HMAC-SHA256 chain per user)")

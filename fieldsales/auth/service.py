@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 from fieldsales.auth import passwords, tokens
 from fieldsales.auth.models import LoginThrottle, RefreshToken
 from fieldsales.errors import TooManyRequests, Unauthorized
+from fieldsales.db import transaction
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
 from fieldsales.scope import Principal
@@ -32,10 +33,11 @@ _COUNT_ATTEMPT = text("""
 
 def _count_attempt(key):
     cfg = current_app.config
-    failures, remaining_s = db.session.execute(
-        _COUNT_ATTEMPT, {"key": key, "window": cfg["LOGIN_WINDOW_S"]}
-    ).one()
-    db.session.commit()
+    # Its own unit of work: the attempt stays counted whatever the password check says.
+    with transaction():
+        failures, remaining_s = db.session.execute(
+            _COUNT_ATTEMPT, {"key": key, "window": cfg["LOGIN_WINDOW_S"]}
+        ).one()
     if failures > cfg["LOGIN_MAX_FAILURES"]:
         retry = max(1, math.ceil(remaining_s))
         raise TooManyRequests(
@@ -59,68 +61,73 @@ def login(*, email: str, password: str, client: str):
     """Check credentials (rate limited per email and client) and issue a token pair."""
     key = f"{email.strip().lower()}|{client}"
     _count_attempt(key)
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None:
-        passwords.dummy_verify(password)
-        raise Unauthorized("Wrong email or password.", error="invalid_credentials")
-    if not passwords.verify_password(user.password_hash, password):
-        raise Unauthorized("Wrong email or password.", error="invalid_credentials")
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
-    if not user.active:
-        db.session.commit()
+    with transaction():
+        user = db.session.scalar(select(User)
+                                 .where(func.lower(User.email) == email.strip().lower()))
+        if user is None:
+            passwords.dummy_verify(password)
+            raise Unauthorized("Wrong email or password.", error="invalid_credentials")
+        if not passwords.verify_password(user.password_hash, password):
+            raise Unauthorized("Wrong email or password.", error="invalid_credentials")
+        # The right password clears the throttle, also for a deactivated account.
+        db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+        pair = _issue_pair(user, uuid.uuid4()) if user.active else None
+    if pair is None:
         raise Unauthorized("This account is deactivated.", error="user_inactive")
-    pair = _issue_pair(user, uuid.uuid4())
-    db.session.commit()
     return pair
 
 
 def refresh(*, refresh_token: str):
     """Rotate: the presented refresh token is spent and a new pair is issued."""
     digest = tokens.digest(refresh_token)
-    # Spending the token is one conditional UPDATE, so two concurrent refreshes with the same
-    # token cannot both succeed.
-    spent = db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.token_hash == digest, RefreshToken.used_at.is_(None),
-               RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > func.now())
-        .values(used_at=func.now())
-        .returning(RefreshToken.user_id, RefreshToken.family_id)
-    ).first()
-    if spent is None:
-        known = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
-        if known is not None and known.used_at is not None:
-            # A spent token came back: someone holds a copy. Kill the whole login.
-            db.session.execute(
-                update(RefreshToken).where(RefreshToken.family_id == known.family_id,
-                                           RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=func.now())
-            )
-            db.session.commit()
-            raise Unauthorized("This refresh token was already used; log in again.",
-                               error="refresh_token_reused")
+    pair = reused = None
+    with transaction():
+        # Spending the token is one conditional UPDATE, so two concurrent refreshes with the
+        # same token cannot both succeed.
+        spent = db.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == digest, RefreshToken.used_at.is_(None),
+                   RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > func.now())
+            .values(used_at=func.now())
+            .returning(RefreshToken.user_id, RefreshToken.family_id)
+        ).first()
+        if spent is None:
+            known = db.session.scalar(select(RefreshToken)
+                                      .where(RefreshToken.token_hash == digest))
+            reused = known is not None and known.used_at is not None
+            if reused:
+                # A spent token came back: someone holds a copy. Kill the whole login.
+                db.session.execute(
+                    update(RefreshToken).where(RefreshToken.family_id == known.family_id,
+                                               RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=func.now())
+                )
+        else:
+            user = db.session.get(User, spent.user_id)
+            if not user.active:
+                raise Unauthorized("This account is deactivated.", error="user_inactive")
+            pair = _issue_pair(user, spent.family_id)
+    if reused:
+        raise Unauthorized("This refresh token was already used; log in again.",
+                           error="refresh_token_reused")
+    if pair is None:
         raise Unauthorized("Invalid or expired refresh token.", error="invalid_refresh_token")
-    user = db.session.get(User, spent.user_id)
-    if not user.active:
-        db.session.rollback()
-        raise Unauthorized("This account is deactivated.", error="user_inactive")
-    pair = _issue_pair(user, spent.family_id)
-    db.session.commit()
     return pair
 
 
 def logout(*, principal: Principal, refresh_token: str | None):
     """Revoke the given refresh token's login, or every login of the caller."""
-    stmt = update(RefreshToken).where(
-        RefreshToken.user_id == principal.id, RefreshToken.revoked_at.is_(None)
-    )
-    if refresh_token:
-        family = select(RefreshToken.family_id).where(
-            RefreshToken.token_hash == tokens.digest(refresh_token),
-            RefreshToken.user_id == principal.id,
-        ).scalar_subquery()
-        stmt = stmt.where(RefreshToken.family_id == family)
-    db.session.execute(stmt.values(revoked_at=func.now()))
-    db.session.commit()
+    with transaction():
+        stmt = update(RefreshToken).where(
+            RefreshToken.user_id == principal.id, RefreshToken.revoked_at.is_(None)
+        )
+        if refresh_token:
+            family = select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == tokens.digest(refresh_token),
+                RefreshToken.user_id == principal.id,
+            ).scalar_subquery()
+            stmt = stmt.where(RefreshToken.family_id == family)
+        db.session.execute(stmt.values(revoked_at=func.now()))
 
 
 def revoke_all(*, user_id):
@@ -157,6 +164,4 @@ def authenticate(authorization: str | None) -> Principal:
     if not row.active:
         # Deactivation takes effect at once, also for tokens already issued.
         raise Unauthorized("This account is deactivated.", error="user_inactive")
-    return Principal(id=row.id, org_id=row.org_id, role=row.role, team_id=row.team_id,
-                     name=row.name, email=row.email,
-                     timezone=row.timezone or row.org_timezone or "UTC")
+    return Principal.for_user(row, org_timezone=row.org_timezone)

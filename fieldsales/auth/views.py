@@ -4,7 +4,7 @@ from fieldsales.extensions import Blueprint
 from fieldsales.auth import service
 from fieldsales.auth.schemas import LoginSchema, LogoutSchema, RefreshSchema, TokenPairSchema
 from fieldsales.openapi import responds
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 from fieldsales.users.schemas import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Login and tokens")

@@ -4,14 +4,12 @@ from sqlalchemy import func, or_, select
 
 from fieldsales import audit, idempotency
 from fieldsales.customers.models import Contact, ContactRecord, Customer
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import make_point
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
-from fieldsales.teams.models import Team
-from fieldsales.users.models import User
 
 
 def geog_point(lat, lng):
@@ -25,7 +23,7 @@ def customer_geog():
 
 def list_customers(*, principal: Principal, filters: dict, page):
     """Visible customers, filtered; with `near`, nearest first with distance_m."""
-    stmt = select(Customer).where(scope().customers())
+    stmt = select(Customer).where(principal.scope.customers())
     if q := filters.get("q"):
         like = f"%{q}%"
         stmt = stmt.where(or_(Customer.name.ilike(like), Customer.address.ilike(like),
@@ -54,20 +52,15 @@ def list_customers(*, principal: Principal, filters: dict, page):
 
 def get_customer(*, principal: Principal, customer_id, for_update=False):
     """One visible customer."""
-    return scope().get(Customer, customer_id, scope().customers(), for_update=for_update)
+    return principal.scope.get(Customer, customer_id, principal.scope.customers(),
+                               for_update=for_update)
 
 
 def _resolve_owner(principal, owner_id):
     """The owner a caller may assign: reps only themselves; managers their people; admin any."""
     if owner_id is None:
         return None
-    if principal.is_rep and owner_id != principal.id:
-        raise Forbidden("Reps can only own customers themselves.")
-    owner = db.session.scalar(select(User).where(User.org_id == principal.org_id,
-                                                 User.id == owner_id))
-    if owner is None or not scope().manages_user(owner.id, owner.team_id):
-        raise field_error("owner_id", "No such user in your scope.")
-    return owner
+    return principal.scope.assignable_owner(owner_id, what="customers")
 
 
 def _check_team(principal, team_id):
@@ -75,11 +68,9 @@ def _check_team(principal, team_id):
         return
     if principal.is_rep and team_id != principal.team_id:
         raise Forbidden("Reps can only file customers under their own team.")
-    if principal.is_manager and team_id not in scope().managed_team_ids:
+    if principal.is_manager and team_id not in principal.scope.managed_team_ids:
         raise field_error("team_id", "No such team in your scope.")
-    if db.session.scalar(select(Team.id).where(Team.org_id == principal.org_id,
-                                               Team.id == team_id)) is None:
-        raise field_error("team_id", "No such team in your organisation.")
+    principal.scope.require_team_in_org(team_id)
 
 
 def _apply_location(customer, data):
@@ -112,34 +103,35 @@ def add_customer(*, principal: Principal, data: dict):
 
 def create_customer(*, principal: Principal, data: dict):
     """Create a customer card. Returns (customer, created)."""
-    scope().require_writer()
+    principal.scope.require_writer()
     return idempotency.create(Customer, principal=principal, data=data,
                               write=lambda: add_customer(principal=principal, data=data))
 
 
 def update_customer(*, principal: Principal, customer_id, data: dict, if_match: str | None):
     """Edit a customer (owner, its managers, admin); a stale If-Match is 412."""
-    customer = get_customer(principal=principal, customer_id=customer_id, for_update=True)
-    if not scope().can_edit_customer(customer):
-        raise Forbidden("Only the owner, the owner's managers or an admin may edit this customer.")
-    check_if_match(customer, if_match)
-    if "owner_id" in data and data["owner_id"] != customer.owner_id:
-        if principal.is_rep:
-            raise Forbidden("Reps cannot reassign customers.")
-        _resolve_owner(principal, data["owner_id"])
-    if "team_id" in data and data["team_id"] != customer.team_id:
-        _check_team(principal, data["team_id"])
-    changed = apply_changes(customer, data, ("name", "address", "phone", "geofence_radius_m",
-                                             "owner_id", "team_id", "tags", "status", "custom"))
-    if "location" in data and data["location"] != customer.location:
-        _apply_location(customer, data)
-        changed["location"] = data["location"]
-    if changed:
-        customer.version += 1
-        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
-                     action="customer.updated", entity_type="customer", entity_id=customer.id,
-                     data=changed)
-    db.session.commit()
+    with transaction():
+        customer = get_customer(principal=principal, customer_id=customer_id, for_update=True)
+        if not principal.scope.can_edit_customer(customer):
+            raise Forbidden("Only the owner, the owner's managers or an admin may edit this "
+                            "customer.")
+        check_if_match(customer, if_match)
+        if "owner_id" in data and data["owner_id"] != customer.owner_id:
+            if principal.is_rep:
+                raise Forbidden("Reps cannot reassign customers.")
+            _resolve_owner(principal, data["owner_id"])
+        if "team_id" in data and data["team_id"] != customer.team_id:
+            _check_team(principal, data["team_id"])
+        changed = apply_changes(customer, data, ("name", "address", "phone", "geofence_radius_m",
+                                                 "owner_id", "team_id", "tags", "status", "custom"))
+        if "location" in data and data["location"] != customer.location:
+            _apply_location(customer, data)
+            changed["location"] = data["location"]
+        if changed:
+            customer.version += 1
+            audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                         action="customer.updated", entity_type="customer", entity_id=customer.id,
+                         data=changed)
     return customer
 
 
@@ -156,7 +148,7 @@ def list_contacts(*, principal: Principal, customer_id, page):
 def create_contact(*, principal: Principal, customer_id, data: dict):
     """Add a contact person to a visible customer. Returns (contact, created)."""
     customer = get_customer(principal=principal, customer_id=customer_id)
-    scope().require_writer()
+    principal.scope.require_writer()
     data = {**data, "customer_id": customer.id}  # the same id under another customer: 409
 
     def write():
@@ -203,7 +195,7 @@ def add_contact_record(*, principal: Principal, customer, data: dict, visit_id=N
 def create_contact_record(*, principal: Principal, customer_id, data: dict):
     """Log a follow-up on a visible customer. Returns (record, created)."""
     customer = get_customer(principal=principal, customer_id=customer_id)
-    scope().require_writer()
+    principal.scope.require_writer()
     data = {**data, "customer_id": customer.id}  # the same id under another customer: 409
 
     def write():
@@ -223,4 +215,4 @@ def customer_timeline(*, principal: Principal, customer_id, page):
     from fieldsales.customers.timeline import timeline
 
     customer = get_customer(principal=principal, customer_id=customer_id)
-    return timeline(org_id=principal.org_id, customer_id=customer.id, page=page)
+    return timeline(principal=principal, customer_id=customer.id, page=page)

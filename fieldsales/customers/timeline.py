@@ -1,7 +1,7 @@
 """A customer's whole history in one list: visits, follow-ups and projects, newest first.
 
-Each source is a SELECT of (type, at, id, user_id, summary, detail) for one customer; they are
-combined with UNION ALL and paginated in SQL.
+Each source, called with (principal, customer_id), is a SELECT of (type, at, id, user_id,
+summary, detail) for one customer; they are combined with UNION ALL and paginated in SQL.
 """
 from sqlalchemy import func, literal, select, union_all
 
@@ -11,7 +11,7 @@ from fieldsales.projects.models import Project
 from fieldsales.visits.timeline import visits
 
 
-def contact_records(org_id, customer_id):
+def contact_records(principal, customer_id):
     r = ContactRecord
     return select(
         literal("contact_record").label("type"), r.created_at.label("at"), r.id,
@@ -19,25 +19,25 @@ def contact_records(org_id, customer_id):
         func.jsonb_build_object("method", r.method, "outcome", r.outcome,
                                 "contact_id", r.contact_id, "visit_id", r.visit_id,
                                 "next_follow_up_at", rfc3339(r.next_follow_up_at)).label("detail"),
-    ).where(r.org_id == org_id, r.customer_id == customer_id)
+    ).where(r.org_id == principal.org_id, r.customer_id == customer_id)
 
 
-def projects(org_id, customer_id):
+def projects(principal, customer_id):
     p = Project
     return select(
         literal("project").label("type"), p.created_at.label("at"), p.id,
         p.owner_id.label("user_id"), (p.name + " (" + p.stage + ")").label("summary"),
         func.jsonb_build_object("name", p.name, "stage", p.stage, "amount", p.amount,
                                 "expected_close_date", p.expected_close_date).label("detail"),
-    ).where(p.org_id == org_id, p.customer_id == customer_id)
+    ).where(p.org_id == principal.org_id, p.customer_id == customer_id)
 
 
 # Visits join this list when the visits domain is installed (see visits/timeline.py).
 SOURCES = [contact_records, projects, visits]
 
 
-def timeline(*, org_id, customer_id, page):
+def timeline(*, principal, customer_id, page):
     """Rows of the union for one customer, newest first."""
-    union = union_all(*(source(org_id, customer_id) for source in SOURCES)).subquery()
+    union = union_all(*(source(principal, customer_id) for source in SOURCES)).subquery()
     stmt = select(union).order_by(union.c.at.desc(), union.c.id)
     return [row._asdict() for row in paginate(stmt, page, scalars=False)]

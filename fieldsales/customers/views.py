@@ -9,7 +9,7 @@ from fieldsales.customers.schemas import (ContactCreateSchema, ContactRecordCrea
                                           TimelineItemSchema)
 from fieldsales.openapi import replayed, responds
 from fieldsales.web import with_etag
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1",
                 description="Customer cards, contacts, follow-ups, timeline")

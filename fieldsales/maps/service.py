@@ -1,21 +1,24 @@
 """Map reads for managers, admin and hr: visits as GeoJSON, clusters, vector tiles, routes.
 
-Every read starts from scope().visits(), so a manager's map holds its own and its subtree's
-visits and nothing else; the request's filters are ANDed to it. Reps get 403: API.md lists
-maps for managers, admin and hr (a rep's own visits are in GET /visits). The bodies are built
-by PostGIS (sql.py) and returned as they come from the database.
+Every read starts from the caller's visible visits (principal.scope.visits()), so a manager's
+map holds its own and its subtree's visits and nothing else; the request's filters
+(visits/filters.py) are ANDed to it. Reps get 403: API.md lists maps for managers, admin and hr
+(a rep's own visits are in GET /visits). The bodies are built by PostGIS (sql.py) and returned
+as they come from the database.
 """
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fieldsales.errors import NotFound, Unprocessable
 from fieldsales.extensions import db
 from fieldsales.maps import grid, sql
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
-from fieldsales.scope import Principal, scope, team_subtree_ids
-from fieldsales.timeutil import local_day_bounds, lower_bound, upper_bound
+from fieldsales.scope import Principal
+from fieldsales.timeutil import local_day_bounds
 from fieldsales.users.models import User
+from fieldsales.visits.filters import visit_filters
 from fieldsales.visits.models import Visit
+from fieldsales.users.timezone import effective_timezone_sql
 
 MAX_FEATURES = 5000
 MAP_ROLES = ("admin", "manager", "hr")
@@ -48,35 +51,18 @@ def _run(statement: sql.Statement):
     return db.session.connection().exec_driver_sql(statement.sql, statement.params).one()
 
 
-def _require_map_role():
-    scope().require_role(*MAP_ROLES)
+def _require_map_role(principal):
+    principal.scope.require_role(*MAP_ROLES)
 
 
 def _where(principal: Principal, filters: dict) -> list:
     """The caller's visible visits narrowed by the request's filters."""
-    where = [scope().visits()]
-    if "user_id" in filters:
-        where.append(Visit.user_id == filters["user_id"])
-    if "team_id" in filters:
-        teams = team_subtree_ids(principal.org_id, filters["team_id"])
-        where.append(Visit.user_id.in_(
-            select(User.id).where(User.org_id == principal.org_id, User.team_id.in_(teams))))
-    if "from_" in filters:
-        where.append(Visit.in_at >= lower_bound(filters["from_"], principal.timezone))
-    if "to" in filters:
-        where.append(Visit.in_at < upper_bound(filters["to"], principal.timezone))
-    if "flagged" in filters:
-        count = func.cardinality(Visit.flags)
-        where.append(count > 0 if filters["flagged"] else count == 0)
-    if "bbox" in filters:
-        where.append(func.ST_Intersects(Visit.in_geom,
-                                        func.ST_MakeEnvelope(*filters["bbox"], 4326)))
-    return where
+    return [principal.scope.visits(), *visit_filters(principal, filters)]
 
 
 def visits_geojson(*, principal: Principal, filters: dict) -> str:
     """Matching check-ins as a GeoJSON FeatureCollection (text), at most MAX_FEATURES."""
-    _require_map_role()
+    _require_map_role(principal)
     matches, body = _run(sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES))
     if body is None:
         raise Unprocessable(
@@ -87,7 +73,7 @@ def visits_geojson(*, principal: Principal, filters: dict) -> str:
 
 def clusters_geojson(*, principal: Principal, filters: dict) -> str:
     """Matching check-ins grouped into grid clusters for `zoom` (text)."""
-    _require_map_role()
+    _require_map_role(principal)
     filters = dict(filters)
     zoom = filters.pop("zoom")
     return _run(sql.clusters_geojson(_where(principal, filters), zoom=zoom))[0]
@@ -95,7 +81,7 @@ def clusters_geojson(*, principal: Principal, filters: dict) -> str:
 
 def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict) -> bytes:
     """The MVT bytes of one tile (empty when no visit is in it); 404 for no such tile."""
-    _require_map_role()
+    _require_map_role(principal)
     if not grid.tile_exists(z, x, y):
         raise NotFound(f"No tile {z}/{x}/{y}: z is 0..{grid.MAX_ZOOM}, x and y 0..2^z - 1.")
     data = _run(sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y))[0]
@@ -104,17 +90,17 @@ def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict) -> byte
 
 def route_geojson(*, principal: Principal, user_id, day) -> str:
     """One rep's check-ins of a local day as a route (text)."""
-    _require_map_role()
+    _require_map_role(principal)
     row = db.session.execute(
-        select(User.id, User.name, func.coalesce(User.timezone, Org.timezone, "UTC"))
+        select(User.id, User.name, effective_timezone_sql())
         .join(Org, Org.id == User.org_id)
-        .where(User.id == user_id, scope().users())
+        .where(User.id == user_id, principal.scope.users())
     ).first()
     if row is None:
         raise NotFound("User not found.")
     _, name, tz = row
     start, end = local_day_bounds(day, tz)
-    where = [scope().visits(), Visit.user_id == user_id, Visit.in_at >= start,
+    where = [principal.scope.visits(), Visit.user_id == user_id, Visit.in_at >= start,
              Visit.in_at < end]
     return _run(sql.route_geojson(where, user_id=user_id, user_name=name,
                                   day=day.isoformat()))[0]

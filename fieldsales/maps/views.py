@@ -7,7 +7,7 @@ from fieldsales.maps.schemas import (BBoxFilterSchema, ClusterCollectionSchema,
                                      ClusterQuerySchema, MapFilterSchema, RouteCollectionSchema,
                                      RouteQuerySchema, VisitCollectionSchema)
 from fieldsales.openapi import responds
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 from fieldsales.visits.flags import MEANINGS
 
 blp = Blueprint("maps", __name__, url_prefix="/api/v1",

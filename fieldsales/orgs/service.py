@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 from fieldsales import audit
 from fieldsales.auth import passwords
 from fieldsales.errors import Conflict
-from fieldsales.db import apply_changes
+from fieldsales.db import apply_changes, transaction
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.users.models import User
 
 SETTINGS = ("timezone", "workdays", "geofence_radius_m", "low_accuracy_m", "max_speed_kmh",
@@ -19,18 +19,18 @@ SETTINGS = ("timezone", "workdays", "geofence_radius_m", "low_accuracy_m", "max_
 def create_org(*, name: str, admin_email: str, admin_password: str, timezone: str = "UTC",
                admin_name: str = "Administrator"):
     """A new tenant with its first admin (CLI)."""
-    if db.session.scalar(select(User.id).where(func.lower(User.email) == admin_email.lower())):
-        raise Conflict("A user with this email already exists.", error="email_taken")
-    org = Org(id=uuid.uuid4(), name=name, timezone=timezone)
-    db.session.add(org)
-    db.session.flush()
-    admin = User(id=uuid.uuid4(), org_id=org.id, email=admin_email, name=admin_name,
-                 role="admin", password_hash=passwords.hash_password(admin_password))
-    db.session.add(admin)
-    db.session.flush()
-    audit.record(org_id=org.id, user_id=admin.id, actor_id=None, action="org.created",
-                 entity_type="org", entity_id=org.id, data={"name": name, "timezone": timezone})
-    db.session.commit()
+    with transaction():
+        if db.session.scalar(select(User.id).where(func.lower(User.email) == admin_email.lower())):
+            raise Conflict("A user with this email already exists.", error="email_taken")
+        org = Org(id=uuid.uuid4(), name=name, timezone=timezone)
+        db.session.add(org)
+        db.session.flush()
+        admin = User(id=uuid.uuid4(), org_id=org.id, email=admin_email, name=admin_name,
+                     role="admin", password_hash=passwords.hash_password(admin_password))
+        db.session.add(admin)
+        db.session.flush()
+        audit.record(org_id=org.id, user_id=admin.id, actor_id=None, action="org.created",
+                     entity_type="org", entity_id=org.id, data={"name": name, "timezone": timezone})
     return org, admin
 
 
@@ -41,12 +41,12 @@ def get_settings(*, principal: Principal):
 
 def update_settings(*, principal: Principal, data: dict):
     """Change org settings (admin)."""
-    scope().require_role("admin")
-    org = db.session.scalar(select(Org).where(Org.id == principal.org_id).with_for_update())
-    changed = apply_changes(org, data, SETTINGS)
-    if changed:
-        audit.record(org_id=org.id, user_id=principal.id, actor_id=principal.id,
-                     action="org.settings_updated", entity_type="org", entity_id=org.id,
-                     data=changed)
-    db.session.commit()
+    with transaction():
+        principal.scope.require_role("admin")
+        org = db.session.scalar(select(Org).where(Org.id == principal.org_id).with_for_update())
+        changed = apply_changes(org, data, SETTINGS)
+        if changed:
+            audit.record(org_id=org.id, user_id=principal.id, actor_id=principal.id,
+                         action="org.settings_updated", entity_type="org", entity_id=org.id,
+                         data=changed)
     return org

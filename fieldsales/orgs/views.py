@@ -3,7 +3,7 @@ from fieldsales.extensions import Blueprint
 from fieldsales.openapi import responds
 from fieldsales.orgs import service
 from fieldsales.orgs.schemas import SettingsPatchSchema, SettingsSchema
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 
 blp = Blueprint("org", __name__, url_prefix="/api/v1", description="Organisation settings")
 

@@ -7,9 +7,8 @@ retry's files.
 """
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
-from flask import g
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -22,9 +21,10 @@ from fieldsales.orgs.models import Org
 from fieldsales.photos import integrity, processing
 from fieldsales.photos.models import Photo
 from fieldsales.photos.storage import attempt_key, store
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
+from fieldsales.timeutil import iso_utc
 from fieldsales.visits.models import Visit
 
 log = logging.getLogger(__name__)
@@ -33,36 +33,27 @@ MIB = 1024 * 1024
 VARIANTS = {"original": None, "preview": "image/jpeg", "thumbnail": "image/jpeg"}
 
 
-def _iso(value):
-    return value.astimezone(UTC).isoformat() if value is not None else None
-
 
 def evidence(p: Photo, version=audit.EVIDENCE_VERSION) -> dict:
     """The photo's evidence fields, as sealed in the audit chain (in `version`'s form)."""
     fields = {"photo_id": str(p.id), "org_id": str(p.org_id), "visit_id": str(p.visit_id),
               "user_id": str(p.user_id), "sha256": p.sha256, "content_type": p.content_type,
               "width": p.width, "height": p.height, "bytes": p.byte_size,
-              "taken_at": _iso(p.taken_at), "exif_lat": p.exif_lat, "exif_lng": p.exif_lng,
+              "taken_at": iso_utc(p.taken_at, zulu=False), "exif_lat": p.exif_lat,
+              "exif_lng": p.exif_lng,
               "source": p.source, "flags": list(p.flags), "phash": p.phash,
               "storage_key": p.storage_key}
     if version >= 2:
-        fields["created_at"] = _iso(p.created_at)
+        fields["created_at"] = iso_utc(p.created_at, zulu=False)
     return fields
 
 
-@audit.register_evidence("photo")
-def _live_evidence(ids, version):
-    # Plain rows, always read afresh: no ORM objects piling up in the session.
-    rows = db.session.execute(select(Photo.__table__).where(Photo.id.in_(ids)))
-    return {p.id: evidence(p, version) for p in rows}
+EVIDENCE = audit.Evidence("photo", Photo.__table__, evidence)
 
 
 def upload_limit_bytes(*, principal: Principal) -> int:
-    """The org's photo size limit (photo_max_mb), read once per request."""
-    if "photo_limit_bytes" not in g:
-        g.photo_limit_bytes = db.session.scalar(
-            select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
-    return g.photo_limit_bytes
+    """The org's photo size limit (photo_max_mb) in bytes."""
+    return db.session.scalar(select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
 
 
 def _file_size(stream) -> int:
@@ -113,13 +104,15 @@ def _far_from_check_in(visit: Visit, gps) -> bool:
         .where(Visit.id == visit.id))
 
 
-def upload_photo(*, principal: Principal, visit_id, file, form: dict):
-    """Attach a photo to the caller's visit. Returns (photo, created)."""
-    visit = scope().get(Visit, visit_id, scope().visits())
-    scope().require_visit_rep(visit)
+def upload_photo(*, principal: Principal, visit_id, file, form: dict,
+                 limit_bytes: int | None = None):
+    """Attach a photo to the caller's visit. Returns (photo, created). `limit_bytes`: the
+    org's limit when the caller has read it already (the view does, before the body)."""
+    visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+    principal.scope.require_visit_rep(visit)
     received_at = visits.now()
     _check_window(visit, received_at)
-    limit = upload_limit_bytes(principal=principal)
+    limit = limit_bytes or upload_limit_bytes(principal=principal)
     stream = file.stream
     if _file_size(stream) > limit:
         raise PayloadTooLarge(f"The photo is larger than {limit // MIB} MB.")
@@ -167,13 +160,9 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict):
         _write_files(photo.storage_key, stream, result, written)
         db.session.add(photo)
         db.session.flush()  # a duplicate (same bytes, same visit) fails here, before the audit
-        audit.record(org_id=photo.org_id, user_id=photo.user_id, actor_id=principal.id,
-                     action="photo.uploaded", entity_type="photo", entity_id=photo.id,
-                     data={"visit_id": visit.id, "sha256": photo.sha256,
-                           "flags": photo.flags}, evidence=evidence(photo))
-        before = list(locked.flags)
-        visits._set_flags(locked, photo.flags)
-        if locked.flags != before:
+        EVIDENCE.seal(photo, action="photo.uploaded", actor_id=principal.id,
+                      data={"visit_id": visit.id, "sha256": photo.sha256, "flags": photo.flags})
+        if visits.add_flags(locked, photo.flags):
             visits.seal(locked, action="visit.photo_flags", actor_id=principal.id,
                         data={"photo_id": photo.id})
         return photo
@@ -227,7 +216,7 @@ def _remove(keys):
 
 def get_photo(*, principal: Principal, photo_id):
     """One visible photo (visible with its visit)."""
-    return scope().get(Photo, photo_id, scope().photos())
+    return principal.scope.get(Photo, photo_id, principal.scope.photos())
 
 
 class PhotoDamaged(DomainError):

@@ -9,7 +9,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from fieldsales.openapi import replayed, responds
 from fieldsales.photos import service
 from fieldsales.photos.schemas import PhotoSchema, PhotoUploadSchema
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 
 
 class _MultipartParser(FlaskParser):
@@ -44,9 +44,9 @@ def photo_body_limit(view):
     a chunked body as soon as it passes the limit (413), and spools the file to disk."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        request.max_content_length = (service.upload_limit_bytes(principal=current())
-                                      + MULTIPART_OVERHEAD)
-        return view(*args, **kwargs)
+        limit = service.upload_limit_bytes(principal=current())
+        request.max_content_length = limit + MULTIPART_OVERHEAD
+        return view(*args, limit_bytes=limit, **kwargs)
     return wrapper
 
 
@@ -57,11 +57,12 @@ def photo_body_limit(view):
 @replayed(blp, PhotoSchema)
 @responds(blp, 403, 413, 415, "upload_window_closed", "image_too_large", "invalid_image",
           "storage_unavailable")
-def upload_photo(upload, visit_id):
+def upload_photo(upload, visit_id, limit_bytes):
     """Add a photo to the caller's visit (open, or up to 2 h after check-out). The same bytes
     again → 200 with the stored photo."""
     photo, created = service.upload_photo(principal=current(), visit_id=visit_id,
-                                          file=upload.pop("file"), form=upload)
+                                          file=upload.pop("file"), form=upload,
+                                          limit_bytes=limit_bytes)
     return photo, 201 if created else 200
 
 

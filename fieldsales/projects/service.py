@@ -3,18 +3,17 @@ from sqlalchemy import select
 
 from fieldsales import audit, idempotency
 from fieldsales.customers import service as customers
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.projects.models import Project
-from fieldsales.scope import Principal, scope
+from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
-from fieldsales.users.models import User
 
 
 def list_projects(*, principal: Principal, filters: dict, page):
     """Projects of visible customers."""
-    stmt = select(Project).where(scope().projects())
+    stmt = select(Project).where(principal.scope.projects())
     for key in ("customer_id", "owner_id", "stage"):
         if key in filters:
             stmt = stmt.where(getattr(Project, key) == filters[key])
@@ -23,16 +22,8 @@ def list_projects(*, principal: Principal, filters: dict, page):
 
 def get_project(*, principal: Principal, project_id, for_update=False):
     """One visible project."""
-    return scope().get(Project, project_id, scope().projects(), for_update=for_update)
-
-
-def _check_owner(principal, owner_id):
-    if principal.is_rep and owner_id != principal.id:
-        raise Forbidden("Reps can only own projects themselves.")
-    owner = db.session.scalar(select(User).where(User.org_id == principal.org_id,
-                                                 User.id == owner_id))
-    if owner is None or not scope().manages_user(owner.id, owner.team_id):
-        raise field_error("owner_id", "No such user in your scope.")
+    return principal.scope.get(Project, project_id, principal.scope.projects(),
+                               for_update=for_update)
 
 
 def _customer_or_422(principal, customer_id):
@@ -46,12 +37,12 @@ def _customer_or_422(principal, customer_id):
 
 def create_project(*, principal: Principal, data: dict):
     """Open a project on a visible customer. Returns (project, created)."""
-    scope().require_writer()
+    principal.scope.require_writer()
 
     def write():
         customer = _customer_or_422(principal, data["customer_id"])
         owner_id = data.get("owner_id", principal.id)
-        _check_owner(principal, owner_id)
+        principal.scope.assignable_owner(owner_id, what="projects")
         project = idempotency.stamp(Project(
             org_id=principal.org_id, customer_id=customer.id, name=data["name"],
             stage=data.get("stage", "prospecting"), amount=data.get("amount"),
@@ -69,20 +60,21 @@ def create_project(*, principal: Principal, data: dict):
 
 def update_project(*, principal: Principal, project_id, data: dict, if_match: str | None):
     """Edit a project (owner, its managers, admin); a stale If-Match is 412."""
-    project = get_project(principal=principal, project_id=project_id, for_update=True)
-    if not scope().manages_user(project.owner_id):
-        raise Forbidden("Only the owner, the owner's managers or an admin may edit this project.")
-    check_if_match(project, if_match)
-    if "owner_id" in data and data["owner_id"] != project.owner_id:
-        _check_owner(principal, data["owner_id"])
-    changed = apply_changes(project, data,
-                            ("name", "stage", "amount", "owner_id", "expected_close_date"))
-    if changed:
-        project.version += 1
-        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
-                     action="project.updated", entity_type="project", entity_id=project.id,
-                     data=changed)
-    db.session.commit()
+    with transaction():
+        project = get_project(principal=principal, project_id=project_id, for_update=True)
+        if not principal.scope.manages_user(project.owner_id):
+            raise Forbidden("Only the owner, the owner's managers or an admin may edit this "
+                            "project.")
+        check_if_match(project, if_match)
+        if "owner_id" in data and data["owner_id"] != project.owner_id:
+            principal.scope.assignable_owner(data["owner_id"], what="projects")
+        changed = apply_changes(project, data,
+                                ("name", "stage", "amount", "owner_id", "expected_close_date"))
+        if changed:
+            project.version += 1
+            audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                         action="project.updated", entity_type="project", entity_id=project.id,
+                         data=changed)
     return project
 
 

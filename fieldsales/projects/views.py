@@ -5,7 +5,7 @@ from fieldsales.openapi import replayed, responds
 from fieldsales.projects import service
 from fieldsales.projects.schemas import (ProjectCreateSchema, ProjectPatchSchema,
                                          ProjectQuerySchema, ProjectSchema)
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 from fieldsales.visits.schemas import VisitSchema
 from fieldsales.web import with_etag
 

@@ -2,7 +2,9 @@
 PUT or a review does to a report's status, and how compiled stats are frozen into JSON and read
 back. Unit-tested in tests/unit/test_report_rules.py; the race-prone part (two writers on one
 report) is the database's job (row lock, unique (user_id, day); see service.py)."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from fieldsales.timeutil import iso_utc
 
 STATUSES = ("draft", "submitted", "approved", "returned")
 DECISIONS = ("approved", "returned")
@@ -75,8 +77,6 @@ def can_review(status: str) -> bool:
 
 # --- stats as JSON ---------------------------------------------------------------------------
 
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -86,9 +86,10 @@ def _parse(value: str | None) -> datetime | None:
 def freeze(stats: dict, visits: list[dict]) -> tuple[dict, list[dict]]:
     """Compiled stats and visit list as JSON (times as RFC 3339 UTC strings, ids as strings),
     to store at submission."""
-    frozen_stats = {k: _iso(stats[k]) if k in _STATS_TIMES else stats[k] for k in STATS_FIELDS}
+    frozen_stats = {k: iso_utc(stats[k]) if k in _STATS_TIMES else stats[k]
+                    for k in STATS_FIELDS}
     frozen_visits = [
-        {k: (_iso(v) if k in _VISIT_TIMES else str(v) if k in ("id", "customer_id")
+        {k: (iso_utc(v) if k in _VISIT_TIMES else str(v) if k in ("id", "customer_id")
              else list(v) if k == "flags" else v) for k, v in visit.items()}
         for visit in visits
     ]

@@ -6,7 +6,6 @@ that exists is left alone, so running the seed again adds nothing."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import g
 from sqlalchemy import select
 
 from fieldsales.extensions import db
@@ -18,13 +17,6 @@ SUMMARIES = ["Visited my key accounts; two orders taken.", "Samples left with th
              "Quiet morning, good afternoon: the new catalogue went down well."]
 PLANS = ["Call back the buyers who asked for prices.", "Visit the new shops on my route.",
          "Chase the overdue payment."]
-
-
-def _act_as(user, org):
-    g.principal = Principal(id=user.id, org_id=org.id, role=user.role, team_id=user.team_id,
-                            name=user.name, email=user.email,
-                            timezone=user.timezone or org.timezone)
-    g.pop("scope", None)
 
 
 def seed_reports(context) -> str:
@@ -42,8 +34,8 @@ def seed_reports(context) -> str:
             if db.session.scalar(select(DailyReport.id).where(DailyReport.user_id == rep.id,
                                                               DailyReport.day == day)):
                 continue
-            _act_as(rep, org)
-            report = service.save_report(principal=g.principal, day=day, data={
+            rep_principal = Principal.for_user(rep, org_timezone=org.timezone)
+            report = service.save_report(principal=rep_principal, day=day, data={
                 "summary": SUMMARIES[(i + back) % len(SUMMARIES)],
                 "plan": PLANS[(i + back) % len(PLANS)], "problems": None,
                 "submit": back > 1})
@@ -51,11 +43,9 @@ def seed_reports(context) -> str:
             manager = managers.get(rep.team_id)
             if manager is None or back == 1 or (back == 2 and i % 3):
                 continue
-            _act_as(manager, org)
             decision = "approved" if back == 3 else "returned"
-            service.review_report(principal=g.principal, report_id=report.id, data={
+            reviewer = Principal.for_user(manager, org_timezone=org.timezone)
+            service.review_report(principal=reviewer, report_id=report.id, data={
                 "decision": decision,
                 "comment": None if decision == "approved" else "Which orders? Add amounts."})
-    g.pop("principal", None)
-    g.pop("scope", None)
     return f"seed: {made} demo daily reports"

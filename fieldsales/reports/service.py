@@ -19,20 +19,21 @@ by audit verification.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from fieldsales import audit
-from fieldsales.db import paginate
+from fieldsales.db import paginate, transaction
 from fieldsales.errors import Conflict, Forbidden, NotFound, Unprocessable
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
 from fieldsales.reports import rules
 from fieldsales.reports.compile import compile_days
 from fieldsales.reports.models import DailyReport
-from fieldsales.scope import Principal, scope, team_subtree_ids
-from fieldsales.timeutil import local_date
+from fieldsales.scope import Principal, team_subtree_ids
+from fieldsales.timeutil import iso_utc, local_date
 from fieldsales.users.models import User
+from fieldsales.users.timezone import effective_timezone_sql
 
 
 def _now():
@@ -77,44 +78,31 @@ def _locked(report):
 
 # --- evidence --------------------------------------------------------------------------------
 
-def _iso(at):
-    return at.astimezone(UTC).isoformat() if at is not None else None
 
-
-def evidence(r: DailyReport) -> dict:
-    """The report's fields as sealed in the rep's audit chain."""
+def evidence(r: DailyReport, version=None) -> dict:
+    """The report's fields as sealed in the rep's audit chain (the same in every version)."""
     return {
         "report_id": str(r.id), "org_id": str(r.org_id), "user_id": str(r.user_id),
         "date": r.day.isoformat(), "status": r.status, "summary": r.summary, "plan": r.plan,
         "problems": r.problems, "stats": r.frozen_stats, "visits": r.frozen_visits,
-        "submitted_at": _iso(r.submitted_at),
+        "submitted_at": iso_utc(r.submitted_at, zulu=False),
         "reviewed_by": str(r.reviewed_by) if r.reviewed_by else None,
-        "reviewed_at": _iso(r.reviewed_at), "review_decision": r.review_decision,
+        "reviewed_at": iso_utc(r.reviewed_at, zulu=False),
+        "review_decision": r.review_decision,
         "review_comment": r.review_comment,
     }
 
 
-@audit.register_evidence("daily_report")
-def _live_evidence(ids, version):  # the same fields in every version
-    # Plain rows, always read afresh: no ORM objects piling up in the session.
-    rows = db.session.execute(select(DailyReport.__table__).where(DailyReport.id.in_(ids)))
-    return {r.id: evidence(r) for r in rows}
+EVIDENCE = audit.Evidence("daily_report", DailyReport.__table__, evidence)
 
 
 def _seal(report: DailyReport, *, action: str, actor_id, data=None):
-    audit.record(org_id=report.org_id, user_id=report.user_id, actor_id=actor_id,
-                 action=f"daily_report.{action}", entity_type="daily_report",
-                 entity_id=report.id,
-                 data={"date": report.day.isoformat(), "status": report.status, **(data or {})},
-                 evidence=evidence(report))
+    EVIDENCE.seal(report, action=f"daily_report.{action}", actor_id=actor_id,
+                  data={"date": report.day.isoformat(), "status": report.status,
+                        **(data or {})})
 
 
 # --- views -----------------------------------------------------------------------------------
-
-def _zone():
-    """The rep's effective time zone: its own, else its org's, else UTC."""
-    return func.coalesce(User.timezone, Org.timezone, "UTC")
-
 
 def _views(org_id, items) -> list[ReportView]:
     """ReportViews for (report | None, user_id, day, tz) items: stored reports that are
@@ -147,8 +135,8 @@ def _views(org_id, items) -> list[ReportView]:
 def _rep(principal: Principal, user_id):
     """The report's rep, if the caller may see it (else 404), with its time zone."""
     row = db.session.execute(
-        select(User.id, _zone()).join(Org, Org.id == User.org_id)
-        .where(User.id == user_id, scope().users())
+        select(User.id, effective_timezone_sql()).join(Org, Org.id == User.org_id)
+        .where(User.id == user_id, principal.scope.users())
     ).first()
     if row is None:
         raise NotFound("User not found.")
@@ -163,7 +151,7 @@ def get_report(*, principal: Principal, day: date, user_id=None, now=None) -> Re
     if problem := rules.date_problem(day, local_date(now or _now(), tz)):
         raise _date_error(problem)
     report = db.session.scalar(select(DailyReport).where(
-        scope().daily_reports(), DailyReport.user_id == user_id, DailyReport.day == day))
+        principal.scope.daily_reports(), DailyReport.user_id == user_id, DailyReport.day == day))
     return _views(principal.org_id, [(report, user_id, day, tz)])[0]
 
 
@@ -176,7 +164,7 @@ def _lock_own_report(principal: Principal, day: date) -> tuple[DailyReport, bool
         .on_conflict_do_nothing(index_elements=["user_id", "day"])
         .returning(DailyReport.id))
     report = db.session.scalar(
-        select(DailyReport).where(scope().daily_reports(),
+        select(DailyReport).where(principal.scope.daily_reports(),
                                   DailyReport.user_id == principal.id, DailyReport.day == day)
         .with_for_update().execution_options(populate_existing=True))
     return report, created is not None
@@ -184,71 +172,72 @@ def _lock_own_report(principal: Principal, day: date) -> tuple[DailyReport, bool
 
 def save_report(*, principal: Principal, day: date, data: dict, now=None) -> ReportView:
     """The rep saves (submit false) or submits (submit true) its own report for `day`."""
-    scope().require_writer()
+    principal.scope.require_writer()
     now = now or _now()
     tz = principal.timezone
     today = local_date(now, tz)
     if problem := rules.date_problem(day, today):
         raise _date_error(problem)
-    report, created = _lock_own_report(principal, day)
-    status = None if created else report.status
-    stored = {k: getattr(report, k) for k in rules.TEXT_FIELDS}
-    if rules.is_noop_put(stored, status, data):
-        db.session.rollback()  # nothing to write; let the row lock go
-        return _views(principal.org_id, [(report, principal.id, day, tz)])[0]
-    if rules.is_locked(status):
-        raise _locked(report)
-    if problem := rules.write_problem(day, today, status):
-        raise _date_error(problem)
-    changed = rules.changes(stored, data)
-    sealed = {"changed": sorted(changed)}
-    if data.get("submit"):
-        # Compiled under the report's lock, before the row changes (no autoflush in between).
-        stats, visits = compile_days(org_id=principal.org_id, days=[(principal.id, day, tz)])[
-            (principal.id, day)]
-        report.frozen_stats, report.frozen_visits = rules.freeze(stats, visits)
-        report.submitted_at = now
-        sealed["stats"] = report.frozen_stats
-    for key, value in changed.items():
-        setattr(report, key, value)
-    report.status = rules.status_after_put(status, submit=data.get("submit", False))
-    _seal(report, action="submitted" if data.get("submit") else "saved",
-          actor_id=principal.id, data=sealed)
-    db.session.commit()
+    with transaction():
+        report, created = _lock_own_report(principal, day)
+        status = None if created else report.status
+        stored = {k: getattr(report, k) for k in rules.TEXT_FIELDS}
+        if rules.is_noop_put(stored, status, data):
+            return _views(principal.org_id, [(report, principal.id, day, tz)])[0]
+        if rules.is_locked(status):
+            raise _locked(report)
+        if problem := rules.write_problem(day, today, status):
+            raise _date_error(problem)
+        changed = rules.changes(stored, data)
+        sealed = {"changed": sorted(changed)}
+        if data.get("submit"):
+            # Compiled under the report's lock, before the row changes (no autoflush between).
+            stats, visits = compile_days(org_id=principal.org_id,
+                                         days=[(principal.id, day, tz)])[(principal.id, day)]
+            report.frozen_stats, report.frozen_visits = rules.freeze(stats, visits)
+            report.submitted_at = now
+            sealed["stats"] = report.frozen_stats
+        for key, value in changed.items():
+            setattr(report, key, value)
+        report.status = rules.status_after_put(status, submit=data.get("submit", False))
+        _seal(report, action="submitted" if data.get("submit") else "saved",
+              actor_id=principal.id, data=sealed)
     return _views(principal.org_id, [(report, principal.id, day, tz)])[0]
 
 
 def review_report(*, principal: Principal, report_id, data: dict, now=None) -> ReportView:
     """A manager of the rep (or an admin) approves or returns a submitted report."""
-    report = scope().get(DailyReport, report_id, scope().daily_reports(), for_update=True)
-    scope().require_writer()
-    if not scope().can_review_report(report):
-        raise Forbidden("Only the rep's managers or an admin may review this report "
-                        "(never its author).")
-    decision, comment = data["decision"], data.get("comment")
-    tz = db.session.scalar(select(_zone()).select_from(User).join(Org, Org.id == User.org_id)
-                           .where(User.org_id == principal.org_id, User.id == report.user_id))
-    if (report.status == decision and report.reviewed_by == principal.id
-            and report.review_comment == comment):
-        db.session.rollback()  # a retry of this very review
-        return _views(principal.org_id, [(report, report.user_id, report.day, tz)])[0]
-    if not rules.can_review(report.status):
-        raise Conflict(f"Only submitted reports can be reviewed; this one is {report.status}.",
-                       error="report_not_submitted")
-    report.status = decision
-    report.review_decision, report.review_comment = decision, comment
-    report.reviewed_by, report.reviewed_at = principal.id, now or _now()
-    _seal(report, action=decision, actor_id=principal.id, data={"comment": comment})
-    db.session.commit()
+    with transaction():
+        report = principal.scope.get(DailyReport, report_id, principal.scope.daily_reports(),
+                                     for_update=True)
+        principal.scope.require_writer()
+        if not principal.scope.can_review_report(report):
+            raise Forbidden("Only the rep's managers or an admin may review this report "
+                            "(never its author).")
+        decision, comment = data["decision"], data.get("comment")
+        tz = db.session.scalar(select(effective_timezone_sql()).select_from(User)
+                               .join(Org, Org.id == User.org_id)
+                               .where(User.org_id == principal.org_id,
+                                      User.id == report.user_id))
+        if (report.status == decision and report.reviewed_by == principal.id
+                and report.review_comment == comment):
+            return _views(principal.org_id, [(report, report.user_id, report.day, tz)])[0]
+        if not rules.can_review(report.status):
+            raise Conflict("Only submitted reports can be reviewed; this one is "
+                           f"{report.status}.", error="report_not_submitted")
+        report.status = decision
+        report.review_decision, report.review_comment = decision, comment
+        report.reviewed_by, report.reviewed_at = principal.id, now or _now()
+        _seal(report, action=decision, actor_id=principal.id, data={"comment": comment})
     return _views(principal.org_id, [(report, report.user_id, report.day, tz)])[0]
 
 
 def list_reports(*, principal: Principal, filters: dict, page) -> list[ReportView]:
     """Saved reports the caller may see (reps: their own), newest day first."""
-    stmt = (select(DailyReport, _zone())
+    stmt = (select(DailyReport, effective_timezone_sql())
             .join(User, (User.org_id == DailyReport.org_id) & (User.id == DailyReport.user_id))
             .join(Org, Org.id == DailyReport.org_id)
-            .where(scope().daily_reports()))
+            .where(principal.scope.daily_reports()))
     if "user_id" in filters:
         stmt = stmt.where(DailyReport.user_id == filters["user_id"])
     if "team_id" in filters:

@@ -4,7 +4,7 @@ from fieldsales.openapi import describe, responds
 from fieldsales.reports import rules, service
 from fieldsales.reports.schemas import (DailyReportSchema, ReportDatePath, ReportPutSchema,
                                         ReportQuerySchema, ReportUserQuery, ReviewSchema)
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1",
                 description="Daily reports: drafted from the day, submitted, reviewed")

@@ -1,6 +1,6 @@
 from fieldsales.extensions import Blueprint
 
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 from fieldsales.sync import service
 from fieldsales.sync.schemas import SyncResponseSchema, SyncSchema
 

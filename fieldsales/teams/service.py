@@ -2,22 +2,22 @@
 from sqlalchemy import select
 
 from fieldsales import audit, idempotency
-from fieldsales.db import apply_changes, paginate
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import field_error
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
-from fieldsales.scope import Principal, scope, team_ancestor_ids
+from fieldsales.scope import Principal, team_ancestor_ids
 from fieldsales.teams.models import Team
 
 
 def list_teams(*, principal: Principal, page):
     """Teams the caller may see."""
-    return paginate(select(Team).where(scope().teams()).order_by(Team.name, Team.id), page)
+    return paginate(select(Team).where(principal.scope.teams()).order_by(Team.name, Team.id), page)
 
 
 def get_team(*, principal: Principal, team_id):
     """One visible team."""
-    return scope().get(Team, team_id, scope().teams())
+    return principal.scope.get(Team, team_id, principal.scope.teams())
 
 
 def _lock_tree(org_id):
@@ -28,9 +28,7 @@ def _lock_tree(org_id):
 def _check_parent(principal, parent_id, team_id=None):
     if parent_id is None:
         return
-    if db.session.scalar(select(Team.id).where(Team.org_id == principal.org_id,
-                                               Team.id == parent_id)) is None:
-        raise field_error("parent_id", "No such team in your organisation.")
+    principal.scope.require_team_in_org(parent_id, field="parent_id")
     if team_id is not None and team_id in team_ancestor_ids(principal.org_id, parent_id):
         raise field_error("parent_id", "A team cannot be placed under itself or one of its "
                           "own sub-teams.", error="team_cycle")
@@ -38,7 +36,7 @@ def _check_parent(principal, parent_id, team_id=None):
 
 def create_team(*, principal: Principal, data: dict):
     """Create a team (admin). Returns (team, created)."""
-    scope().require_role("admin")
+    principal.scope.require_role("admin")
 
     def write():
         _lock_tree(principal.org_id)
@@ -57,14 +55,14 @@ def create_team(*, principal: Principal, data: dict):
 
 def update_team(*, principal: Principal, team_id, data: dict):
     """Rename or move a team (admin)."""
-    team = scope().get(Team, team_id, scope().teams())
-    scope().require_role("admin")
-    _lock_tree(principal.org_id)
-    if "parent_id" in data:
-        _check_parent(principal, data["parent_id"], team.id)
-    changed = apply_changes(team, data, ("name", "parent_id"))
-    if changed:
-        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
-                     action="team.updated", entity_type="team", entity_id=team.id, data=changed)
-    db.session.commit()
+    with transaction():
+        team = principal.scope.get(Team, team_id, principal.scope.teams())
+        principal.scope.require_role("admin")
+        _lock_tree(principal.org_id)
+        if "parent_id" in data:
+            _check_parent(principal, data["parent_id"], team.id)
+        changed = apply_changes(team, data, ("name", "parent_id"))
+        if changed:
+            audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                         action="team.updated", entity_type="team", entity_id=team.id, data=changed)
     return team

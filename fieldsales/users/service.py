@@ -5,11 +5,10 @@ from sqlalchemy.exc import IntegrityError
 from fieldsales import audit, idempotency
 from fieldsales.auth import passwords
 from fieldsales.auth.service import revoke_all
-from fieldsales.db import apply_changes, paginate
-from fieldsales.errors import Conflict, Forbidden, field_error
+from fieldsales.db import apply_changes, paginate, transaction
+from fieldsales.errors import Conflict, Forbidden
 from fieldsales.extensions import db
-from fieldsales.scope import Principal, scope
-from fieldsales.teams.models import Team
+from fieldsales.scope import Principal
 from fieldsales.users.models import User
 
 
@@ -17,7 +16,7 @@ def list_users(*, principal: Principal, filters: dict, page):
     """Users the caller may see (reps may not list users)."""
     if principal.is_rep:
         raise Forbidden("Reps may not list users.")
-    stmt = select(User).where(scope().users())
+    stmt = select(User).where(principal.scope.users())
     if "role" in filters:
         stmt = stmt.where(User.role == filters["role"])
     if "team_id" in filters:
@@ -32,28 +31,28 @@ def list_users(*, principal: Principal, filters: dict, page):
 
 def get_user(*, principal: Principal, user_id):
     """One visible user."""
-    return scope().get(User, user_id, scope().users())
+    return principal.scope.get(User, user_id, principal.scope.users())
 
 
-def _check_team(principal, team_id):
-    if team_id is not None and db.session.scalar(
-        select(Team.id).where(Team.org_id == principal.org_id, Team.id == team_id)
-    ) is None:
-        raise field_error("team_id", "No such team in your organisation.")
-
-
-def _email_taken(email):
+def _email_holder(email):
+    """The id of the user who has this email (case-insensitive), if any."""
     return db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+
+
+def _email_taken():
+    return Conflict("A user with this email already exists.", error="email_taken")
 
 
 def create_user(*, principal: Principal, data: dict):
     """Create a user in the caller's org (admin). Returns (user, created)."""
-    scope().require_role("admin")
+    principal.scope.require_role("admin")
 
     def write():
-        _check_team(principal, data.get("team_id"))
-        if _email_taken(data["email"]):
-            raise Conflict("A user with this email already exists.", error="email_taken")
+        principal.scope.require_team_in_org(data.get("team_id"))
+        if (holder := _email_holder(data["email"])) is not None:
+            if holder == data.get("id"):  # our own id holds it: a retry that committed first
+                raise idempotency.DuplicateId()
+            raise _email_taken()
         user = idempotency.stamp(User(
             org_id=principal.org_id, email=data["email"].strip(), name=data["name"],
             role=data["role"], team_id=data.get("team_id"), timezone=data.get("timezone"),
@@ -69,28 +68,28 @@ def create_user(*, principal: Principal, data: dict):
         return idempotency.create(User, principal=principal, data=data, write=write)
     except IntegrityError as exc:
         if idempotency.is_unique_violation(exc, "uq_users_email_lower"):
-            raise Conflict("A user with this email already exists.", error="email_taken") from None
+            raise _email_taken() from None
         raise
 
 
 def update_user(*, principal: Principal, user_id, data: dict):
     """Change a user (admin); deactivating or a new password ends all their sessions."""
-    user = scope().get(User, user_id, scope().users(), for_update=True)
-    scope().require_role("admin")
-    if user.id == principal.id and (
-        data.get("active") is False or data.get("role", "admin") != "admin"
-    ):
-        raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
-    if "team_id" in data:
-        _check_team(principal, data["team_id"])
-    changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active"))
-    if data.get("password"):
-        user.password_hash = passwords.hash_password(data["password"])
-        changed["password_changed"] = True
-    if changed.get("active") is False or changed.get("password_changed"):
-        revoke_all(user_id=user.id)
-    if changed:
-        audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
-                     action="user.updated", entity_type="user", entity_id=user.id, data=changed)
-    db.session.commit()
+    with transaction():
+        user = principal.scope.get(User, user_id, principal.scope.users(), for_update=True)
+        principal.scope.require_role("admin")
+        if user.id == principal.id and (
+            data.get("active") is False or data.get("role", "admin") != "admin"
+        ):
+            raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
+        if "team_id" in data:
+            principal.scope.require_team_in_org(data["team_id"])
+        changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active"))
+        if data.get("password"):
+            user.password_hash = passwords.hash_password(data["password"])
+            changed["password_changed"] = True
+        if changed.get("active") is False or changed.get("password_changed"):
+            revoke_all(user_id=user.id)
+        if changed:
+            audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
+                         action="user.updated", entity_type="user", entity_id=user.id, data=changed)
     return user

@@ -1,7 +1,7 @@
 from fieldsales.extensions import Blueprint
 
 from fieldsales.openapi import replayed, responds
-from fieldsales.scope import current
+from fieldsales.auth.guard import current
 from fieldsales.users import service
 from fieldsales.users.schemas import (UserCreateSchema, UserPatchSchema, UserQuerySchema,
                                       UserSchema)

@@ -9,8 +9,6 @@ import random
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import g
-
 from fieldsales.extensions import db
 from fieldsales.scope import Principal
 from fieldsales.visits import service
@@ -31,15 +29,12 @@ def seed_visits(context) -> str:
     from fieldsales.seeding import sid
 
     org, customers = context["org"], context["customers"]
-    tz = ZoneInfo(org.timezone)
-    today = datetime.now(tz).date()
     made = 0
     reps = [u for u in context["users"].values() if u.role == "rep"]
     for rep in reps:
-        principal = Principal(id=rep.id, org_id=org.id, role=rep.role, team_id=rep.team_id,
-                              name=rep.name, email=rep.email, timezone=org.timezone)
-        g.principal = principal
-        g.pop("scope", None)
+        principal = Principal.for_user(rep, org_timezone=org.timezone)
+        tz = ZoneInfo(principal.timezone)  # the rep's local days, as its reports count them
+        today = datetime.now(tz).date()
         mine = [c for c in customers if c.owner_id == rep.id and c.lat is not None]
         for back in range(DAYS, 0, -1):
             day = today - timedelta(days=back)
@@ -51,8 +46,6 @@ def seed_visits(context) -> str:
                 made += _one_visit(principal, visit_id, rng.choice(mine),
                                    datetime.combine(day, start, tz), rng,
                                    last=slot == len(SLOTS) - 1)
-    g.pop("principal", None)
-    g.pop("scope", None)
     return f"seed: {made} demo visits"
 
 

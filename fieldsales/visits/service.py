@@ -15,18 +15,20 @@ from sqlalchemy.orm.attributes import set_committed_value
 from fieldsales import audit, idempotency
 from fieldsales.customers.models import Customer
 from fieldsales.customers.service import add_contact_record
-from fieldsales.db import paginate
+from fieldsales.db import paginate, transaction
 from fieldsales.errors import Conflict, NotFound, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
 from fieldsales.projects.models import Project
-from fieldsales.scope import Principal, scope, team_subtree_ids
-from fieldsales.timeutil import lower_bound, upper_bound
+from fieldsales.scope import Principal
+from fieldsales.timeutil import iso_utc
 from fieldsales.users.models import User
 from fieldsales.visits import flags as rules
+from fieldsales.visits.filters import visit_filters
 from fieldsales.visits.models import Visit
+from fieldsales.users.timezone import effective_timezone_sql
 
 describe(rules.describe_weights())
 
@@ -37,14 +39,12 @@ def now():
 
 # --- evidence --------------------------------------------------------------------------------
 
-def _iso(value):
-    return value.astimezone(UTC).isoformat() if value is not None else None
-
 
 def _event_evidence(v, prefix):
     get = lambda name: getattr(v, f"{prefix}_{name}")  # noqa: E731
-    return {"at": _iso(get("at")), "device_time": _iso(get("device_time")),
-            "received_at": _iso(get("received_at")), "lat": get("lat"), "lng": get("lng"),
+    time = lambda name: iso_utc(get(name), zulu=False)  # noqa: E731
+    return {"at": time("at"), "device_time": time("device_time"),
+            "received_at": time("received_at"), "lat": get("lat"), "lng": get("lng"),
             "accuracy_m": get("accuracy_m"), "altitude_m": get("altitude_m"),
             "provider": get("provider"), "mock": get("mock"), "distance_m": get("distance_m"),
             "within_geofence": get("within_geofence")}
@@ -59,21 +59,17 @@ def evidence(v: Visit, version=audit.EVIDENCE_VERSION) -> dict:
         "purpose": v.purpose, "note": v.note, "status": v.status,
         "check_in": _event_evidence(v, "in"),
         "check_out": _event_evidence(v, "out") if v.out_at is not None else None,
-        "closed_at": _iso(v.closed_at), "closed_by": v.closed_by,
+        "closed_at": iso_utc(v.closed_at, zulu=False), "closed_by": v.closed_by,
         "summary": v.summary, "outcome": v.outcome,
-        "next_follow_up_at": _iso(v.next_follow_up_at),
+        "next_follow_up_at": iso_utc(v.next_follow_up_at, zulu=False),
         "flags": list(v.flags), "risk_score": v.risk_score,
     }
     if version >= 2:
-        fields["created_at"] = _iso(v.created_at)
+        fields["created_at"] = iso_utc(v.created_at, zulu=False)
     return fields
 
 
-@audit.register_evidence("visit")
-def _live_evidence(ids, version):
-    # Plain rows, always read afresh: no ORM objects piling up in the session.
-    rows = db.session.execute(select(Visit.__table__).where(Visit.id.in_(ids)))
-    return {v.id: evidence(v, version) for v in rows}
+EVIDENCE = audit.Evidence("visit", Visit.__table__, evidence)
 
 
 def seal(visit: Visit, *, action: str, actor_id, data=None):
@@ -81,11 +77,9 @@ def seal(visit: Visit, *, action: str, actor_id, data=None):
     if visit.created_at is None:  # a new visit: set now what the column default would write
         with db.session.no_autoflush:
             visit.created_at = db.session.scalar(select(func.statement_timestamp()))
-    audit.record(org_id=visit.org_id, user_id=visit.user_id, actor_id=actor_id, action=action,
-                 entity_type="visit", entity_id=visit.id,
-                 data={"customer_id": visit.customer_id, "flags": list(visit.flags),
-                       **(data or {})},
-                 evidence=evidence(visit))
+    EVIDENCE.seal(visit, action=action, actor_id=actor_id,
+                  data={"customer_id": visit.customer_id, "flags": list(visit.flags),
+                        **(data or {})})
 
 
 # --- shared steps ----------------------------------------------------------------------------
@@ -162,9 +156,13 @@ def _event_flags(*, data, received_at, within, has_location, previous, org, chec
     )
 
 
-def _set_flags(visit: Visit, *more):
-    visit.flags = rules.merge(visit.flags or [], *more)
+def add_flags(visit: Visit, *more) -> bool:
+    """Merge flags into the visit and recompute its risk score; whether the flags changed (the
+    caller then seals the visit)."""
+    before = list(visit.flags or [])
+    visit.flags = rules.merge(before, *more)
     visit.risk_score = rules.risk_score(visit.flags)
+    return visit.flags != before
 
 
 def close_automatically(visit: Visit, *, at: datetime, actor_id, reason: str):
@@ -173,7 +171,7 @@ def close_automatically(visit: Visit, *, at: datetime, actor_id, reason: str):
     visit.status = "closed"
     visit.closed_at = max(at, visit.in_at)  # an out-of-order sync must not make it negative
     visit.closed_by = "auto"
-    _set_flags(visit, ["missing_check_out"])
+    add_flags(visit, ["missing_check_out"])
     seal(visit, action="visit.auto_closed", actor_id=actor_id, data={"reason": reason})
 
 
@@ -181,7 +179,7 @@ def close_automatically(visit: Visit, *, at: datetime, actor_id, reason: str):
 
 def check_in(*, principal: Principal, data: dict, received_at: datetime | None = None):
     """Check in at a visible customer; closes the rep's open visit. Returns (visit, created)."""
-    scope().require_writer()
+    principal.scope.require_writer()
     received_at = received_at or now()
 
     def write():
@@ -189,10 +187,10 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
         if taken:
             # A retry (or a concurrent one that committed while we waited for the lock):
             # idempotency.create answers it from the stored row.
-            raise Conflict("duplicate", error="idempotency_conflict")
+            raise idempotency.DuplicateId()
         loc = data["location"]
         customer, distance, within = _geofence(
-            (Customer.id == data["customer_id"]) & scope().customers(),
+            (Customer.id == data["customer_id"]) & principal.scope.customers(),
             lat=loc["lat"], lng=loc["lng"], org=org)
         if customer is None:
             raise NotFound("Customer not found.")
@@ -225,7 +223,7 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
             in_mock=data.get("mock_location", False), in_distance_m=distance,
             in_within_geofence=within, flags=[], risk_score=0,
         ), principal=principal, data=data)
-        _set_flags(visit, event_flags)
+        add_flags(visit, event_flags)
         db.session.add(visit)
         set_committed_value(visit, "photos", [])
         seal(visit, action="visit.checked_in", actor_id=principal.id,
@@ -240,51 +238,50 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
 
 def check_out(*, principal: Principal, visit_id, data: dict, received_at: datetime | None = None):
     """The visit's rep checks out (once; an identical repeat answers the stored visit)."""
-    visit = scope().get(Visit, visit_id, scope().visits())
-    scope().require_visit_rep(visit)
-    received_at = received_at or now()
-    org, _ = _lock_rep(principal)
-    visit = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
-                              .execution_options(populate_existing=True))
-    digest = idempotency.request_hash(data)
-    if visit.status == "closed":
-        db.session.commit()  # nothing changed; release the locks
-        if visit.out_request_hash == digest:
-            return visit
-        raise Conflict("This visit is already checked out.", error="already_checked_out")
-    at = rules.event_time(data["device_time"], received_at)
-    if at < visit.in_at:
-        raise field_error("device_time", "The check-out is earlier than the check-in.")
-    loc = data["location"]
-    customer, distance, within = _geofence(
-        (Customer.org_id == visit.org_id) & (Customer.id == visit.customer_id),
-        lat=loc["lat"], lng=loc["lng"], org=org)
-    previous = _previous_event(principal.id, at=at, lat=loc["lat"], lng=loc["lng"])
-    event_flags = _event_flags(data=data, received_at=received_at, within=within,
-                               has_location=customer.lat is not None, previous=previous, org=org,
-                               check_out=True)
-    if rules.is_short(at - visit.in_at, _thresholds(org)):
-        event_flags.append("short_visit")
-    visit.out_at, visit.out_device_time, visit.out_received_at = (
-        at, data["device_time"], received_at)
-    visit.out_lat, visit.out_lng = loc["lat"], loc["lng"]
-    visit.out_accuracy_m, visit.out_altitude_m = loc.get("accuracy_m"), loc.get("altitude_m")
-    visit.out_provider, visit.out_mock = loc.get("provider"), data.get("mock_location", False)
-    visit.out_distance_m, visit.out_within_geofence = distance, within
-    visit.out_request_hash = digest
-    visit.summary, visit.outcome = data.get("summary"), data.get("outcome")
-    visit.next_follow_up_at = data.get("next_follow_up_at")
-    visit.status, visit.closed_at, visit.closed_by = "closed", at, "rep"
-    _set_flags(visit, event_flags)
-    record = None
-    if data.get("summary"):
-        record = add_contact_record(principal=principal, customer=customer, visit_id=visit.id,
-                                    data={"method": "visit", "summary": data["summary"],
-                                          "outcome": data.get("outcome"),
-                                          "next_follow_up_at": data.get("next_follow_up_at")})
-    seal(visit, action="visit.checked_out", actor_id=principal.id,
-         data={"contact_record_id": record.id if record else None})
-    db.session.commit()
+    with transaction():
+        visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+        principal.scope.require_visit_rep(visit)
+        received_at = received_at or now()
+        org, _ = _lock_rep(principal)
+        visit = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
+                                  .execution_options(populate_existing=True))
+        digest = idempotency.request_hash(data)
+        if visit.status == "closed":
+            if visit.out_request_hash == digest:
+                return visit
+            raise Conflict("This visit is already checked out.", error="already_checked_out")
+        at = rules.event_time(data["device_time"], received_at)
+        if at < visit.in_at:
+            raise field_error("device_time", "The check-out is earlier than the check-in.")
+        loc = data["location"]
+        customer, distance, within = _geofence(
+            (Customer.org_id == visit.org_id) & (Customer.id == visit.customer_id),
+            lat=loc["lat"], lng=loc["lng"], org=org)
+        previous = _previous_event(principal.id, at=at, lat=loc["lat"], lng=loc["lng"])
+        event_flags = _event_flags(data=data, received_at=received_at, within=within,
+                                   has_location=customer.lat is not None, previous=previous,
+                                   org=org, check_out=True)
+        if rules.is_short(at - visit.in_at, _thresholds(org)):
+            event_flags.append("short_visit")
+        visit.out_at, visit.out_device_time, visit.out_received_at = (
+            at, data["device_time"], received_at)
+        visit.out_lat, visit.out_lng = loc["lat"], loc["lng"]
+        visit.out_accuracy_m, visit.out_altitude_m = loc.get("accuracy_m"), loc.get("altitude_m")
+        visit.out_provider, visit.out_mock = loc.get("provider"), data.get("mock_location", False)
+        visit.out_distance_m, visit.out_within_geofence = distance, within
+        visit.out_request_hash = digest
+        visit.summary, visit.outcome = data.get("summary"), data.get("outcome")
+        visit.next_follow_up_at = data.get("next_follow_up_at")
+        visit.status, visit.closed_at, visit.closed_by = "closed", at, "rep"
+        add_flags(visit, event_flags)
+        record = None
+        if data.get("summary"):
+            record = add_contact_record(principal=principal, customer=customer, visit_id=visit.id,
+                                        data={"method": "visit", "summary": data["summary"],
+                                              "outcome": data.get("outcome"),
+                                              "next_follow_up_at": data.get("next_follow_up_at")})
+        seal(visit, action="visit.checked_out", actor_id=principal.id,
+             data={"contact_record_id": record.id if record else None})
     return visit
 
 
@@ -292,7 +289,7 @@ def check_out(*, principal: Principal, visit_id, data: dict, received_at: dateti
 
 def _local_day_end():
     """End of the local day of the check-in, in the rep's zone (user → org → UTC)."""
-    tz = func.coalesce(User.timezone, Org.timezone, "UTC")
+    tz = effective_timezone_sql()
     local_midnight = func.date_trunc("day", func.timezone(tz, Visit.in_at))
     return func.timezone(tz, local_midnight + text("interval '1 day'"))
 
@@ -301,27 +298,27 @@ def close_stale(*, at: datetime | None = None) -> int:
     """Close visits left open past the end of their rep's local day; one transaction each."""
     at = at or now()
     day_end = _local_day_end().label("day_end")
-    stale = db.session.execute(
-        select(Visit.id, day_end)
-        .join(User, (User.org_id == Visit.org_id) & (User.id == Visit.user_id))
-        .join(Org, Org.id == Visit.org_id)
-        .where(Visit.status == "open", day_end <= at)
-        .order_by(Visit.in_at)
-    ).all()
-    db.session.rollback()
+    with transaction():
+        stale = db.session.execute(
+            select(Visit.id, day_end)
+            .join(User, (User.org_id == Visit.org_id) & (User.id == Visit.user_id))
+            .join(Org, Org.id == Visit.org_id)
+            .where(Visit.status == "open", day_end <= at)
+            .order_by(Visit.in_at)
+        ).all()
     closed = 0
     for visit_id, end in stale:
-        # SKIP LOCKED: a visit being checked out (or closed by a check-in) right now is theirs.
-        visit = db.session.scalar(select(Visit).where(Visit.id == visit_id,
-                                                      Visit.status == "open")
-                                  .with_for_update(skip_locked=True)
-                                  .execution_options(populate_existing=True))
-        if visit is None:
-            db.session.rollback()
-            continue
-        close_automatically(visit, at=end, actor_id=None, reason="end_of_day")
-        db.session.commit()
-        closed += 1
+        with transaction():
+            # SKIP LOCKED: a visit being checked out (or closed by a check-in) right now is
+            # theirs.
+            visit = db.session.scalar(select(Visit).where(Visit.id == visit_id,
+                                                          Visit.status == "open")
+                                      .with_for_update(skip_locked=True)
+                                      .execution_options(populate_existing=True))
+            if visit is None:
+                continue
+            close_automatically(visit, at=end, actor_id=None, reason="end_of_day")
+            closed += 1
     return closed
 
 
@@ -329,31 +326,12 @@ def close_stale(*, at: datetime | None = None) -> int:
 
 def get_visit(*, principal: Principal, visit_id):
     """One visible visit, with its photos."""
-    return scope().get(Visit, visit_id, scope().visits())
+    return principal.scope.get(Visit, visit_id, principal.scope.visits())
 
 
 def visits_query(*, principal: Principal, filters: dict):
     """SELECT of the visible visits matching the documented filters (newest first)."""
-    stmt = select(Visit).where(scope().visits())
-    for key in ("user_id", "customer_id", "project_id", "status"):
-        if key in filters:
-            stmt = stmt.where(getattr(Visit, key) == filters[key])
-    if "team_id" in filters:
-        teams = team_subtree_ids(principal.org_id, filters["team_id"])
-        stmt = stmt.where(Visit.user_id.in_(
-            select(User.id).where(User.org_id == principal.org_id, User.team_id.in_(teams))))
-    if "from_" in filters:
-        stmt = stmt.where(Visit.in_at >= lower_bound(filters["from_"], principal.timezone))
-    if "to" in filters:
-        stmt = stmt.where(Visit.in_at < upper_bound(filters["to"], principal.timezone))
-    if "flagged" in filters:
-        count = func.cardinality(Visit.flags)
-        stmt = stmt.where(count > 0 if filters["flagged"] else count == 0)
-    if "min_risk" in filters:
-        stmt = stmt.where(Visit.risk_score >= filters["min_risk"])
-    if "bbox" in filters:
-        stmt = stmt.where(func.ST_Intersects(Visit.in_geom,
-                                             func.ST_MakeEnvelope(*filters["bbox"], 4326)))
+    stmt = select(Visit).where(principal.scope.visits(), *visit_filters(principal, filters))
     return stmt.order_by(Visit.in_at.desc(), Visit.id)
 
 

@@ -7,11 +7,10 @@ sees the customer as the contact record a check-out with a summary writes.
 from sqlalchemy import func, literal, select
 
 from fieldsales.db import rfc3339
-from fieldsales.scope import scope
 from fieldsales.visits.models import Visit
 
 
-def visits(org_id, customer_id):
+def visits(principal, customer_id):
     v = Visit
     return select(
         literal("visit").label("type"), v.in_at.label("at"), v.id, v.user_id,
@@ -20,4 +19,5 @@ def visits(org_id, customer_id):
                                 "project_id", v.project_id, "closed_at", rfc3339(v.closed_at),
                                 "outcome", v.outcome, "flags", v.flags,
                                 "risk_score", v.risk_score).label("detail"),
-    ).where(v.org_id == org_id, v.customer_id == customer_id, scope().visits())
+    ).where(v.org_id == principal.org_id, v.customer_id == customer_id,
+             principal.scope.visits())

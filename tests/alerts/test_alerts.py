@@ -218,18 +218,15 @@ MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Monday in Shanghai
 
 
 def _service_alerts(user, now, **filters):
-    from flask import g
     from flask_smorest.pagination import PaginationParameters
 
     from fieldsales.alerts.service import list_alerts
     from fieldsales.scope import Principal
 
     with factories.APP.test_request_context():
-        g.principal = Principal(id=user.id, org_id=user.org_id, role=user.role,
-                                team_id=user.team_id, name=user.name, email=user.email,
-                                timezone=TZ)
+        principal = Principal.for_user(user, org_timezone=TZ)
         page = PaginationParameters(page=1, page_size=100)
-        return list_alerts(principal=g.principal, filters=filters, page=page, now=now)
+        return list_alerts(principal=principal, filters=filters, page=page, now=now)
 
 
 def test_after_a_weekend_the_previous_workday_is_friday(world, db, shop):

@@ -112,10 +112,11 @@ def test_sync_events_and_results_are_a_one_of_on_type(spec):
 
 
 def _raised_codes():
-    """Every `error="..."` written in fieldsales/ (plus the report date problems)."""
+    """Every `error="..."` written in fieldsales/, as an argument or an error class's own
+    `error = "..."` (plus the report date problems)."""
     codes = set()
     for path in Path(ROOT, "fieldsales").rglob("*.py"):
-        codes |= set(re.findall(r'error="([a-z_]+)"', path.read_text()))
+        codes |= set(re.findall(r'error ?= ?"([a-z_]+)"', path.read_text()))
     from fieldsales.reports.service import _MESSAGES
 
     return codes | set(_MESSAGES)

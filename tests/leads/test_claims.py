@@ -375,8 +375,7 @@ def principal_of(user):
     from fieldsales.orgs.models import Org
     from fieldsales.scope import Principal
     org_tz = db.session.get(Org, user.org_id).timezone
-    return Principal(id=user.id, org_id=user.org_id, role=user.role, team_id=user.team_id,
-                     name=user.name, email=user.email, timezone=user.timezone or org_tz)
+    return Principal.for_user(user, org_timezone=org_tz)
 
 
 def test_bodies_are_optional_where_every_field_is(api, world):
