@@ -87,11 +87,73 @@ def apply_changes(row, data: dict, fields) -> dict:
 
 def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
     """Whether a DBAPI error wrapped by SQLAlchemy is `sqlstate` (e.g. 23505 unique_violation),
-    optionally on the named constraint."""
+    optionally on the named constraint (psycopg 3 and psycopg2 alike)."""
     orig = getattr(exc, "orig", None)
-    if getattr(orig, "sqlstate", None) != sqlstate:
+    # psycopg 3 names it `sqlstate`, psycopg2 `pgcode`; both have diag.constraint_name.
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code is None or code != sqlstate:
         return False
     return constraint is None or getattr(orig.diag, "constraint_name", None) == constraint
+
+
+def copy_in(cursor, sql: str, rows) -> None:
+    """Stream `rows` (sequences of None, str, int, float, bool, or lists of those for arrays)
+    into `COPY ... FROM STDIN` (text format) on a raw driver cursor: psycopg 3 or psycopg2."""
+    if hasattr(cursor, "copy_expert"):  # psycopg2: reads COPY text from a file-like object
+        cursor.copy_expert(sql, _CopyText(rows))
+        return
+    with cursor.copy(sql) as copy:  # psycopg 3: its own dumpers
+        for row in rows:
+            copy.write_row(row)
+
+
+# COPY text format: backslash escapes for the characters that delimit fields and rows.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, list | tuple):
+        return ("{" + ",".join(map(_array_item, value)) + "}").translate(_COPY_ESCAPES)
+    raise TypeError(f"copy_in cannot send a {type(value).__name__}")
+
+
+def _array_item(item) -> str:
+    """One element of an array literal: quoted, so commas, braces and spaces stay inside."""
+    if item is None:
+        return "NULL"
+    if isinstance(item, int | float) and not isinstance(item, bool):
+        return repr(item)
+    if isinstance(item, str):
+        return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"copy_in cannot send an array of {type(item).__name__}")
+
+
+class _CopyText:
+    """The file-like object psycopg2's copy_expert reads: rows encoded on demand, so a large
+    import is streamed rather than built in memory."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._buffer = ""
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buffer) < size:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            self._buffer += "\t".join(map(_copy_field, row)) + "\n"
+        if size < 0:
+            size = len(self._buffer)
+        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
+        return chunk
 
 
 def rfc3339(value):
