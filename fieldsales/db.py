@@ -100,28 +100,33 @@ def copy_in(cursor, sql: str, rows) -> None:
     """Stream `rows` (sequences of None, str, int, float, bool, or lists of those for arrays)
     into `COPY ... FROM STDIN` (text format) on a raw driver cursor: psycopg 3 or psycopg2."""
     if hasattr(cursor, "copy_expert"):  # psycopg2: reads COPY text from a file-like object
-        cursor.copy_expert(sql, _CopyText(rows))
+        cursor.copy_expert(sql, _CopyText(rows), size=1 << 16)
         return
     with cursor.copy(sql) as copy:  # psycopg 3: its own dumpers
         for row in rows:
             copy.write_row(row)
 
 
-# COPY text format: backslash escapes for the characters that delimit fields and rows.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _copy_text(text: str) -> str:
+    """COPY's text format escapes the characters that delimit fields and rows (checked first:
+    most values have none, and this runs once per cell)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    return text
 
 
 def _copy_field(value) -> str:
+    if isinstance(value, str):
+        return _copy_text(value)
     if value is None:
         return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int | float):
         return repr(value)
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
     if isinstance(value, list | tuple):
-        return ("{" + ",".join(map(_array_item, value)) + "}").translate(_COPY_ESCAPES)
+        return _copy_text("{" + ",".join(map(_array_item, value)) + "}")
     raise TypeError(f"copy_in cannot send a {type(value).__name__}")
 
 
@@ -142,18 +147,22 @@ class _CopyText:
 
     def __init__(self, rows):
         self._rows = iter(rows)
-        self._buffer = ""
+        self._rest = ""
 
     def read(self, size=-1):
-        while size < 0 or len(self._buffer) < size:
+        lines, length = [self._rest], len(self._rest)
+        while size < 0 or length < size:
             row = next(self._rows, None)
             if row is None:
                 break
-            self._buffer += "\t".join(map(_copy_field, row)) + "\n"
+            line = "\t".join(map(_copy_field, row)) + "\n"
+            lines.append(line)
+            length += len(line)
+        text = "".join(lines)
         if size < 0:
-            size = len(self._buffer)
-        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
-        return chunk
+            size = len(text)
+        self._rest = text[size:]
+        return text[:size]
 
 
 def rfc3339(value):
