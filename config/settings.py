@@ -34,6 +34,8 @@ def local_cluster_url(dbname="fieldsales"):
 class Config:
     ENV_NAME = "development"
     DATABASE_URL = env("DATABASE_URL") or local_cluster_url()
+    # psycopg2 (the design card's driver) or psycopg (psycopg 3); see sqlalchemy_url().
+    DB_DRIVER = env("DB_DRIVER", "psycopg2")
     DB_POOL_SIZE = env("DB_POOL_SIZE", 5, int)
     DB_STATEMENT_TIMEOUT_MS = env("DB_STATEMENT_TIMEOUT_MS", 30000, int)
     # Short OLTP queries: JIT compilation and parallel workers cost more than they save here
@@ -108,11 +110,21 @@ def load(name=None):
     return CONFIGS[name]
 
 
-def sqlalchemy_url(url):
-    """The libpq URL (what psql takes) with the driver named for SQLAlchemy: psycopg 3, which
-    prepares statements a connection runs repeatedly (its default after 5 executions), so the
-    hot paths skip PostgreSQL's parse and plan."""
+# FIELDSALES_DB_DRIVER → SQLAlchemy's driver name. psycopg2 is the default: it works behind
+# PgBouncer in transaction mode. psycopg 3 prepares the statements a connection repeats (after 5
+# runs) on the server, which a transaction-mode pooler only allows from PgBouncer 1.21 on
+# (max_prepared_statements).
+DRIVERS = {"psycopg2": "postgresql+psycopg2", "psycopg": "postgresql+psycopg"}
+
+
+def sqlalchemy_url(url, driver=None):
+    """The libpq URL (what psql takes) with the driver named for SQLAlchemy: `driver`, else
+    FIELDSALES_DB_DRIVER, else psycopg2. An unknown driver is an error, not a fallback."""
+    driver = driver or env("DB_DRIVER", "psycopg2")
+    if driver not in DRIVERS:
+        raise RuntimeError(f"FIELDSALES_DB_DRIVER must be one of {sorted(DRIVERS)}, "
+                           f"not {driver!r}")
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return DRIVERS[driver] + "://" + url[len(prefix):]
     return url

@@ -87,11 +87,82 @@ def apply_changes(row, data: dict, fields) -> dict:
 
 def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
     """Whether a DBAPI error wrapped by SQLAlchemy is `sqlstate` (e.g. 23505 unique_violation),
-    optionally on the named constraint."""
+    optionally on the named constraint (psycopg 3 and psycopg2 alike)."""
     orig = getattr(exc, "orig", None)
-    if getattr(orig, "sqlstate", None) != sqlstate:
+    # psycopg 3 names it `sqlstate`, psycopg2 `pgcode`; both have diag.constraint_name.
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code is None or code != sqlstate:
         return False
     return constraint is None or getattr(orig.diag, "constraint_name", None) == constraint
+
+
+def copy_in(cursor, sql: str, rows) -> None:
+    """Stream `rows` (sequences of None, str, int, float, bool, or lists of those for arrays)
+    into `COPY ... FROM STDIN` (text format) on a raw driver cursor: psycopg 3 or psycopg2."""
+    if hasattr(cursor, "copy_expert"):  # psycopg2: reads COPY text from a file-like object
+        cursor.copy_expert(sql, _CopyText(rows), size=1 << 16)
+        return
+    with cursor.copy(sql) as copy:  # psycopg 3: its own dumpers
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_text(text: str) -> str:
+    """COPY's text format escapes the characters that delimit fields and rows (checked first:
+    most values have none, and this runs once per cell)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    return text
+
+
+def _copy_field(value) -> str:
+    if isinstance(value, str):
+        return _copy_text(value)
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return _copy_text("{" + ",".join(map(_array_item, value)) + "}")
+    raise TypeError(f"copy_in cannot send a {type(value).__name__}")
+
+
+def _array_item(item) -> str:
+    """One element of an array literal: quoted, so commas, braces and spaces stay inside."""
+    if item is None:
+        return "NULL"
+    if isinstance(item, int | float) and not isinstance(item, bool):
+        return repr(item)
+    if isinstance(item, str):
+        return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"copy_in cannot send an array of {type(item).__name__}")
+
+
+class _CopyText:
+    """The file-like object psycopg2's copy_expert reads: rows encoded on demand, so a large
+    import is streamed rather than built in memory."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._rest = ""
+
+    def read(self, size=-1):
+        lines, length = [self._rest], len(self._rest)
+        while size < 0 or length < size:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            line = "\t".join(map(_copy_field, row)) + "\n"
+            lines.append(line)
+            length += len(line)
+        text = "".join(lines)
+        if size < 0:
+            size = len(text)
+        self._rest = text[size:]
+        return text[:size]
 
 
 def rfc3339(value):

@@ -33,11 +33,13 @@ class Database:
                 "to create the local cluster."
             )
         self.engine = create_engine(
-            sqlalchemy_url(url),
+            sqlalchemy_url(url, app.config["DB_DRIVER"]),
             pool_size=app.config["DB_POOL_SIZE"],
             max_overflow=app.config["DB_POOL_SIZE"],
-            # A connection the server dropped (restart, failover) is replaced, not reused.
-            pool_pre_ping=True,
+            # No pre-ping (a round trip on every checkout): a connection the server dropped
+            # (restart, failover) fails its request with a disconnect error, which makes
+            # SQLAlchemy invalidate the pool; that request answers 503 (errors.py) and the
+            # next one gets a fresh connection.
             pool_recycle=1800,
             connect_args={
                 "connect_timeout": 3,

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from fieldsales.db import copy_in
 from fieldsales.extensions import db
 from fieldsales.leads import csv_import, rules
 
@@ -132,12 +133,15 @@ def _copy_rows(cursor, header, rows, errors):
     """COPY the rows into lead_import; rows that are not rows go to `errors`."""
     positions = [header.index(c) if c in header else None for c in csv_import.COLUMNS]
     columns = ", ".join(csv_import.COLUMNS)
-    with cursor.copy(f"COPY lead_import (line, {columns}) FROM STDIN") as copy:  # noqa: S608
+
+    def accepted():
         for line, cells, error in rows:
             if error:
                 errors.add(line, error)
             else:
-                copy.write_row([line, *(cells[i] if i is not None else "" for i in positions)])
+                yield [line, *(cells[i] if i is not None else "" for i in positions)]
+
+    copy_in(cursor, f"COPY lead_import (line, {columns}) FROM STDIN", accepted())  # noqa: S608
 
 
 def _check_rest(cursor, schema, errors):
@@ -162,9 +166,7 @@ def _check_rest(cursor, schema, errors):
                 rules.normalize_phone(data.get("phone")), data.get("email"), data.get("address"),
                 loc["lat"] if loc else None, loc["lng"] if loc else None, data.get("source"),
                 data.get("tags", [])])
-        with cursor.copy("COPY lead_import_ok FROM STDIN") as copy:
-            for row in valid:
-                copy.write_row(row)
+        copy_in(cursor, "COPY lead_import_ok FROM STDIN", valid)
     cursor.execute("CLOSE lead_import_rest")
 
 

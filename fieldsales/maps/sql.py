@@ -22,6 +22,9 @@ from fieldsales.maps import grid
 from fieldsales.visits.models import Visit
 
 DECIMALS = 6  # ~0.1 m: more would be noise, and API.md caps GeoJSON at 6
+# Compiled for psycopg 3 whatever the app's driver: its pyformat placeholders carry explicit
+# casts (%(org_id_1)s::UUID), which psycopg 3's server-side parameters need and psycopg2's
+# client-side quoting accepts alike (tests/maps runs on both drivers).
 _DIALECT = psycopg.dialect()
 
 # Parameters of the fixed SQL are named map_*, so they never meet the compiled SELECT's.
@@ -144,6 +147,7 @@ def _chosen(where):
 def _render(template, where, **params) -> Statement:
     compiled = _chosen(where).compile(dialect=_DIALECT,
                                       compile_kwargs={"render_postcompile": True})
+    # exec_driver_sql skips SQLAlchemy's bind processing, and psycopg2 cannot adapt a UUID.
     inner = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in compiled.params.items()}
     # The text put into the template is SQLAlchemy's compiled SELECT: its values are all bound
     # parameters, never request text.

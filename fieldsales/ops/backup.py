@@ -80,6 +80,8 @@ def _check(folder: Path) -> dict:
 
 
 def _create_extensions(database_url, names):
+    # Tooling, not the app's engine: psycopg 3 directly, whichever driver the app is set to use
+    # (both are installed dependencies).
     import psycopg
     from psycopg import sql
 
