@@ -15,7 +15,7 @@ T1 = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
 
 
 def _recycle(app, **kw):
-    from fieldsales.leads.service import recycle_overdue
+    from fieldsales.leads.recycle import recycle_overdue
 
     with app.app_context():
         return recycle_overdue(**kw)
