@@ -52,6 +52,16 @@ def lock_lead(principal, lead_id, clause=None):
                      for_update=True)
 
 
+def lock_open_lead(principal, lead_id):
+    """A visible lead, locked, that the caller may write to and that is neither converted nor
+    dead (the first checks of every move of a held lead)."""
+    lead = lock_lead(principal, lead_id)
+    principal.scope.require_writer()
+    if lead.status in ("converted", "dead"):
+        raise closed()
+    return lead
+
+
 def require_holder_or_manager(principal, lead, what):
     if lead.owner_id != principal.id and not principal.scope.manages_user(lead.owner_id):
         raise Forbidden(f"Only the lead's owner, its managers or an admin may {what} it.")

@@ -9,8 +9,8 @@ from fieldsales.db import transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.leads.claims import start_cooldown
-from fieldsales.leads.guards import (closed, flush_holding, lock_lead, not_claimed,
-                                     require_holder_or_manager)
+from fieldsales.leads.guards import (closed, flush_holding, lock_lead, lock_open_lead,
+                                     not_claimed, require_holder_or_manager)
 from fieldsales.leads.ledger import add_event, seal_event
 from fieldsales.leads.models import LeadFollowUp
 from fieldsales.leads.reading import reveal
@@ -22,10 +22,7 @@ def release_lead(*, principal: Principal, lead_id, reason=None, now=None):
     """Put a claimed lead back into its pool; the previous holder's cooldown starts."""
     now = now or datetime.now(UTC)
     with transaction():
-        lead = lock_lead(principal, lead_id)
-        principal.scope.require_writer()
-        if lead.status in ("converted", "dead"):
-            raise closed()
+        lead = lock_open_lead(principal, lead_id)
         if lead.status != "claimed":
             raise not_claimed()
         require_holder_or_manager(principal, lead, "release")
@@ -88,10 +85,7 @@ def add_follow_up(*, principal: Principal, lead_id, data: dict, now=None):
     data = {**data, "lead_id": lead_id}  # the same id on another lead: 409
 
     def write():
-        lead = lock_lead(principal, lead_id)
-        principal.scope.require_writer()
-        if lead.status in ("converted", "dead"):
-            raise closed()
+        lead = lock_open_lead(principal, lead_id)
         if lead.status != "claimed" or lead.owner_id != principal.id:
             raise Forbidden("Only the lead's current owner may log follow-ups.",
                             error="not_lead_owner")
@@ -122,10 +116,7 @@ def mark_dead(*, principal: Principal, lead_id, reason: str, now=None):
     the pool's managers)."""
     now = now or datetime.now(UTC)
     with transaction():
-        lead = lock_lead(principal, lead_id)
-        principal.scope.require_writer()
-        if lead.status in ("converted", "dead"):
-            raise closed()
+        lead = lock_open_lead(principal, lead_id)
         if lead.owner_id is not None:
             require_holder_or_manager(principal, lead, "close")
         elif not principal.scope.can_manage_pool(lead.pool):

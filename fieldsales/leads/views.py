@@ -85,8 +85,8 @@ def import_leads(pool_id):
     """Import leads from CSV: duplicates (by normalised phone) are counted, bad rows listed."""
     request.max_content_length = csv_import.MAX_BYTES  # this body may exceed the JSON limit
     return importing.import_leads(principal=current(), pool_id=pool_id, stream=request.stream,
-                                mimetype=request.mimetype,
-                                charset=request.mimetype_params.get("charset"))
+                                  mimetype=request.mimetype,
+                                  charset=request.mimetype_params.get("charset"))
 
 
 @blp.post("/lead-pools/<uuid:pool_id>/claim-next")
@@ -143,7 +143,7 @@ def claim_lead(lead_id):
 def release_lead(data, lead_id):
     """Put a claimed lead back into its pool; the previous holder's cooldown starts."""
     return moves.release_lead(principal=current(), lead_id=lead_id,
-                                reason=data.get("reason"))
+                              reason=data.get("reason"))
 
 
 @blp.post("/leads/<uuid:lead_id>/assign")
@@ -184,7 +184,7 @@ def add_follow_up(data, lead_id):
 def convert_lead(data, lead_id):
     """Convert a claimed lead into a customer; its follow-ups become contact records."""
     customer, lead, created = converting.convert_lead(principal=current(), lead_id=lead_id,
-                                                   data=data)
+                                                      data=data)
     return {"customer": customer, "lead": lead}, 201 if created else 200
 
 
