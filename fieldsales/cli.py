@@ -183,7 +183,7 @@ def leads():
 @click.option("--dry-run", is_flag=True, help="Count what would happen; change nothing")
 def leads_recycle(now, dry_run):
     """Return overdue claimed leads to their pools; prints {"recycled": N, "warned": M}."""
-    from fieldsales.leads.service import recycle_overdue
+    from fieldsales.leads.recycle import recycle_overdue
 
     with _app().app_context():
         result = recycle_overdue(now=now, dry_run=dry_run,

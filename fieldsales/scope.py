@@ -65,20 +65,6 @@ class Principal:
         return self.role == "hr"
 
 
-# Deprecated shims, kept only for fieldsales/leads until the `leadsplit` branch (which makes
-# leads take the principal as an argument) is merged; the integrator removes them then.
-def current() -> Principal:
-    """Deprecated: fieldsales.auth.guard.current."""
-    from fieldsales.auth.guard import current as request_principal
-
-    return request_principal()
-
-
-def scope() -> "Scope":
-    """Deprecated: the request principal's scope; services take `principal.scope` instead."""
-    return current().scope
-
-
 def team_subtree_ids(org_id, root_team_id):
     """Ids of a team and every team below it (recursive CTE)."""
     from fieldsales.teams.models import Team

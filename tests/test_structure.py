@@ -10,16 +10,12 @@ SOURCE = Path(__file__).resolve().parent.parent / "fieldsales"
 # Modules that legitimately handle the request itself: views read the caller once and pass it
 # on; the guard authenticates and stores it; logs and metrics time and label the request.
 REQUEST_MODULES = {"auth/guard.py", "logs.py", "metrics.py"}
-# fieldsales/leads is converted by the `leadsplit` branch (issue 12 §2.3); drop this exclusion
-# when that branch is merged.
-NOT_YET = ("leads/",)
 
 
 def _modules():
     for path in sorted(SOURCE.rglob("*.py")):
         name = path.relative_to(SOURCE).as_posix()
-        if not name.startswith(NOT_YET):
-            yield name, ast.parse(path.read_text(), filename=str(path))
+        yield name, ast.parse(path.read_text(), filename=str(path))
 
 
 def _below_views(name):

@@ -5,7 +5,7 @@ The rules (thresholds in rules.py; README "Daily reports and alerts"):
 - stale_lead: a claimed lead with no follow-up for half its pool's recycle window (counted
   like the recycle clock), until it enters the pool's warning window.
 - recycle_soon: a claimed lead inside its pool's warning window, or overdue and waiting for the
-  next recycle run: the very clauses of the recycle job (leads.service), so an alert and the
+  next recycle run: the very clock of the recycle job (leads.recycle), so an alert and the
   lead's `recycle_warning` never disagree.
 - idle_rep: an active rep with no check-in on its last 2 workdays before today (the org's
   workdays, the rep's local days) nor today; reps created since then are not idle yet.
@@ -25,9 +25,8 @@ from fieldsales.customers.models import Customer
 from fieldsales.db import paginate
 from fieldsales.extensions import db
 from fieldsales.leads.models import Lead, LeadPool
-# The recycle job's own clauses: one definition of when a lead is warned about or overdue.
-from fieldsales.leads.service import (days_sql, overdue_clause, recycle_started_sql,
-                                      warned_clause)
+# The recycle job's own clock: one definition of when a lead is warned about or overdue.
+from fieldsales.leads.recycle import clock as recycle_clock
 from fieldsales.orgs.models import Org
 from fieldsales.reports.models import DailyReport
 from fieldsales.scope import Principal, team_subtree_ids
@@ -60,10 +59,9 @@ def _row(kind, user_id, subject_id, since, facts):
 
 def _leads(principal, people, now):
     """stale_lead and recycle_soon."""
-    started = recycle_started_sql()
-    due = started + days_sql(LeadPool.recycle_after_days)
+    clock = recycle_clock(now)
+    started, due, warned = clock.started, clock.due, clock.warning
     base = (and_(principal.scope.leads(), Lead.status == "claimed", Lead.owner_id.in_(people)))
-    warned = or_(warned_clause(now), overdue_clause(now))
     half_window = LeadPool.recycle_after_days * literal_column(
         f"interval '{rules.STALE_HOURS_PER_RECYCLE_DAY} hours'")
     stale = (select(*_row("stale_lead", Lead.owner_id, Lead.id, started, func.jsonb_build_object(

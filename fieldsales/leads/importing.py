@@ -1,5 +1,6 @@
-"""Lead import as a bulk path: the CSV is streamed into a temporary staging table with COPY,
-then checked and inserted by a few set-based statements, all in the caller's transaction.
+"""The lead import use case (import_leads), a bulk path: the CSV is streamed into a temporary
+staging table with COPY, then checked and inserted by a few set-based statements, all in one
+transaction.
 
 Python only splits the file into rows (csv_import.records: line numbers, rows that are not
 rows). PostgreSQL then accepts every row whose fields pass a conservative check (_ACCEPT: plain
@@ -17,13 +18,18 @@ each other's rows in the same order (no deadlock) and each phone is created once
 import io
 import sys
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from fieldsales.db import copy_in
+from fieldsales import audit
+from fieldsales.db import copy_in, transaction
+from fieldsales.errors import NotFound, field_error
 from fieldsales.extensions import db
 from fieldsales.leads import csv_import, rules
+from fieldsales.leads.pools import managed_pool
+from fieldsales.leads.schemas import LeadFieldsSchema
+from fieldsales.scope import Principal
 
 MAX_ERRORS = 1000
 # Every character str.strip() removes, so SQL trims tags exactly as Python trims cells.
@@ -188,3 +194,26 @@ def import_rows(text_in: io.TextIOBase, *, schema, org_id: uuid.UUID, pool_id: u
     errors = sorted(line_errors.kept + rest_errors.kept, key=lambda e: e["line"])
     return {"created": created, "duplicates": valid - created, "errors": errors[:MAX_ERRORS],
             "errors_total": line_errors.total + rest_errors.total, "lead_ids_sha256": digest}
+
+
+def import_leads(*, principal: Principal, pool_id, stream, mimetype, charset):
+    """Import a CSV into a pool: good rows are created, phones already in the org (or earlier
+    in the file) are counted as duplicates, bad rows are reported by line. One transaction,
+    one audit entry."""
+    with transaction():
+        pool = managed_pool(principal, pool_id, missing=NotFound("LeadPool not found."))
+        principal.scope.require_writer()
+        text_in = csv_import.text_stream(stream, mimetype=mimetype, charset=charset)
+        try:
+            result = import_rows(text_in, schema=LeadFieldsSchema(), org_id=principal.org_id,
+                                 pool_id=pool.id, actor_id=principal.id, now=datetime.now(UTC))
+        except UnicodeDecodeError:
+            raise field_error("csv", f"The file is not valid {charset or 'UTF-8'}; send "
+                              "`Content-Type: text/csv; charset=...` with its encoding.",
+                              error="invalid_csv") from None
+        digest = result.pop("lead_ids_sha256")
+        audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
+                     action="lead.imported", entity_type="lead_pool", entity_id=pool.id,
+                     data={"created": result["created"], "duplicates": result["duplicates"],
+                           "errors": result["errors_total"], "lead_ids_sha256": digest})
+    return result

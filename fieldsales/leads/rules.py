@@ -2,7 +2,7 @@
 claim attempt means. No database, no Flask: unit-tested in tests/unit/test_lead_rules.py.
 
 The race-prone limits themselves (holding, daily claims) are enforced by the database (see
-migrations/versions/0003_leads.py and service.py); the functions here only decide what a single
+migrations/versions/0003_leads.py and claims.py); the functions here only decide what a single
 row means and how to explain a refusal.
 """
 import contextlib

@@ -50,7 +50,7 @@ def _add_event(seals, lead, *, chain_user_id=None, **fields):
 
 
 def _seal_events(seals, admin):
-    from fieldsales.leads.service import seal_event
+    from fieldsales.leads.ledger import seal_event
 
     for lead, event, chain_user_id in seals:
         seal_event(lead, event.action, event=event, user_id=chain_user_id or admin.id,

@@ -1,7 +1,9 @@
 from flask import request
-from fieldsales.extensions import Blueprint
 
-from fieldsales.leads import csv_import, service
+from fieldsales.auth.guard import current
+from fieldsales.extensions import Blueprint
+from fieldsales.leads import (claims, converting, creating, csv_import, importing, moves, pools,
+                              reading)
 from fieldsales.leads.schemas import (AssignSchema, ClaimNextSchema, ConvertResultSchema,
                                       ConvertSchema, FollowUpCreateSchema, FollowUpSchema,
                                       ImportResultSchema, LeadCreateSchema, LeadEventSchema,
@@ -9,7 +11,6 @@ from fieldsales.leads.schemas import (AssignSchema, ClaimNextSchema, ConvertResu
                                       PoolCreateSchema, PoolPatchSchema, PoolSchema,
                                       ReleaseSchema)
 from fieldsales.openapi import describe, replayed, responds
-from fieldsales.scope import current
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1",
                 description="Lead pools (公海) and leads: claim, follow up, convert")
@@ -39,7 +40,7 @@ managers of the pool's team read them in full.
 @blp.paginate()
 def list_pools(pagination_parameters):
     """List the lead pools the caller can see."""
-    return service.list_pools(principal=current(), page=pagination_parameters)
+    return pools.list_pools(principal=current(), page=pagination_parameters)
 
 
 @blp.post("/lead-pools")
@@ -49,7 +50,7 @@ def list_pools(pagination_parameters):
 @responds(blp, 403, 409)
 def create_pool(data):
     """Create a lead pool (admin; managers for their teams)."""
-    pool, created = service.create_pool(principal=current(), data=data)
+    pool, created = pools.create_pool(principal=current(), data=data)
     return pool, 201 if created else 200
 
 
@@ -57,7 +58,7 @@ def create_pool(data):
 @blp.response(200, PoolSchema)
 def get_pool(pool_id):
     """Get a lead pool."""
-    return service.get_pool(principal=current(), pool_id=pool_id)
+    return pools.get_pool(principal=current(), pool_id=pool_id)
 
 
 @blp.patch("/lead-pools/<uuid:pool_id>")
@@ -66,7 +67,7 @@ def get_pool(pool_id):
 @responds(blp, 403)
 def update_pool(data, pool_id):
     """Rename a pool or change its rules (admin; managers of its team)."""
-    return service.update_pool(principal=current(), pool_id=pool_id, data=data)
+    return pools.update_pool(principal=current(), pool_id=pool_id, data=data)
 
 
 @blp.post("/lead-pools/<uuid:pool_id>/import")
@@ -83,9 +84,9 @@ def update_pool(data, pool_id):
 def import_leads(pool_id):
     """Import leads from CSV: duplicates (by normalised phone) are counted, bad rows listed."""
     request.max_content_length = csv_import.MAX_BYTES  # this body may exceed the JSON limit
-    return service.import_leads(principal=current(), pool_id=pool_id, stream=request.stream,
-                                mimetype=request.mimetype,
-                                charset=request.mimetype_params.get("charset"))
+    return importing.import_leads(principal=current(), pool_id=pool_id, stream=request.stream,
+                                  mimetype=request.mimetype,
+                                  charset=request.mimetype_params.get("charset"))
 
 
 @blp.post("/lead-pools/<uuid:pool_id>/claim-next")
@@ -94,7 +95,7 @@ def import_leads(pool_id):
 @responds(blp, 403, "pool_empty", "holding_limit_reached", "daily_claim_limit_reached")
 def claim_next(data, pool_id):
     """Claim the nearest (with `near`) or oldest claimable lead; 404 `pool_empty` if none."""
-    return service.claim_next(principal=current(), pool_id=pool_id, near=data.get("near"))
+    return claims.claim_next(principal=current(), pool_id=pool_id, near=data.get("near"))
 
 
 # --- leads ------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def claim_next(data, pool_id):
 @blp.paginate()
 def list_leads(filters, pagination_parameters):
     """Search leads; with `near`, nearest first and each with `distance_m`."""
-    return service.list_leads(principal=current(), filters=filters, page=pagination_parameters)
+    return reading.list_leads(principal=current(), filters=filters, page=pagination_parameters)
 
 
 @blp.post("/leads")
@@ -115,7 +116,7 @@ def list_leads(filters, pagination_parameters):
 @responds(blp, 403, "duplicate_lead")
 def create_lead(data):
     """Put a lead into a pool (admin; managers of the pool's team); same phone twice → 409."""
-    lead, created = service.create_lead(principal=current(), data=data)
+    lead, created = creating.create_lead(principal=current(), data=data)
     return lead, 201 if created else 200
 
 
@@ -123,7 +124,7 @@ def create_lead(data):
 @blp.response(200, LeadSchema)
 def get_lead(lead_id):
     """Get a lead (phone and e-mail masked unless you hold it or manage its holder)."""
-    return service.get_lead(principal=current(), lead_id=lead_id)
+    return reading.get_lead(principal=current(), lead_id=lead_id)
 
 
 @blp.post("/leads/<uuid:lead_id>/claim")
@@ -132,7 +133,7 @@ def get_lead(lead_id):
           "holding_limit_reached", "daily_claim_limit_reached")
 def claim_lead(lead_id):
     """Claim a pooled lead (already yours → 200)."""
-    return service.claim_lead(principal=current(), lead_id=lead_id)
+    return claims.claim_lead(principal=current(), lead_id=lead_id)
 
 
 @blp.post("/leads/<uuid:lead_id>/release")
@@ -141,8 +142,8 @@ def claim_lead(lead_id):
 @responds(blp, 403, "lead_closed", "lead_not_claimed")
 def release_lead(data, lead_id):
     """Put a claimed lead back into its pool; the previous holder's cooldown starts."""
-    return service.release_lead(principal=current(), lead_id=lead_id,
-                                reason=data.get("reason"))
+    return moves.release_lead(principal=current(), lead_id=lead_id,
+                              reason=data.get("reason"))
 
 
 @blp.post("/leads/<uuid:lead_id>/assign")
@@ -151,7 +152,7 @@ def release_lead(data, lead_id):
 @responds(blp, 403, "lead_closed", "holding_limit_reached")
 def assign_lead(data, lead_id):
     """Give a lead to one of your users (managers, admin); the holding limit applies."""
-    return service.assign_lead(principal=current(), lead_id=lead_id, user_id=data["user_id"])
+    return moves.assign_lead(principal=current(), lead_id=lead_id, user_id=data["user_id"])
 
 
 @blp.get("/leads/<uuid:lead_id>/follow-ups")
@@ -159,7 +160,7 @@ def assign_lead(data, lead_id):
 @blp.paginate()
 def list_follow_ups(lead_id, pagination_parameters):
     """Follow-ups of a lead, newest first."""
-    return service.list_follow_ups(principal=current(), lead_id=lead_id,
+    return reading.list_follow_ups(principal=current(), lead_id=lead_id,
                                    page=pagination_parameters)
 
 
@@ -170,7 +171,7 @@ def list_follow_ups(lead_id, pagination_parameters):
 @responds(blp, 403, "lead_closed", "not_lead_owner")
 def add_follow_up(data, lead_id):
     """Log a follow-up on a lead you hold; it restarts the recycle clock."""
-    follow_up, created = service.add_follow_up(principal=current(), lead_id=lead_id, data=data)
+    follow_up, created = moves.add_follow_up(principal=current(), lead_id=lead_id, data=data)
     return follow_up, 201 if created else 200
 
 
@@ -182,8 +183,8 @@ def add_follow_up(data, lead_id):
 @responds(blp, 403, "lead_closed", "lead_not_claimed")
 def convert_lead(data, lead_id):
     """Convert a claimed lead into a customer; its follow-ups become contact records."""
-    customer, lead, created = service.convert_lead(principal=current(), lead_id=lead_id,
-                                                   data=data)
+    customer, lead, created = converting.convert_lead(principal=current(), lead_id=lead_id,
+                                                      data=data)
     return {"customer": customer, "lead": lead}, 201 if created else 200
 
 
@@ -193,7 +194,7 @@ def convert_lead(data, lead_id):
 @responds(blp, 403, "lead_closed")
 def mark_dead(data, lead_id):
     """Close a lead that will not buy."""
-    return service.mark_dead(principal=current(), lead_id=lead_id, reason=data["reason"])
+    return moves.mark_dead(principal=current(), lead_id=lead_id, reason=data["reason"])
 
 
 @blp.get("/leads/<uuid:lead_id>/events")
@@ -201,5 +202,5 @@ def mark_dead(data, lead_id):
 @blp.paginate()
 def list_events(lead_id, pagination_parameters):
     """The ownership ledger: who held the lead when, and why it moved (oldest first)."""
-    return service.list_events(principal=current(), lead_id=lead_id,
+    return reading.list_events(principal=current(), lead_id=lead_id,
                                page=pagination_parameters)

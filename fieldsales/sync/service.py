@@ -14,7 +14,7 @@ import marshmallow as ma
 
 from fieldsales.errors import DomainError, Unprocessable, render_domain_error
 from fieldsales.extensions import db
-from fieldsales.leads import service as leads
+from fieldsales.leads import moves as leads
 from fieldsales.leads.schemas import FollowUpCreateSchema, FollowUpSchema
 from fieldsales.scope import Principal
 from fieldsales.sync.schemas import INVALID

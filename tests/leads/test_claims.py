@@ -94,20 +94,20 @@ def test_daily_limit_counts_claims_not_holdings(api, world):
 def test_daily_limit_is_per_local_day(app, world, db):
     """Shanghai is UTC+8: 23:30 and 00:30 local are two days, 15:30Z and 16:30Z in UTC."""
     from fieldsales.errors import Unprocessable
-    from fieldsales.leads import service
+    from fieldsales.leads import claims
     pool = lf.pool(world.org, world.east, daily_claim_limit=1, holding_limit=10)
     leads = lf.leads(world.org, pool, 3)
     late = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 on 2 March in Shanghai
     with as_principal(app, world.rep_east):
-        service.claim_lead(principal=principal_of(world.rep_east), lead_id=leads[0].id,
-                           now=late)
+        claims.claim_lead(principal=principal_of(world.rep_east), lead_id=leads[0].id,
+                          now=late)
     with as_principal(app, world.rep_east), pytest.raises(Unprocessable) as exc:
-        service.claim_lead(principal=principal_of(world.rep_east), lead_id=leads[1].id,
-                           now=late + timedelta(minutes=20))
+        claims.claim_lead(principal=principal_of(world.rep_east), lead_id=leads[1].id,
+                          now=late + timedelta(minutes=20))
     assert exc.value.error == "daily_claim_limit_reached"
     with as_principal(app, world.rep_east):
-        lead = service.claim_lead(principal=principal_of(world.rep_east), lead_id=leads[1].id,
-                                  now=late + timedelta(hours=1))  # 00:30 on 3 March
+        lead = claims.claim_lead(principal=principal_of(world.rep_east), lead_id=leads[1].id,
+                                 now=late + timedelta(hours=1))  # 00:30 on 3 March
     assert lead.status == "claimed"
 
 
@@ -302,16 +302,16 @@ def test_add_follow_up_service_for_sync(app, world, db):
     """POST /sync calls add_follow_up directly: same result, idempotent by id."""
     import uuid
 
-    from fieldsales.leads import service
+    from fieldsales.leads import moves
     pool = lf.pool(world.org, world.east)
     lead = lf.lead(world.org, pool, world.rep_east)
     data = {"id": uuid.uuid4(), "method": "message", "note": "offline note"}
     with as_principal(app, world.rep_east):
-        fu, created = service.add_follow_up(principal=principal_of(world.rep_east),
-                                            lead_id=lead.id, data=data)
+        fu, created = moves.add_follow_up(principal=principal_of(world.rep_east),
+                                          lead_id=lead.id, data=data)
     with as_principal(app, world.rep_east):
-        again, created_again = service.add_follow_up(principal=principal_of(world.rep_east),
-                                                     lead_id=lead.id, data=data)
+        again, created_again = moves.add_follow_up(principal=principal_of(world.rep_east),
+                                                   lead_id=lead.id, data=data)
     assert (created, created_again) == (True, False) and again.id == fu.id == data["id"]
 
 

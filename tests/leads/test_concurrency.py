@@ -181,9 +181,9 @@ def test_two_recycle_runs_at_once_recycle_each_lead_once(app, committed, monkeyp
     one order, so two runs neither deadlock nor recycle a lead twice."""
     from datetime import UTC, datetime, timedelta
 
-    from fieldsales.leads import service
-    from fieldsales.leads.service import recycle_overdue
-    monkeypatch.setattr(service, "RECYCLE_BATCH", 9)  # many batches, so the runs interleave
+    from fieldsales.leads import recycle
+    from fieldsales.leads.recycle import recycle_overdue
+    monkeypatch.setattr(recycle, "RECYCLE_BATCH", 9)  # many batches, so the runs interleave
     org, team, reps = _org(5)
     old = datetime.now(UTC) - timedelta(days=8)
 

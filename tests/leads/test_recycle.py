@@ -15,7 +15,7 @@ T1 = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
 
 
 def _recycle(app, **kw):
-    from fieldsales.leads.service import recycle_overdue
+    from fieldsales.leads.recycle import recycle_overdue
 
     with app.app_context():
         return recycle_overdue(**kw)
@@ -110,3 +110,43 @@ def test_cli_recycle_rejects_bad_now(app):
     for bad in ("yesterday", "2026-03-02T10:00:00"):
         proc = run("leads", "recycle", "--now", bad, check=False)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_the_sql_clock_agrees_with_the_leads_recycle_fields(world, db):
+    """recycle.clock (the job's and the alerts' SQL) and rules.recycle_at/recycle_warning (the
+    API's recycle_at and recycle_warning) are one rule: same answers on the edges."""
+    from fieldsales.leads import rules
+    from fieldsales.leads.models import LeadPool
+    from fieldsales.leads.recycle import clock
+
+    pool = lf.pool(world.org, world.east, recycle_after_days=7, warn_before_days=2)
+    day = timedelta(days=1)
+    leads = [
+        lf.lead(world.org, pool, world.rep_east, claimed_at=T1 - 8 * day),
+        lf.lead(world.org, pool, world.rep_east, claimed_at=T1 - 7 * day),  # due exactly now
+        lf.lead(world.org, pool, world.rep_east, claimed_at=T1 - 5 * day),  # warned exactly now
+        lf.lead(world.org, pool, world.rep_east, claimed_at=T1 - 5 * day + timedelta(seconds=1)),
+        lf.lead(world.org, pool, world.rep_east, claimed_at=T1 - 10 * day,
+                last_follow_up_at=T1 - 3 * day),
+        # Re-claimed after another rep's follow-up: the claim restarts the clock.
+        lf.lead(world.org, pool, world.rep_east, claimed_at=T1 - 1 * day,
+                last_follow_up_at=T1 - 9 * day),
+        lf.lead(world.org, pool),
+    ]
+    c = clock(T1)
+    rows = db.execute(select(Lead.id, c.due, c.warning, c.overdue)
+                      .join(LeadPool, LeadPool.id == Lead.pool_id)
+                      .where(Lead.id.in_([lead.id for lead in leads]))).all()
+    sql = {row.id: tuple(row[1:]) for row in rows}
+    seen = set()
+    for lead in leads:
+        due = rules.recycle_at(status=lead.status, claimed_at=lead.claimed_at,
+                               last_follow_up_at=lead.last_follow_up_at,
+                               recycle_after_days=pool.recycle_after_days)
+        warning = rules.recycle_warning(recycle_at=due, warn_before_days=pool.warn_before_days,
+                                        now=T1)
+        overdue = due is not None and due <= T1
+        expected_due = due if lead.status == "claimed" else None
+        assert sql[lead.id] == (expected_due, warning, overdue), lead.claimed_at
+        seen.add((warning, overdue))
+    assert seen == {(True, True), (True, False), (False, False)}  # every case was exercised
