@@ -1,6 +1,6 @@
 """What makes an alert, pure (no database): thresholds, the workday arithmetic behind idle_rep
 and missing_daily_report, and the sentence each alert shows a manager. Unit-tested in
-tests/unit/test_alert_rules.py; the alerts themselves are selected in SQL (service.py)."""
+tests/unit/alerts/test_rules.py; the alerts themselves are selected in SQL (service.py)."""
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 

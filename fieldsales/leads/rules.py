@@ -1,5 +1,5 @@
 """Pure lead-pool rules: phone normalisation, masking, the recycle clock, local days, what a
-claim attempt means. No database, no Flask: unit-tested in tests/unit/test_lead_rules.py.
+claim attempt means. No database, no Flask: unit-tested in tests/unit/leads/test_rules.py.
 
 The race-prone limits themselves (holding, daily claims) are enforced by the database (see
 migrations/versions/0003_leads.py and claims.py); the functions here only decide what a single

@@ -1,6 +1,6 @@
 """The daily report's rules, pure (no database, no Flask): which dates a rep may write, what a
 PUT or a review does to a report's status, and how compiled stats are frozen into JSON and read
-back. Unit-tested in tests/unit/test_report_rules.py; the race-prone part (two writers on one
+back. Unit-tested in tests/unit/reports/test_rules.py; the race-prone part (two writers on one
 report) is the database's job (row lock, unique (user_id, day); see service.py)."""
 from datetime import date, datetime, timedelta
 
