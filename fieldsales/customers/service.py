@@ -1,10 +1,11 @@
 """Customer cards: search (incl. nearest-first), create, edit with optimistic locking, contacts,
 follow-up records and the timeline."""
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from fieldsales import audit, idempotency
 from fieldsales.customers.models import Contact, ContactRecord, Customer
-from fieldsales.db import apply_changes, paginate, transaction
+from fieldsales.db import apply_changes, count_rows, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import make_point
@@ -42,12 +43,33 @@ def list_customers(*, principal: Principal, filters: dict, page):
     stmt = stmt.where(Customer.geom.is_not(None))
     if "radius_m" in filters:
         stmt = stmt.where(func.ST_DWithin(customer_geog(), point, filters["radius_m"]))
-    distance = func.ST_Distance(customer_geog(), point).label("distance_m")
-    stmt = stmt.add_columns(distance).order_by(customer_geog().op("<->")(point), Customer.id)
-    rows = paginate(stmt, page, scalars=False)
+    rows = _nearest_page(stmt, point, page)
     for customer, distance_m in rows:
         customer.distance_m = round(distance_m, 1)
     return [customer for customer, _ in rows]
+
+
+def _nearest_page(stmt, point, page):
+    """One page of `stmt` ordered by (`<->` distance, id), as (customer, distance_m) rows.
+
+    An `ORDER BY <->, id` cannot use the GiST KNN scan, so the page is cut from a window of
+    the ~3x (offset + page size) nearest rows ordered by `<->` alone; when that window may
+    have cut a tie (or was too short) it falls back to the plain query: same answer."""
+    knn = customer_geog().op("<->")(point)
+    total = page.item_count = count_rows(stmt)
+    first, size = page.first_item, page.page_size
+    window = stmt.add_columns(knn.label("knn")).order_by(knn).limit(3 * (first + size)).subquery()
+    near = aliased(Customer, window)
+    rows = db.session.execute(
+        select(near, func.ST_Distance(func.geography(near.geom), point),
+               window.c.knn, func.max(window.c.knn).over())
+        .order_by(window.c.knn, near.id).limit(size).offset(first)).all()
+    # All matches are in the window, or the page is whole and ends strictly before the window's
+    # farthest distance (nothing with a smaller id at that distance can be left outside).
+    if total <= 3 * (first + size) or (len(rows) == size and rows[-1][2] < rows[-1][3]):
+        return [(customer, distance_m) for customer, distance_m, _, _ in rows]
+    plain = stmt.add_columns(func.ST_Distance(customer_geog(), point)).order_by(knn, Customer.id)
+    return db.session.execute(plain.limit(size).offset(first)).all()
 
 
 def get_customer(*, principal: Principal, customer_id, for_update=False):
