@@ -56,17 +56,17 @@ def test_radius_filters_and_counts(api, world):
 
 
 def test_ties_across_the_knn_window_fall_back_and_stay_right(api, world):
-    # Page size 3, page 1: the window is 3 x 3 = 9 rows, but 12 customers share the nearest
+    # Page size 3, page 1: the window is 3 x 3 = 9 rows, but 30 customers share the nearest
     # distance, so the window cuts a tie and the page must come from the plain query.
     rep = world.rep_east
     spot = (SHANGHAI[0] + 0.001, SHANGHAI[1])
     tied = sorted(factories.customer(world.org, rep, lat=spot[0], lng=spot[1]).id
-                  for _ in range(12))
+                  for _ in range(30))
     rest = _spread(world, rep, 3, step=0.01)
     ids, total = _pages(api.as_(rep), NEAR, page_size=3)
-    assert ids == [str(i) for i in tied] + [str(c.id) for c in rest] and total == 15
-    r = api.as_(rep).get(f"/api/v1/customers?{NEAR}&page_size=3&page=4")
-    assert [c["id"] for c in r.json] == [str(i) for i in tied[9:12]]
+    assert ids == [str(i) for i in tied] + [str(c.id) for c in rest] and total == 33
+    r = api.as_(rep).get(f"/api/v1/customers?{NEAR}&page_size=3")
+    assert [c["id"] for c in r.json] == [str(i) for i in tied[:3]]
 
 
 def test_a_rep_never_sees_another_teams_customer_near(api, world):
