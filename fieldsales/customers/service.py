@@ -41,35 +41,46 @@ def list_customers(*, principal: Principal, filters: dict, page):
 
     point = geog_point(*filters["near"])
     stmt = stmt.where(Customer.geom.is_not(None))
-    if "radius_m" in filters:
-        stmt = stmt.where(func.ST_DWithin(customer_geog(), point, filters["radius_m"]))
-    rows = _nearest_page(stmt, point, page)
+    rows = _nearest_page(stmt, point, filters.get("radius_m"), page)
     for customer, distance_m in rows:
         customer.distance_m = round(distance_m, 1)
     return [customer for customer, _ in rows]
 
 
-def _nearest_page(stmt, point, page):
-    """One page of `stmt` ordered by (`<->` distance, id), as (customer, distance_m) rows.
+def within(geog, point, radius_m):
+    return func.ST_DWithin(geog, point, radius_m)
 
-    An `ORDER BY <->, id` cannot use the GiST KNN scan, so the page is cut from a window of
-    the ~3x (offset + page size) nearest rows ordered by `<->` alone; when that window may
-    have cut a tie (or was too short) it falls back to the plain query: same answer."""
+
+def _nearest_page(stmt, point, radius_m, page):
+    """One page of `stmt` within `radius`, ordered by (`<->` distance, id), as
+    (customer, distance_m) rows.
+
+    An `ORDER BY <->, id` cannot use the GiST KNN scan (nor can a radius the planner misjudges),
+    so the page is cut from a window of the ~3x (offset + page size) nearest visible rows ordered
+    by `<->` alone, the radius applied after; when that window may have cut a tie or missed a
+    match it falls back to the plain query: same answer."""
+    plain = stmt if radius_m is None else stmt.where(within(customer_geog(), point, radius_m))
+    total = page.item_count = count_rows(plain)
+    first, size, limit = page.first_item, page.page_size, 3 * (page.first_item + page.page_size)
     knn = customer_geog().op("<->")(point)
-    total = page.item_count = count_rows(stmt)
-    first, size = page.first_item, page.page_size
-    window = stmt.add_columns(knn.label("knn")).order_by(knn).limit(3 * (first + size)).subquery()
+    inner = stmt.add_columns(knn.label("knn")).order_by(knn).limit(limit).subquery()
+    near = aliased(Customer, inner)
+    window = select(near, inner.c.knn, func.max(inner.c.knn).over().label("wmax"),
+                    func.count().over().label("wn")).subquery()
     near = aliased(Customer, window)
+    page_stmt = select(near, func.ST_Distance(func.geography(near.geom), point), window.c.knn,
+                       window.c.wmax, window.c.wn)
+    if radius_m is not None:
+        page_stmt = page_stmt.where(within(func.geography(near.geom), point, radius_m))
     rows = db.session.execute(
-        select(near, func.ST_Distance(func.geography(near.geom), point),
-               window.c.knn, func.max(window.c.knn).over())
-        .order_by(window.c.knn, near.id).limit(size).offset(first)).all()
-    # All matches are in the window, or the page is whole and ends strictly before the window's
-    # farthest distance (nothing with a smaller id at that distance can be left outside).
-    if total <= 3 * (first + size) or (len(rows) == size and rows[-1][2] < rows[-1][3]):
-        return [(customer, distance_m) for customer, distance_m, _, _ in rows]
-    plain = stmt.add_columns(func.ST_Distance(customer_geog(), point)).order_by(knn, Customer.id)
-    return db.session.execute(plain.limit(size).offset(first)).all()
+        page_stmt.order_by(window.c.knn, near.id).limit(size).offset(first)).all()
+    # Whole window (every visible row), or the page ends strictly before the window's farthest
+    # distance (so nothing ordered before it is outside) and is whole or the last one.
+    if rows and (rows[0][4] < limit or (rows[-1][2] < rows[-1][3] and (
+            len(rows) == size or first + len(rows) == total))):
+        return [(row[0], row[1]) for row in rows]
+    full = plain.add_columns(func.ST_Distance(customer_geog(), point)).order_by(knn, Customer.id)
+    return db.session.execute(full.limit(size).offset(first)).all()
 
 
 def get_customer(*, principal: Principal, customer_id, for_update=False):
