@@ -1,6 +1,6 @@
 """customers_near: p50 latency of "customers within 5 km, nearest first" over 200,000
-customers, through the API (gunicorn, auth, validation, scope, JSON) vs the same two SQL
-statements (count + page) run directly through psycopg2."""
+customers, through the API (gunicorn, auth, validation, scope, JSON) vs the best SQL for the same
+answer (exact count + KNN-window page) run directly through psycopg2."""
 import json
 import random
 import sys
@@ -19,12 +19,20 @@ SELECT count(*) FROM customers
 WHERE org_id = %(org)s AND geom IS NOT NULL
   AND ST_DWithin(geography(geom), geography(ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)), 5000)
 """
+# The best SQL for the same answer: the ~3x page-size nearest visible rows by `<->` alone (GiST
+# KNN scan), the radius applied to them, then ordered by (distance, id). The API falls back to
+# the plain ORDER BY only when that window may cut a tie, which these random points never do.
 PAGE_SQL = """
-SELECT *, ST_Distance(geography(geom), geography(ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)))
-FROM customers
-WHERE org_id = %(org)s AND geom IS NOT NULL
-  AND ST_DWithin(geography(geom), geography(ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)), 5000)
-ORDER BY geography(geom) <-> geography(ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)), id
+WITH p AS (SELECT geography(ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326)) AS g)
+SELECT w.*, ST_Distance(geography(w.geom), p.g)
+FROM (
+  SELECT c.*, geography(c.geom) <-> (SELECT g FROM p) AS knn
+  FROM customers c
+  WHERE c.org_id = %(org)s AND c.geom IS NOT NULL
+  ORDER BY knn LIMIT 60
+) w, p
+WHERE ST_DWithin(geography(w.geom), p.g, 5000)
+ORDER BY w.knn, w.id
 LIMIT 20 OFFSET 0
 """
 
@@ -91,7 +99,7 @@ def run():
         "customers_near", p50_ours, p50_raw, "ms p50", higher_is_better=False,
         notes=f"{N_CUSTOMERS} customers, 5 km radius (~{sample['total']} matches), page of 20; "
               f"p99 ours {percentile(ours, 99):.1f} ms vs raw {percentile(baseline, 99):.1f} ms; "
-              f"target >= 0.5")
+              f"target >= 0.8 and <= 15 ms p50")
 
 
 if __name__ == "__main__":

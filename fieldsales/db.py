@@ -67,10 +67,14 @@ def transaction():
         raise
 
 
+def count_rows(stmt) -> int:
+    """The exact number of rows `stmt` would return (X-Pagination's total)."""
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
 def paginate(stmt, page_params, *, scalars=True):
     """Run one page of `stmt` and set the total on flask-smorest's pagination parameters."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    page_params.item_count = total
+    page_params.item_count = count_rows(stmt)
     page = stmt.limit(page_params.page_size).offset(page_params.first_item)
     result = db.session.execute(page)
     return result.scalars().all() if scalars else result.all()
