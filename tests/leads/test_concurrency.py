@@ -202,3 +202,42 @@ def test_two_recycle_runs_at_once_recycle_each_lead_once(app, committed, monkeyp
             LeadEvent.action == "recycled"))
         assert recycled == 60
         assert all((_holding_row(committed, pool, rep) or 0) == 0 for rep in reps)
+
+
+def test_a_create_retried_in_parallel_makes_one_row(app, committed):
+    """A phone retrying one create from several threads at once (same id, same body): one 201,
+    the rest 200 with the same resource — for a lead (its phone pre-check sees its own id),
+    a pool and a follow-up — and one row each, with one ledger event."""
+    import uuid
+
+    from fieldsales.leads.models import LeadFollowUp, LeadPool
+
+    org, team, (rep,) = _org(1)
+    admin = ApiClient(app, factories.user(org, "admin"))
+    client = ApiClient(app, rep)
+    for _ in range(3):
+        pool = lf.pool(org, team)
+        body = {"id": str(uuid.uuid4()), "pool_id": str(pool.id), "name": "Retry",
+                "phone": lf.phone()}
+        results = run_threads(8, lambda i, body=body: admin.post("/api/v1/leads", json=body))
+        assert sorted(r.status_code for r in results) == [200] * 7 + [201], \
+            [(r.status_code, r.json.get("error")) for r in results]
+        assert {r.json["id"] for r in results} == {body["id"]}
+        assert committed.scalar(select(func.count()).select_from(LeadEvent).where(
+            LeadEvent.lead_id == body["id"])) == 1
+
+        pool_body = {"id": str(uuid.uuid4()), "name": f"Pool {body['id'][:8]}"}
+        results = run_threads(8, lambda i, b=pool_body: admin.post("/api/v1/lead-pools", json=b))
+        assert sorted(r.status_code for r in results) == [200] * 7 + [201]
+        assert committed.scalar(select(func.count()).select_from(LeadPool).where(
+            LeadPool.id == pool_body["id"])) == 1
+
+        lead = lf.lead(org, pool, owner=rep)
+        follow_up = {"id": str(uuid.uuid4()), "method": "call", "note": "Called back"}
+        results = run_threads(8, lambda i, lead=lead, b=follow_up: client.post(
+            f"/api/v1/leads/{lead.id}/follow-ups", json=b))
+        assert sorted(r.status_code for r in results) == [200] * 7 + [201]
+        committed.expire_all()
+        assert committed.scalar(select(func.count()).select_from(LeadFollowUp).where(
+            LeadFollowUp.lead_id == lead.id)) == 1
+        assert committed.scalar(select(Lead.follow_up_count).where(Lead.id == lead.id)) == 1
