@@ -130,6 +130,35 @@ def world(db):
     return w
 
 
+@pytest.fixture
+def statements(app):
+    """Counts the SQL statements the app sends (each is one driver round trip; BEGIN and
+    COMMIT come on top): `with statements() as sent: ...; len(sent)` lists them."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from fieldsales.extensions import db as database
+
+    @contextmanager
+    def counting():
+        sent = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                sent.append(statement)
+
+        with app.app_context():
+            engine = database.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield sent
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
 def run_threads(n, target):
     """Start n threads at once (a barrier lines them up) and return their results in order."""
     barrier = threading.Barrier(n)

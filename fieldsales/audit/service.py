@@ -77,14 +77,29 @@ def _hmac(prev_hash: str, payload: dict) -> str:
 
 # Locks the chain's head row until commit (appends to one chain are serialised, per user) and
 # reads where the chain stands. The no-op DO UPDATE is what takes the lock on an existing row.
-_LOCK_HEAD = text("""
+_LOCK_HEAD_SQL = """
     INSERT INTO audit_heads AS h (user_id, org_id, seq, hash)
-    VALUES (:user_id, :org_id, 0, :genesis)
+    {source}
     ON CONFLICT (user_id) DO UPDATE SET seq = h.seq
     RETURNING seq, hash
-""")
+"""
+_LOCK_HEAD = text(_LOCK_HEAD_SQL.format(source="VALUES (:user_id, :org_id, 0, :genesis)"))
 
 _PENDING = "fieldsales.audit.pending"
+
+
+def head_cte(name: str, source: str) -> str:
+    """SQL of a CTE `name` that locks a chain head and returns its (seq, hash), for a use case
+    that takes the lock inside its own first statement (then passes the row to `adopt`).
+    `source` is a SELECT of (user_id, org_id) — it may read another CTE, which orders the lock
+    after that CTE's own (see visits/writes.py). The genesis hash is bound as :audit_genesis."""
+    # Only SQL text of the calling module is formatted in; values are bound.
+    select_ = ("SELECT u.user_id, u.org_id, 0, :audit_genesis "  # noqa: S608
+               f"FROM ({source}) AS u(user_id, org_id)")
+    return f"{name} AS ({_LOCK_HEAD_SQL.format(source=select_)})"
+
+
+HEAD_PARAMS = {"audit_genesis": GENESIS}
 
 
 class _Chain:
@@ -95,13 +110,20 @@ class _Chain:
         self.rows = []
 
 
+def adopt(*, user_id, org_id, seq: int, hash_: str):
+    """Take over a chain head the caller's own statement locked (head_cte): record() appends
+    to it without locking it again."""
+    db.session.info.setdefault(_PENDING, {})[user_id] = _Chain(org_id, seq, hash_)
+
+
 def record(*, org_id, user_id, actor_id, action, entity_type, entity_id=None, data=None,
-           evidence=None) -> dict:
+           evidence=None, at=None) -> dict:
     """Append an entry to `user_id`'s chain inside the caller's transaction.
 
-    The first append of a transaction locks the chain head (one statement); the entries are
-    hashed here and written with the head in one statement just before the commit, so a
-    transaction costs two round trips per chain however many entries it adds."""
+    The first append of a transaction locks the chain head (one statement) unless the caller
+    adopted it; the entries are hashed here and written with the head in one statement just
+    before the commit (or inside the use case's last statement, see pending_sql), so a
+    transaction costs at most two round trips per chain however many entries it adds."""
     data = dict(data or {})
     if evidence is not None:
         data["evidence_sha256"] = evidence_digest(evidence)
@@ -113,7 +135,7 @@ def record(*, org_id, user_id, actor_id, action, entity_type, entity_id=None, da
             _LOCK_HEAD, {"user_id": user_id, "org_id": org_id, "genesis": GENESIS}).one()
         chain = chains[user_id] = _Chain(org_id, seq, head_hash)
     row = {"id": uuid.uuid4(), "org_id": org_id, "user_id": user_id, "seq": chain.seq + 1,
-           "at": datetime.now(UTC), "actor_id": actor_id, "action": action,
+           "at": at or datetime.now(UTC), "actor_id": actor_id, "action": action,
            "entity_type": entity_type, "entity_id": entity_id,
            "data": canonical_roundtrip(data), "prev_hash": chain.hash}
     row["hash"] = _hmac(chain.hash, _entry_payload(SimpleNamespace(**row)))
@@ -126,28 +148,41 @@ _ENTRY_COLUMNS = ("id", "org_id", "user_id", "seq", "at", "actor_id", "action", 
                   "entity_id", "data", "prev_hash", "hash")
 
 
-def _write_pending(session):
-    """Write every chain's new entries and its head, one statement per chain."""
+def pending_sql(session=None) -> tuple[list[str], dict]:
+    """CTEs (and their parameters) that write every chain's pending entries and move its head;
+    the pending entries are handed over (the caller runs them in its own statement, or
+    _write_pending does before the commit). Parameter names start with `audit_`."""
+    session = session or db.session
     chains = session.info.pop(_PENDING, None)
-    for user_id, chain in (chains or {}).items():
+    ctes, params = [], {}
+    for n, (user_id, chain) in enumerate((chains or {}).items()):
         if not chain.rows:
             continue
         # Plain SQL: a multi-row INSERT built with the ORM is compiled afresh every time (its
         # shape varies with the row count), which cost more than the round trip it saves.
-        params = {"head_user": user_id, "head_seq": chain.seq, "head_hash": chain.hash}
         values = []
         for i, row in enumerate(chain.rows):
             values.append("(" + ", ".join(
-                f"CAST(:data{i} AS jsonb)" if col == "data" else f":{col}{i}"
+                f"CAST(:audit{n}_data{i} AS jsonb)" if col == "data" else f":audit{n}_{col}{i}"
                 for col in _ENTRY_COLUMNS) + ")")
-            params.update({f"{col}{i}": row[col] for col in _ENTRY_COLUMNS})
-            params[f"data{i}"] = canonical_json(row["data"])
+            params.update({f"audit{n}_{col}{i}": row[col] for col in _ENTRY_COLUMNS})
+            params[f"audit{n}_data{i}"] = canonical_json(row["data"])
+        params.update({f"audit{n}_head_user": user_id, f"audit{n}_head_seq": chain.seq,
+                       f"audit{n}_head_hash": chain.hash})
         # Only fixed column names and placeholders are formatted in; the values are bound.
-        columns, rows = ", ".join(_ENTRY_COLUMNS), ", ".join(values)
-        sql = (f"WITH new_entries AS (INSERT INTO audit_entries ({columns}) VALUES {rows}) "  # noqa: S608
-               "UPDATE audit_heads SET seq = :head_seq, hash = :head_hash "
-               "WHERE user_id = :head_user")
-        session.execute(text(sql), params)
+        columns = ", ".join(_ENTRY_COLUMNS)
+        ctes.append(f"audit{n}_entries AS (INSERT INTO audit_entries ({columns}) "  # noqa: S608
+                    f"VALUES {', '.join(values)})")
+        ctes.append(f"audit{n}_head AS (UPDATE audit_heads SET seq = :audit{n}_head_seq, "  # noqa: S608
+                    f"hash = :audit{n}_head_hash WHERE user_id = :audit{n}_head_user)")
+    return ctes, params
+
+
+def _write_pending(session):
+    """Write every chain's new entries and its head, in one statement."""
+    ctes, params = pending_sql(session)
+    if ctes:
+        session.execute(text(f"WITH {', '.join(ctes)} SELECT 1"), params)
 
 
 def _forget_pending(session, transaction):
