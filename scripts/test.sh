@@ -61,7 +61,8 @@ echo "test: pass 1 of 2, driver psycopg2, the whole suite"
 FIELDSALES_DB_DRIVER=psycopg2 $BIN/python -m pytest "$@"
 first=$?
 second_dirs=(tests/maps tests/faults tests/hostile tests/ops)
-mapfile -t threaded < <(grep -rl --include='test_*.py' run_threads tests | sort \
+mapfile -t threaded < <(grep -rl --include='test_*.py' -e run_threads -e 'statements()' tests \
+  | sort \
   | grep -v -e '^tests/maps/' -e '^tests/faults/' -e '^tests/hostile/' -e '^tests/ops/' \
             -e '^tests/leads/test_import.py$')
 echo "test: pass 2 of 2, driver psycopg (psycopg 3), driver-specific SQL and concurrency"

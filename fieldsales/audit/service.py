@@ -88,15 +88,23 @@ _LOCK_HEAD = text(_LOCK_HEAD_SQL.format(source="VALUES (:user_id, :org_id, 0, :g
 _PENDING = "fieldsales.audit.pending"
 
 
-def head_cte(name: str, source: str) -> str:
-    """SQL of a CTE `name` that locks a chain head and returns its (seq, hash), for a use case
-    that takes the lock inside its own first statement (then passes the row to `adopt`).
-    `source` is a SELECT of (user_id, org_id) — it may read another CTE, which orders the lock
-    after that CTE's own (see visits/writes.py). The genesis hash is bound as :audit_genesis."""
+def head_lock_sql(source: str) -> str:
+    """The head-locking INSERT … RETURNING seq, hash for the chains of the (user_id, org_id)
+    rows `source` selects, for a use case that takes the lock inside its own first statement
+    (then hands the row to `adopt`). The genesis hash is bound as :audit_genesis (HEAD_PARAMS).
+
+    Lock order wherever evidence is written: the rep's user row, then the row written (visit,
+    lead), then the chain head. `source` may read the CTEs that take the earlier locks, which
+    orders this lock after theirs."""
     # Only SQL text of the calling module is formatted in; values are bound.
     select_ = ("SELECT u.user_id, u.org_id, 0, :audit_genesis "  # noqa: S608
                f"FROM ({source}) AS u(user_id, org_id)")
-    return f"{name} AS ({_LOCK_HEAD_SQL.format(source=select_)})"
+    return _LOCK_HEAD_SQL.format(source=select_)
+
+
+def head_cte(name: str, source: str) -> str:
+    """head_lock_sql as a CTE called `name`, for statements written as text."""
+    return f"{name} AS ({head_lock_sql(source)})"
 
 
 HEAD_PARAMS = {"audit_genesis": GENESIS}
@@ -112,8 +120,9 @@ class _Chain:
 
 def adopt(*, user_id, org_id, seq: int, hash_: str):
     """Take over a chain head the caller's own statement locked (head_cte): record() appends
-    to it without locking it again."""
-    db.session.info.setdefault(_PENDING, {})[user_id] = _Chain(org_id, seq, hash_)
+    to it without locking it again. A chain this transaction already appends to is kept: its
+    pending entries are ahead of the stored head."""
+    db.session.info.setdefault(_PENDING, {}).setdefault(user_id, _Chain(org_id, seq, hash_))
 
 
 def record(*, org_id, user_id, actor_id, action, entity_type, entity_id=None, data=None,

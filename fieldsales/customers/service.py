@@ -207,8 +207,17 @@ def list_contact_records(*, principal: Principal, customer_id, page):
 
 
 def add_contact_record(*, principal: Principal, customer, data: dict, visit_id=None):
-    """Write a contact record in the caller's transaction (used by check-out and lead
-    conversion too); not committed."""
+    """Write a contact record in the caller's transaction (used by lead conversion too); not
+    committed."""
+    record = new_contact_record(principal=principal, customer=customer, data=data,
+                                visit_id=visit_id)
+    db.session.add(record)
+    return record
+
+
+def new_contact_record(*, principal: Principal, customer, data: dict, visit_id=None):
+    """A contact record and its audit entry, for the caller to store in its own statement
+    (check-out writes it with the visit)."""
     record = ContactRecord(
         org_id=principal.org_id, customer_id=customer.id, user_id=principal.id,
         method=data["method"], contact_id=data.get("contact_id"), visit_id=visit_id,
@@ -216,7 +225,6 @@ def add_contact_record(*, principal: Principal, customer, data: dict, visit_id=N
         next_follow_up_at=data.get("next_follow_up_at"),
     )
     idempotency.stamp(record, principal=principal, data=data)
-    db.session.add(record)
     audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
                  action="contact_record.created", entity_type="contact_record",
                  entity_id=record.id,
