@@ -230,7 +230,7 @@ class Scope:
             ))
         # rep: customers owned by anyone in its own team, or by nobody (unowned cards stay
         # with the team they were filed under, if any).
-        own_team = [self.p.team_id] if self.p.team_id else []
+        own_team = [self.p.team_id] if self.p.team_id is not None else []
         return and_(clause, or_(
             unowned,
             Customer.owner_id == self.p.id,

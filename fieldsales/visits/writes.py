@@ -12,102 +12,146 @@ statement's snapshot, someone committed a visit write while we waited, the snaps
 locks already held. That is what keeps one open visit and ordered events
 (uq_visits_open_user stays as the backstop).
 """
+import functools
 from types import SimpleNamespace
 
-from sqlalchemy import Integer, String, column, exists, func, literal, select, text, true
+from sqlalchemy import (Integer, String, Uuid, bindparam, column, exists, func, literal, select,
+                        text, true)
 
 from fieldsales import audit
 from fieldsales.audit.models import AuditHead
-from fieldsales.db import insert_cte, update_cte
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
-from fieldsales.customers.models import Customer
+from fieldsales.customers.models import ContactRecord, Customer
 from fieldsales.orgs.models import Org
 from fieldsales.photos.models import Photo
 from fieldsales.projects.models import Project
+from fieldsales.scope import Principal
 from fieldsales.users.models import User
 from fieldsales.visits import flags as rules
 from fieldsales.visits.models import Visit
 
 VISIT_COLUMNS = [c for c in Visit.__table__.columns if c.computed is None]
+# The locked visit's columns, read by joining its id back (built once: constructing a
+# 45-column CTE per request cost more CPU than the rest of the statement). The join reads the
+# statement's snapshot; a visit changed since then also moved the chain head, and the
+# statement then runs again (see above).
+_LOCKED = Visit.__table__.alias("locked_visit")
+_LOCKED_COLUMNS = [_LOCKED.c[c.name].label(f"v_{c.name}") for c in VISIT_COLUMNS]
 
 # The rep's latest check-in or check-out before the new event (by event time), measured from
 # the new event's point: what impossible_speed is judged on.
 _PREVIOUS_EVENT = """
     WITH candidates AS (
         (SELECT in_at AS at, in_geom AS geom FROM visits
-          WHERE user_id = :prev_user AND in_at < :prev_at ORDER BY in_at DESC LIMIT 1)
+          WHERE user_id = :scope_user AND in_at < :at ORDER BY in_at DESC LIMIT 1)
         UNION ALL
         (SELECT out_at, out_geom FROM visits
-          WHERE user_id = :prev_user AND out_at IS NOT NULL AND out_at < :prev_at
+          WHERE user_id = :scope_user AND out_at IS NOT NULL AND out_at < :at
           ORDER BY out_at DESC LIMIT 1)
     )
     SELECT at AS prev_at,
-           ST_Distance(geography(geom), geography(ST_SetSRID(ST_MakePoint(:prev_lng, :prev_lat),
+           ST_Distance(geography(geom), geography(ST_SetSRID(ST_MakePoint(:lng, :lat),
                                                              4326))) AS prev_distance_m,
            NOT ST_DWithin(geography(geom),
-                          geography(ST_SetSRID(ST_MakePoint(:prev_lng, :prev_lat), 4326)), 1000)
+                          geography(ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)), 1000)
                AS prev_beyond_1km
     FROM candidates ORDER BY at DESC LIMIT 1
 """
 
+# The statements are built once per shape (kind of write, role, …) with the caller's values as
+# named parameters: building and cache-keying a statement this size per request cost more CPU
+# than running it. A symbolic principal gives the scope rules parameters instead of values.
+_USER, _ORG, _TEAM = (bindparam("scope_user", type_=Uuid), bindparam("scope_org", type_=Uuid),
+                      bindparam("scope_team", type_=Uuid))
+_POINT = geog(make_point(bindparam("lat"), bindparam("lng")))
 
-def _previous(principal, *, at, lat, lng):
-    return (text(_PREVIOUS_EVENT)
-            .bindparams(prev_user=principal.id, prev_at=at, prev_lat=lat, prev_lng=lng)
-            .columns(column("prev_at"), column("prev_distance_m"), column("prev_beyond_1km"))
-            .subquery("previous").lateral())
+
+def _symbolic(role, has_team):
+    return Principal(id=_USER, org_id=_ORG, role=role, team_id=_TEAM if has_team else None,
+                     name="", email="", timezone="UTC")
 
 
-def _locks(principal, visit_where):
+def _locks(visit_where):
     """CTEs rep → visit → audit_head, each lock taken after the one before."""
-    rep = (select(User.id).where(User.id == principal.id, User.org_id == principal.org_id)
+    rep = (select(User.id).where(User.id == _USER, User.org_id == _ORG)
            .with_for_update(of=User, key_share=True)  # NO KEY UPDATE: FK checks pass
            .cte("rep").prefix_with("MATERIALIZED"))
     after_rep = select(func.count()).select_from(rep).scalar_subquery() >= 0
-    visit = (select(*VISIT_COLUMNS).where(*visit_where, after_rep)
+    visit = (select(Visit.id).where(*visit_where, after_rep)
              .with_for_update(of=Visit)
              .cte("visit").prefix_with("MATERIALIZED"))
     head = (text(audit.head_lock_sql(
-                "SELECT CAST(:head_user AS uuid), CAST(:head_org AS uuid) "
+                "SELECT CAST(:scope_user AS uuid), CAST(:scope_org AS uuid) "
                 "WHERE (SELECT count(*) FROM visit) >= 0"))
-            .bindparams(head_user=principal.id, head_org=principal.org_id, **audit.HEAD_PARAMS)
             .columns(column("seq", Integer), column("hash", String)).cte("audit_head"))
     return rep, visit, head
 
 
-def _geofence(point, where):
+def _geofence(*where):
     customer_geog = func.geography(Customer.geom)  # the expression index ix_customers_geog
     radius = func.coalesce(Customer.geofence_radius_m, Org.geofence_radius_m)
     return (select(Customer.id.label("customer_id"), Customer.lat.label("customer_lat"),
-                   func.ST_Distance(customer_geog, point).label("distance_m"),
-                   func.ST_DWithin(customer_geog, point, radius).label("within"))
+                   func.ST_Distance(customer_geog, _POINT).label("distance_m"),
+                   func.ST_DWithin(customer_geog, _POINT, radius).label("within"))
             .where(*where).lateral("customer"))
 
 
-def _read(principal, locks, *extra, joins=()):
+def _read_statement(locks, customer, *extra):
     _, visit, head = locks
-    seen = (select(AuditHead.seq).where(AuditHead.user_id == principal.id)
-            .scalar_subquery())
-    stmt = (select(Org.low_accuracy_m, Org.max_speed_kmh, Org.min_visit_minutes,
+    previous = (text(_PREVIOUS_EVENT)
+                .columns(column("prev_at"), column("prev_distance_m"), column("prev_beyond_1km"))
+                .subquery("previous").lateral())
+    seen = select(AuditHead.seq).where(AuditHead.user_id == _USER).scalar_subquery()
+    return (select(Org.low_accuracy_m, Org.max_speed_kmh, Org.min_visit_minutes,
                    head.c.seq.label("audit_seq"), head.c.hash.label("audit_hash"),
                    func.coalesce(seen, 0).label("seen_seq"),
                    func.statement_timestamp().label("now"), *extra,
-                   *[visit.c[c.name].label(f"v_{c.name}") for c in VISIT_COLUMNS])
-            .select_from(head).join(Org, Org.id == principal.org_id).outerjoin(visit, true()))
-    for lateral in joins:
-        stmt = stmt.outerjoin(lateral, true())
-    stmt = stmt.add_cte(*locks)
+                   customer.c.customer_id, customer.c.customer_lat, customer.c.distance_m,
+                   customer.c.within, *previous.c, *_LOCKED_COLUMNS)
+            .select_from(head).join(Org, Org.id == _ORG)
+            .outerjoin(visit, true()).outerjoin(_LOCKED, _LOCKED.c.id == visit.c.id)
+            .outerjoin(customer, true()).outerjoin(previous, true())
+            .add_cte(*locks))
+
+
+@functools.cache
+def _check_in_statement(role, has_team, has_id, has_project):
+    scope = _symbolic(role, has_team).scope
+    locks = _locks((Visit.user_id == _USER, Visit.status == "open"))
+    customer = _geofence(Customer.id == bindparam("customer_id", type_=Uuid), scope.customers())
+    taken = (exists().where(Visit.id == bindparam("visit_id", type_=Uuid)) if has_id
+             else literal(False))
+    project_ok = (exists().where(Project.org_id == _ORG,
+                                 Project.id == bindparam("project_id", type_=Uuid),
+                                 Project.customer_id == customer.c.customer_id)
+                  if has_project else literal(True))
+    return _read_statement(locks, customer, taken.label("taken"), project_ok.label("project_ok"))
+
+
+@functools.cache
+def _check_out_statement(role, has_team):
+    scope = _symbolic(role, has_team).scope
+    locks = _locks((Visit.id == bindparam("visit_id", type_=Uuid), scope.visits()))
+    customer = _geofence(Customer.org_id == _LOCKED.c.org_id,
+                         Customer.id == _LOCKED.c.customer_id)
+    return _read_statement(locks, customer)
+
+
+def _read(principal, stmt, params, *, at, location):
+    params = {**params, "scope_user": principal.id, "scope_org": principal.org_id,
+              "scope_team": principal.team_id, "at": at, "lat": location["lat"],
+              "lng": location["lng"], **audit.HEAD_PARAMS}
     connection = db.session.connection()
-    row = connection.execute(stmt).one()
+    row = connection.execute(stmt, params).one()
     if row.seen_seq != row.audit_seq:  # stale snapshot: see the module's docstring
-        row = connection.execute(stmt).one()
+        row = connection.execute(stmt, params).one()
     audit.adopt(user_id=principal.id, org_id=principal.org_id, seq=row.audit_seq,
                 hash_=row.audit_hash)
     return row
 
 
-def _state(row, *, previous=True):
+def _state(row):
     """What the rules read from the first statement's row."""
     visit = None
     if row.v_id is not None:
@@ -119,7 +163,7 @@ def _state(row, *, previous=True):
         now=row.now, visit=visit,
         previous=(rules.Previous(at=row.prev_at, distance_m=row.prev_distance_m,
                                  beyond_1km=row.prev_beyond_1km)
-                  if previous and row.prev_at is not None else None),
+                  if row.prev_at is not None else None),
         customer=(SimpleNamespace(id=row.customer_id, lat=row.customer_lat)
                   if row.customer_id is not None else None),
         distance_m=round(row.distance_m, 2) if row.distance_m is not None else None,
@@ -130,86 +174,91 @@ def read_for_check_in(principal, *, data, at):
     """Lock the rep, its open visit and its chain; read the org's thresholds, whether the
     client id is taken, the customer's geofence (under the caller's scope), the project check
     and the previous event."""
-    loc = data["location"]
-    locks = _locks(principal, (Visit.user_id == principal.id, Visit.status == "open"))
-    customer = _geofence(geog(make_point(loc["lat"], loc["lng"])),
-                         (Customer.id == data["customer_id"], principal.scope.customers()))
-    taken = (exists().where(Visit.id == data["id"]) if data.get("id") else literal(False))
-    project_ok = (exists().where(Project.org_id == principal.org_id,
-                                 Project.id == data["project_id"],
-                                 Project.customer_id == customer.c.customer_id)
-                  if data.get("project_id") else literal(True))
-    previous = _previous(principal, at=at, lat=loc["lat"], lng=loc["lng"])
-    row = _read(principal, locks, taken.label("taken"), project_ok.label("project_ok"),
-                customer.c.customer_id, customer.c.customer_lat, customer.c.distance_m,
-                customer.c.within, *previous.c, joins=(customer, previous))
+    stmt = _check_in_statement(principal.role, principal.team_id is not None,
+                               data.get("id") is not None, data.get("project_id") is not None)
+    row = _read(principal, stmt, {"customer_id": data["customer_id"], "visit_id": data.get("id"),
+                                  "project_id": data.get("project_id")},
+                at=at, location=data["location"])
     return row, _state(row)
 
 
 def read_for_check_out(principal, *, visit_id, data, at):
     """Lock the rep, the visit (under the caller's scope) and the chain; read the org's
     thresholds, the visit's customer geofence and the previous event."""
-    loc = data["location"]
-    locks = _locks(principal, (Visit.id == visit_id, principal.scope.visits()))
-    visit = locks[1]
-    customer = _geofence(geog(make_point(loc["lat"], loc["lng"])),
-                         (Customer.org_id == visit.c.org_id, Customer.id == visit.c.customer_id))
-    previous = _previous(principal, at=at, lat=loc["lat"], lng=loc["lng"])
-    row = _read(principal, locks, customer.c.customer_id, customer.c.customer_lat,
-                customer.c.distance_m, customer.c.within, *previous.c,
-                joins=(customer, previous))
-    return _state(row)
+    stmt = _check_out_statement(principal.role, principal.team_id is not None)
+    return _state(_read(principal, stmt, {"visit_id": visit_id}, at=at,
+                        location=data["location"]))
 
 
-def _columns(visit, names=None):
-    return {c.name: getattr(visit, c.key) for c in VISIT_COLUMNS
-            if names is None or c.name in names}
+# --- the write statement ---------------------------------------------------------------------
+# Plain values for the driver (it adapts UUIDs, datetimes, lists as arrays); the SQL of each
+# shape is fixed, so its text() is parsed once.
+
+@functools.cache
+def _text(sql: str):
+    return text(sql)
 
 
-def _run(ctes, binds, *, tail="SELECT 1"):
+def _insert(name, table, columns, tail=""):
+    names = ", ".join(c.name for c in columns)
+    values = ", ".join(f":{name}_{c.name}" for c in columns)
+    # Only the table's own column names and placeholders are formatted in; values are bound.
+    return f"{name} AS (INSERT INTO {table.name} ({names}) SELECT {values} {tail})"  # noqa: S608
+
+
+def _update(name, table, columns):
+    sets = ", ".join(f"{c.name} = :{name}_{c.name}" for c in columns)
+    return f"{name} AS (UPDATE {table.name} SET {sets} WHERE id = :{name}_id)"  # noqa: S608
+
+
+def _values(name, row, columns):
+    return {f"{name}_{c.name}": getattr(row, c.key) for c in columns}
+
+
+def _execute(ctes, params, tail="SELECT 1"):
     audit_ctes, audit_params = audit.pending_sql()
-    stmt = text(f"WITH {', '.join(ctes + audit_ctes)} {tail}").bindparams(*binds)
-    return stmt, audit_params
+    sql = f"WITH {', '.join(ctes + audit_ctes)} {tail}"
+    return db.session.connection().execute(_text(sql), {**params, **audit_params})
 
 
-_CLOSED_FIELDS = ("status", "closed_at", "closed_by", "flags", "risk_score")
+_CLOSED = [Visit.__table__.c[name] for name in
+           ("status", "closed_at", "closed_by", "flags", "risk_score")]
+_CLOSE = _update("closed", Visit.__table__, _CLOSED)[:-1] + " RETURNING id)"
+# The scalar subquery runs the UPDATE to completion before the first row is inserted: the open
+# visit leaves uq_visits_open_user before the new one enters it.
+_INSERT_AFTER_CLOSE = _insert("new_visit", Visit.__table__, VISIT_COLUMNS,
+                              tail="WHERE (SELECT count(*) FROM closed) >= 0")
+_INSERT = _insert("new_visit", Visit.__table__, VISIT_COLUMNS)
 
 
 def write_check_in(visit, closed=None):
     """Insert the new visit (closing `closed` first, when the rep left one open) and the
     pending audit entries, in one statement."""
-    ctes, binds, tail = [], [], ""
-    if closed is not None:
-        sql, more = update_cte("closed", Visit.__table__, closed.id,
-                               _columns(closed, _CLOSED_FIELDS))
-        ctes.append(sql)
-        binds += more
-        # The scalar subquery runs the UPDATE to completion before the first row is inserted:
-        # the open visit leaves uq_visits_open_user before the new one enters it.
-        tail = "WHERE (SELECT count(*) FROM closed) >= 0"
-    sql, more = insert_cte("new_visit", Visit.__table__, _columns(visit), tail=tail)
-    stmt, params = _run(ctes + [sql], binds + more)
-    db.session.connection().execute(stmt, params)
+    params = _values("new_visit", visit, VISIT_COLUMNS)
+    if closed is None:
+        _execute([_INSERT], params)
+        return
+    params.update(_values("closed", closed, _CLOSED), closed_id=closed.id)
+    _execute([_CLOSE, _INSERT_AFTER_CLOSE], params)
 
 
-_CHECK_OUT_FIELDS = tuple(c.name for c in VISIT_COLUMNS if c.name.startswith("out_")) + (
-    "summary", "outcome", "next_follow_up_at") + _CLOSED_FIELDS
+_CHECKED_OUT = [c for c in VISIT_COLUMNS if c.name.startswith("out_")] + [
+    Visit.__table__.c[name] for name in ("summary", "outcome", "next_follow_up_at")] + _CLOSED
+_CHECK_OUT = _update("checked_out", Visit.__table__, _CHECKED_OUT)
+_RECORD_COLUMNS = [c for c in ContactRecord.__table__.columns if c.name != "created_at"]
+_RECORD = _insert("record", ContactRecord.__table__, _RECORD_COLUMNS)
+_PHOTOS = ("SELECT photos.* FROM photos WHERE photos.visit_id = :checked_out_id "
+           "ORDER BY photos.created_at, photos.id")
 
 
 def write_check_out(visit, record=None) -> list:
     """Store the check-out, its contact record and the pending audit entries in one
     statement; returns the visit's photos (read by the same statement)."""
-    sql, binds = update_cte("checked_out", Visit.__table__, visit.id,
-                            _columns(visit, _CHECK_OUT_FIELDS))
-    ctes = [sql]
+    params = {**_values("checked_out", visit, _CHECKED_OUT), "checked_out_id": visit.id}
+    ctes = [_CHECK_OUT]
     if record is not None:
-        table = record.__table__
-        sql, more = insert_cte("record", table, {c.name: getattr(record, c.key)
-                                                 for c in table.columns if c.name != "created_at"})
-        ctes.append(sql)
-        binds += more
-    stmt, params = _run(ctes, binds, tail=(
-        "SELECT photos.* FROM photos WHERE photos.visit_id = :photos_visit "
-        "ORDER BY photos.created_at, photos.id"))
-    photos = select(Photo).from_statement(stmt.columns(*Photo.__table__.columns))
-    return db.session.scalars(photos, {**params, "photos_visit": visit.id}).all()
+        ctes.append(_RECORD)
+        params.update(_values("record", record, _RECORD_COLUMNS))
+    rows = _execute(ctes, params, tail=_PHOTOS).mappings().all()
+    return [Photo(**{c.key: row[c.name] for c in Photo.__table__.columns if c.name in row})
+            for row in rows]
