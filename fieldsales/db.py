@@ -3,7 +3,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, bindparam, case, func, select
+from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, case, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from fieldsales.extensions import db
@@ -65,29 +65,6 @@ def transaction():
     except BaseException:
         session.rollback()
         raise
-
-
-def insert_cte(name: str, table, row: dict, *, tail: str = "") -> tuple[str, list]:
-    """`name AS (INSERT INTO table (…) SELECT …)` for one row, with typed binds named
-    `<name>_<column>`: for use cases that write several tables in one statement. `tail` ends
-    the SELECT (e.g. a WHERE that orders this insert after another CTE)."""
-    binds = [bindparam(f"{name}_{key}", value, type_=table.c[key].type)
-             for key, value in row.items()]
-    columns = ", ".join(row)
-    values = ", ".join(f":{b.key}" for b in binds)
-    # Only the table's own column names and placeholders are formatted in; values are bound.
-    return (f"{name} AS (INSERT INTO {table.name} ({columns}) "  # noqa: S608
-            f"SELECT {values} {tail})"), binds
-
-
-def update_cte(name: str, table, id_, values: dict) -> tuple[str, list]:
-    """`name AS (UPDATE table SET … WHERE id = … RETURNING id)` with typed binds."""
-    binds = [bindparam(f"{name}_{key}", value, type_=table.c[key].type)
-             for key, value in values.items()]
-    sets = ", ".join(f"{key} = :{b.key}" for key, b in zip(values, binds, strict=True))
-    binds.append(bindparam(f"{name}_id", id_, type_=table.c.id.type))
-    return (f"{name} AS (UPDATE {table.name} SET {sets} "  # noqa: S608
-            f"WHERE id = :{name}_id RETURNING id)"), binds
 
 
 def count_rows(stmt) -> int:
