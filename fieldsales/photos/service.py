@@ -108,7 +108,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
         if locked is None:  # not the caller's visit: 404 if it cannot see it, else 403
             visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
             principal.scope.require_visit_rep(visit)
-            raise NotFound("Visit not found.")  # the caller's own visit vanished meanwhile
+            raise NotFound("Visit not found.")  # not reached: an own visit is found above
         visit = locked.visit
         _check_window(visit, received_at)
         if isinstance(problem, PayloadTooLarge):
@@ -119,22 +119,8 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
             raise idempotency.DuplicateId()  # the id is taken: create() answers from its row
         if problem is not None:
             raise problem
-        photo = idempotency.stamp(Photo(org_id=principal.org_id, visit_id=visit.id,
-                                        user_id=visit.user_id), principal=principal, data=data)
-        photo.storage_key = attempt_key(principal.org_id, photo.id)
-        photo_flags = rules.photo_flags(
-            reused=locked.reused, taken_at=result.taken_at,
-            exif_distance_beyond_500m=bool(result.gps and locked.far),
-            has_gps=result.gps is not None, source=data["source"], visit_start=visit.in_at,
-            visit_end=visit.closed_at or received_at)
-        photo.created_at = locked.now
-        photo.sha256, photo.content_type = result.sha256, result.content_type
-        photo.width, photo.height, photo.byte_size = result.width, result.height, result.byte_size
-        photo.taken_at = result.taken_at
-        photo.exif_lat, photo.exif_lng = result.gps or (None, None)
-        photo.source, photo.flags = data["source"], rules.merge(photo_flags)
-        photo.phash = result.phash_signed
-        photo.phash_b0, photo.phash_b1, photo.phash_b2, photo.phash_b3 = result.phash_bands
+        photo = _new_photo(principal=principal, visit=visit, data=data, result=result,
+                           locked=locked, received_at=received_at)
         _write_files(photo.storage_key, spool, result, written)
         EVIDENCE.seal(photo, action="photo.uploaded", actor_id=principal.id,
                       data={"visit_id": visit.id, "sha256": photo.sha256, "flags": photo.flags})
@@ -163,6 +149,27 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
     if not created:  # a concurrent retry won: its row names its own files, these are ours
         _remove(written)
     return photo, created
+
+
+def _new_photo(*, principal, visit, data, result, locked, received_at) -> Photo:
+    """The new row (not added to the session: writes.insert writes it), flags computed."""
+    photo = idempotency.stamp(Photo(org_id=principal.org_id, visit_id=visit.id,
+                                    user_id=visit.user_id), principal=principal, data=data)
+    photo.storage_key = attempt_key(principal.org_id, photo.id)
+    photo_flags = rules.photo_flags(
+        reused=locked.reused, taken_at=result.taken_at,
+        exif_distance_beyond_500m=bool(result.gps and locked.far),
+        has_gps=result.gps is not None, source=data["source"], visit_start=visit.in_at,
+        visit_end=visit.closed_at or received_at)
+    photo.created_at = locked.now  # what the column default would write, needed for the seal
+    photo.sha256, photo.content_type = result.sha256, result.content_type
+    photo.width, photo.height, photo.byte_size = result.width, result.height, result.byte_size
+    photo.taken_at = result.taken_at
+    photo.exif_lat, photo.exif_lng = result.gps or (None, None)
+    photo.source, photo.flags = data["source"], rules.merge(photo_flags)
+    photo.phash = result.phash_signed
+    photo.phash_b0, photo.phash_b1, photo.phash_b2, photo.phash_b3 = result.phash_bands
+    return photo
 
 
 def _same_bytes(visit_id, sha256):

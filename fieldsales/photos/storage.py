@@ -41,7 +41,8 @@ class Spool:
             fd, self.path = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         except OSError as exc:
             raise Unavailable(exc.errno, exc.strerror) from exc
-        self.file = os.fdopen(fd, "w+b")
+        # Werkzeug hands over a part in pieces of a few kB: gathered into 1 MiB writes.
+        self.file = os.fdopen(fd, "w+b", buffering=1 << 20)
         self._digest, self.size = hashlib.sha256(), 0
 
     def write(self, data) -> int:
@@ -61,7 +62,9 @@ class Spool:
         return getattr(self.file, name)
 
     def close(self):
-        self.file.close()
+        # A full disk fails the flush of the last buffered bytes: the file goes all the same.
+        with contextlib.suppress(OSError):
+            self.file.close()
         if self.path is not None:
             Path(self.path).unlink(missing_ok=True)
             self.path = None
@@ -114,13 +117,13 @@ class LocalPhotoStore:
         so the files are written under their final names (no temporary file and rename each);
         the caller removes them if the row does not commit."""
         folder = self._path(f"{key}/original").parent
+        # Each file's fsync: its bytes (the evidence original, and the derivatives served in
+        # its place) must be on disk before the row that promises them commits.
+        original.file.flush()
+        os.fsync(original.file.fileno())
         folder.mkdir(parents=True)
         os.replace(original.path, folder / "original")
         original.path = None
-        original.file.flush()
-        # Each file's fsync: its bytes (the evidence original, and the derivatives served in
-        # its place) must be on disk before the row that promises them commits.
-        os.fsync(original.file.fileno())
         for name, data in derived.items():
             with open(self._path(f"{key}/{name}"), "xb") as out:
                 out.write(data)
