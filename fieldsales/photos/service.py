@@ -1,26 +1,26 @@
 """Photo evidence: upload (validated, measured, flagged), and the stored bytes.
 
-Files are written first and the row second; any failure after a file was written removes the
-files again, so a rejected or failed upload leaves neither a row nor a file. Each attempt
-writes under its own key (storage.attempt_key), so removing them never touches a concurrent
-retry's files.
+An upload is two statements after its body (writes.py): the visit and audit head locked with
+every lookup, then the row with its audit entries. Files are written first and the row second;
+any failure after a file was written removes the files again, so a rejected or failed upload
+leaves neither a row nor a file. Each attempt writes under its own key (storage.attempt_key),
+so removing them never touches a concurrent retry's files.
 """
 import contextlib
 import logging
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fieldsales import audit, idempotency
-from fieldsales.errors import (Conflict, DomainError, PayloadTooLarge, ServiceUnavailable,
-                               Unprocessable, UnsupportedMediaType)
+from fieldsales.errors import (Conflict, DomainError, NotFound, PayloadTooLarge,
+                               ServiceUnavailable, Unprocessable, UnsupportedMediaType)
 from fieldsales.extensions import db
-from fieldsales.geo import geog, make_point
 from fieldsales.orgs.models import Org
-from fieldsales.photos import integrity, processing
+from fieldsales.photos import integrity, processing, writes
 from fieldsales.photos.models import Photo
-from fieldsales.photos.storage import attempt_key, store
+from fieldsales.photos.storage import Spool, attempt_key, store
 from fieldsales.scope import Principal
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
@@ -56,14 +56,7 @@ def upload_limit_bytes(*, principal: Principal) -> int:
     return db.session.scalar(select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
 
 
-def _file_size(stream) -> int:
-    stream.seek(0, 2)
-    size = stream.tell()
-    stream.seek(0)
-    return size
-
-
-def _check_window(visit: Visit, at: datetime):
+def _check_window(visit, at: datetime):
     if visit.status == "open":
         return
     closed = max(visit.closed_at, visit.out_received_at or visit.closed_at)
@@ -72,107 +65,81 @@ def _check_window(visit: Visit, at: datetime):
                        error="upload_window_closed")
 
 
-_REUSED = text("""
-    SELECT EXISTS (SELECT 1 FROM photos
-                   WHERE org_id = :org_id AND sha256 = :sha256 AND visit_id <> :visit_id)
-        OR (:distinctive AND EXISTS (
-              SELECT 1 FROM photos
-              WHERE org_id = :org_id AND visit_id <> :visit_id
-                AND (phash_b0 = :b0 OR phash_b1 = :b1 OR phash_b2 = :b2 OR phash_b3 = :b3)
-                AND bit_count((phash # :phash)::bit(64)) <= :max_distance))
-""")
+def _process(spool: Spool, *, limit: int, principal: Principal):
+    """(result, None) or (None, the error to answer once the visit checks have passed)."""
+    if spool.size > limit:
+        return None, PayloadTooLarge(f"The photo is larger than {limit // MIB} MB.")
+    try:
+        return processing.process(spool, default_tz=principal.timezone,
+                                  digest=(spool.sha256, spool.size)), None
+    except processing.UnsupportedType as exc:
+        return None, UnsupportedMediaType(str(exc), error="unsupported_media_type")
+    except processing.ImageTooLarge as exc:
+        return None, Unprocessable(str(exc), error="image_too_large")
+    except processing.InvalidImage as exc:
+        return None, Unprocessable(str(exc), error="invalid_image")
 
 
-def _is_reused(*, org_id, visit_id, result: processing.Processed) -> bool:
-    """The same image (bytes, or a perceptual hash within REUSE_MAX_HAMMING bits) is already on
-    another visit of the org. Indexed: sha256, and one of the four hash bands must be equal."""
-    b0, b1, b2, b3 = result.phash_bands
-    return db.session.scalar(_REUSED, {
-        "org_id": org_id, "visit_id": visit_id, "sha256": result.sha256,
-        "distinctive": processing.phash_is_distinctive(result.phash),
-        "b0": b0, "b1": b1, "b2": b2, "b3": b3, "phash": result.phash_signed,
-        "max_distance": processing.REUSE_MAX_HAMMING})
+class _SameBytes(Exception):  # noqa: N818 (a signal out of the unit of work, not an error)
+    def __init__(self, photo):
+        self.photo = photo
 
 
-def _far_from_check_in(visit: Visit, gps) -> bool:
-    """EXIF position more than 500 m from the check-in point (on the spheroid)."""
-    if gps is None:
-        return False
-    return db.session.scalar(
-        select(~func.ST_DWithin(geog(make_point(*gps)), func.geography(Visit.in_geom),
-                                rules.PHOTO_MAX_DISTANCE_M))
-        .where(Visit.id == visit.id))
-
-
-def upload_photo(*, principal: Principal, visit_id, file, form: dict,
-                 limit_bytes: int | None = None):
-    """Attach a photo to the caller's visit. Returns (photo, created). `limit_bytes`: the
-    org's limit when the caller has read it already (the view does, before the body)."""
-    visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
-    principal.scope.require_visit_rep(visit)
+def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_bytes: int):
+    """Attach a photo to the caller's visit. Returns (photo, created). `file.stream` is the
+    spool the body was received into (storage.spooling); `limit_bytes` the org's limit."""
     received_at = visits.now()
-    _check_window(visit, received_at)
-    limit = limit_bytes or upload_limit_bytes(principal=principal)
-    stream = file.stream
-    if _file_size(stream) > limit:
-        raise PayloadTooLarge(f"The photo is larger than {limit // MIB} MB.")
-    sha256, size = processing.sha256_of(stream)
-    data = {"id": form.get("id"), "visit_id": str(visit.id), "sha256": sha256,
+    spool = file.stream
+    data = {"id": form.get("id"), "visit_id": str(visit_id), "sha256": spool.sha256,
             "source": form.get("source", "camera")}
     if not data["id"]:
         data.pop("id")
-    # The same bytes on this visit again (a retry, whatever its id): the photo already there.
-    if (existing := _same_bytes(visit.id, sha256)) is not None:
-        return existing, False
-    if (existing := idempotency.replay(Photo, data.get("id"), principal=principal, data=data)):
-        return existing, False
-    try:
-        result = processing.process(stream, default_tz=principal.timezone,
-                                    digest=(sha256, size))
-    except processing.UnsupportedType as exc:
-        raise UnsupportedMediaType(str(exc), error="unsupported_media_type") from None
-    except processing.ImageTooLarge as exc:
-        raise Unprocessable(str(exc), error="image_too_large") from None
-    except processing.InvalidImage as exc:
-        raise Unprocessable(str(exc), error="invalid_image") from None
-
+    # The image is read before the visit is locked: the lock statement needs its perceptual
+    # hash and position, and no lock waits on the decoding. Its verdict is answered only after
+    # the visit's own checks, in the order they always had; a retry of the same bytes pays
+    # the decoding it used to skip, for one statement less on every new photo.
+    result, problem = _process(spool, limit=limit_bytes, principal=principal)
     written = []
 
     def write():
-        photo = idempotency.stamp(Photo(org_id=principal.org_id, visit_id=visit.id,
-                                        user_id=visit.user_id), principal=principal, data=data)
-        photo.storage_key = attempt_key(principal.org_id, photo.id)
-        locked = db.session.scalar(select(Visit).where(Visit.id == visit.id).with_for_update()
-                                   .execution_options(populate_existing=True))
-        photo_flags = rules.photo_flags(
-            reused=_is_reused(org_id=principal.org_id, visit_id=visit.id, result=result),
-            taken_at=result.taken_at, exif_distance_beyond_500m=_far_from_check_in(
-                locked, result.gps),
-            has_gps=result.gps is not None, source=data["source"], visit_start=locked.in_at,
-            visit_end=locked.closed_at or received_at)
-        photo.sha256, photo.content_type = result.sha256, result.content_type
-        photo.width, photo.height, photo.byte_size = result.width, result.height, result.byte_size
-        photo.taken_at = result.taken_at
-        photo.exif_lat, photo.exif_lng = result.gps or (None, None)
-        photo.source, photo.flags = data["source"], rules.merge(photo_flags)
-        photo.phash = result.phash_signed
-        photo.phash_b0, photo.phash_b1, photo.phash_b2, photo.phash_b3 = result.phash_bands
-        _write_files(photo.storage_key, stream, result, written)
-        db.session.add(photo)
-        db.session.flush()  # a duplicate (same bytes, same visit) fails here, before the audit
+        locked = writes.lock_own_visit(principal=principal, visit_id=visit_id,
+                                       sha256=spool.sha256, client_id=data.get("id"),
+                                       result=result)
+        if locked is None:  # not the caller's visit: 404 if it cannot see it, else 403
+            visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+            principal.scope.require_visit_rep(visit)
+            raise NotFound("Visit not found.")  # not reached: an own visit is found above
+        visit = locked.visit
+        _check_window(visit, received_at)
+        if isinstance(problem, PayloadTooLarge):
+            raise problem
+        if locked.same_bytes:
+            raise _SameBytes(locked.photo)
+        if locked.photo is not None:
+            raise idempotency.DuplicateId()  # the id is taken: create() answers from its row
+        if problem is not None:
+            raise problem
+        photo = _new_photo(principal=principal, visit=visit, data=data, result=result,
+                           locked=locked, received_at=received_at)
+        _write_files(photo.storage_key, spool, result, written)
         EVIDENCE.seal(photo, action="photo.uploaded", actor_id=principal.id,
                       data={"visit_id": visit.id, "sha256": photo.sha256, "flags": photo.flags})
-        if visits.add_flags(locked, photo.flags):
-            visits.seal(locked, action="visit.photo_flags", actor_id=principal.id,
+        changed = visits.add_flags(visit, photo.flags)
+        if changed:
+            visits.seal(visit, action="visit.photo_flags", actor_id=principal.id,
                         data={"photo_id": photo.id})
+        writes.insert(photo, visit=visit if changed else None)
         return photo
 
     try:
-        photo, created = idempotency.create(Photo, principal=principal, data=data, write=write)
+        photo, created = idempotency.create(Photo, principal=principal, data=data, write=write,
+                                            look_first=False)
+    except _SameBytes as same:
+        return same.photo, False
     except IntegrityError as exc:
         _remove(written)
         if idempotency.is_unique_violation(exc, "uq_photos_visit_id_sha256") and (
-            (existing := _same_bytes(visit.id, sha256)) is not None
+            (existing := _same_bytes(visit_id, spool.sha256)) is not None
         ):
             return existing, False
         raise
@@ -184,26 +151,48 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict,
     return photo, created
 
 
+def _new_photo(*, principal, visit, data, result, locked, received_at) -> Photo:
+    """The new row (not added to the session: writes.insert writes it), flags computed."""
+    photo = idempotency.stamp(Photo(org_id=principal.org_id, visit_id=visit.id,
+                                    user_id=visit.user_id), principal=principal, data=data)
+    photo.storage_key = attempt_key(principal.org_id, photo.id)
+    photo_flags = rules.photo_flags(
+        reused=locked.reused, taken_at=result.taken_at,
+        exif_distance_beyond_500m=bool(result.gps and locked.far),
+        has_gps=result.gps is not None, source=data["source"], visit_start=visit.in_at,
+        visit_end=visit.closed_at or received_at)
+    photo.created_at = locked.now  # what the column default would write, needed for the seal
+    photo.sha256, photo.content_type = result.sha256, result.content_type
+    photo.width, photo.height, photo.byte_size = result.width, result.height, result.byte_size
+    photo.taken_at = result.taken_at
+    photo.exif_lat, photo.exif_lng = result.gps or (None, None)
+    photo.source, photo.flags = data["source"], rules.merge(photo_flags)
+    photo.phash = result.phash_signed
+    photo.phash_b0, photo.phash_b1, photo.phash_b2, photo.phash_b3 = result.phash_bands
+    return photo
+
+
 def _same_bytes(visit_id, sha256):
     return db.session.scalar(select(Photo).where(Photo.visit_id == visit_id,
                                                  Photo.sha256 == sha256))
 
 
-def _write_files(key, stream, result, written):
-    photos = store()
+def storage_unavailable(exc: OSError) -> ServiceUnavailable:
+    """Full disk, read-only or missing folder: the phone should retry later (nothing of the
+    upload is kept)."""
+    log.error("photo store write failed: %s", exc.__class__.__name__, exc_info=exc)
+    return ServiceUnavailable("Photo storage is unavailable; retry later.",
+                              error="storage_unavailable", headers={"Retry-After": "30"})
+
+
+def _write_files(key, spool, result, written):
+    written.extend(f"{key}/{variant}" for variant in VARIANTS)
     try:
-        for variant, write in (("original", lambda k: photos.put_file(k, stream)),
-                               ("preview", lambda k: photos.put_bytes(k, result.preview)),
-                               ("thumbnail", lambda k: photos.put_bytes(k, result.thumbnail))):
-            written.append(f"{key}/{variant}")
-            write(f"{key}/{variant}")
+        store().put_upload(key, spool, {"preview": result.preview,
+                                        "thumbnail": result.thumbnail})
     except OSError as exc:
-        # Full disk, read-only or missing folder: the phone should retry later, and the
-        # caller removes what was written, so no photo row or file is left behind.
-        log.error("photo store write failed: %s", exc.__class__.__name__, exc_info=exc)
-        raise ServiceUnavailable("Photo storage is unavailable; retry later.",
-                                 error="storage_unavailable", headers={"Retry-After": "30"}) \
-            from None
+        # the caller removes what was written, so no photo row or file is left behind
+        raise storage_unavailable(exc) from None
 
 
 def _remove(keys):

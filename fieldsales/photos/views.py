@@ -8,6 +8,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from fieldsales.openapi import replayed, responds
 from fieldsales.photos import service
+from fieldsales.photos.storage import Unavailable, spooling, store
 from fieldsales.photos.schemas import PhotoSchema, PhotoUploadSchema
 from fieldsales.auth.guard import current
 
@@ -41,12 +42,19 @@ CACHE_SECONDS = 365 * 86400
 def photo_body_limit(view):
     """Raise this request's body limit from the JSON limit to the org's photo limit BEFORE the
     multipart body is parsed: werkzeug then refuses a larger Content-Length at once and stops
-    a chunked body as soon as it passes the limit (413), and spools the file to disk."""
+    a chunked body as soon as it passes the limit (413). The file part is received straight
+    into the photo store (storage.spooling), not into Werkzeug's own temporary file."""
     @wraps(view)
     def wrapper(*args, **kwargs):
         limit = service.upload_limit_bytes(principal=current())
         request.max_content_length = limit + MULTIPART_OVERHEAD
-        return view(*args, limit_bytes=limit, **kwargs)
+        with spooling(store()) as factory:
+            # Werkzeug's per-request hook for file parts (normally a subclass's method).
+            request._get_file_stream = factory  # noqa: SLF001
+            try:
+                return view(*args, limit_bytes=limit, **kwargs)
+            except Unavailable as exc:  # the store refused the body while it was received
+                raise service.storage_unavailable(exc) from None
     return wrapper
 
 
