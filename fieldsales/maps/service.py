@@ -6,11 +6,13 @@ map holds its own and its subtree's visits and nothing else; the request's filte
 (a rep's own visits are in GET /visits). The bodies are built by PostGIS (sql.py) and returned
 as they come from the database.
 """
+from typing import NamedTuple
+
 from sqlalchemy import select
 
 from fieldsales.errors import NotFound, Unprocessable
 from fieldsales.extensions import db
-from fieldsales.maps import grid, sql
+from fieldsales.maps import caching, grid, sql
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
 from fieldsales.scope import Principal
@@ -46,6 +48,15 @@ matches nothing.
 """)
 
 
+class Answer(NamedTuple):
+    """A map answer: its body (None: the caller's copy is current, 304), ETag, and whether the
+    days asked for are over (caching.py)."""
+
+    body: str | bytes | None
+    etag: str
+    past: bool
+
+
 def _run(statement: sql.Statement):
     """The statement's one row, in the request's transaction."""
     return db.session.connection().exec_driver_sql(statement.sql, statement.params).one()
@@ -60,32 +71,50 @@ def _where(principal: Principal, filters: dict) -> list:
     return [principal.scope.visits(), *visit_filters(principal, filters)]
 
 
-def visits_geojson(*, principal: Principal, filters: dict) -> str:
-    """Matching check-ins as a GeoJSON FeatureCollection (text), at most MAX_FEATURES."""
-    _require_map_role(principal)
-    matches, body = _run(sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES))
-    if body is None:
+def _answer(kind, query: sql.Cached, *, principal, filters, current, cap=None) -> Answer:
+    """Answer from the cheap fingerprint alone when `current(etag)` says the caller holds it,
+    else build the body (its statement returns the fingerprint too)."""
+    past = caching.is_past(filters, principal.timezone)
+    if current is not None:
+        matches, fingerprint = _run(query.fingerprint)
+        tag = caching.etag(kind, fingerprint)
+        if (cap is None or matches <= cap) and current(tag):
+            return Answer(None, tag, past)
+    *_, body, fingerprint = _run(query.body)
+    if body is None:  # only /maps/visits leaves the body out: more than `cap` match
         raise Unprocessable(
-            f"More than {MAX_FEATURES:,} visits match: zoom in, narrow the filters, or use "
-            "/maps/clusters or /maps/tiles.", error="too_many_features", limit=MAX_FEATURES)
-    return body
+            f"More than {cap:,} visits match: zoom in, narrow the filters, or use "
+            "/maps/clusters or /maps/tiles.", error="too_many_features", limit=cap)
+    return Answer(body, caching.etag(kind, fingerprint), past)
 
 
-def clusters_geojson(*, principal: Principal, filters: dict) -> str:
+def visits_geojson(*, principal: Principal, filters: dict, current=None) -> Answer:
+    """Matching check-ins as a GeoJSON FeatureCollection (text), at most MAX_FEATURES;
+    `current(etag)`: does the caller already hold that answer (then the body is None)."""
+    _require_map_role(principal)
+    return _answer("v", sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES),
+                   principal=principal, filters=filters, current=current, cap=MAX_FEATURES)
+
+
+def clusters_geojson(*, principal: Principal, filters: dict, current=None) -> Answer:
     """Matching check-ins grouped into grid clusters for `zoom` (text)."""
     _require_map_role(principal)
     filters = dict(filters)
     zoom = filters.pop("zoom")
-    return _run(sql.clusters_geojson(_where(principal, filters), zoom=zoom))[0]
+    return _answer(f"c{zoom}", sql.clusters_geojson(_where(principal, filters), zoom=zoom),
+                   principal=principal, filters=filters, current=current)
 
 
-def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict) -> bytes:
+def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict,
+         current=None) -> Answer:
     """The MVT bytes of one tile (empty when no visit is in it); 404 for no such tile."""
     _require_map_role(principal)
     if not grid.tile_exists(z, x, y):
         raise NotFound(f"No tile {z}/{x}/{y}: z is 0..{grid.MAX_ZOOM}, x and y 0..2^z - 1.")
-    data = _run(sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y))[0]
-    return bytes(data) if data else b""
+    kind = "t" if z <= sql.DOT_MAX_ZOOM else "T"
+    answer = _answer(kind, sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y),
+                     principal=principal, filters=filters, current=current)
+    return answer if answer.body is None else answer._replace(body=bytes(answer.body))
 
 
 def route_geojson(*, principal: Principal, user_id, day) -> str:
