@@ -40,7 +40,14 @@ matches nothing.
 - `GET /maps/tiles/{{z}}/{{x}}/{{y}}.mvt` (XYZ scheme, z 0..{grid.MAX_ZOOM}): Mapbox Vector Tile,
   layer `visits`, extent {grid.MVT_EXTENT}, buffer {grid.MVT_BUFFER}; properties visit_id,
   user_id, user_name, customer_id, customer_name, at, status, flags (comma-separated),
-  flagged, risk_score. A tile with no visit is 204; a tile outside the z/x/y ranges is 404.
+  flagged, risk_score; at z ≤ {sql.DOT_MAX_ZOOM} only visit_id and flagged (a dot, red when
+  flagged). A tile with no visit is 204; a tile outside the z/x/y ranges is 404.
+- Caching (visits, clusters, tiles): a strong `ETag` (a hash of every row the body is made
+  from, so a late-synced visit, an auto-close, a new flag or a renamed customer changes it)
+  and `Cache-Control`: `private, max-age={caching.PAST_MAX_AGE}` when `to` ends before the
+  caller's local today (past days still change now and then, so they are revalidated after
+  {caching.PAST_MAX_AGE // 60} minutes), else `private, no-cache` (revalidate on every use).
+  `If-None-Match` with a current ETag → 304 with no body (the body is not even built).
 - `GET /maps/routes?user_id=&date=`: the rep's check-ins of that date in the rep's own time
   zone; the first feature is the LineString (`distance_m` on the spheroid; geometry null with
   fewer than two check-ins), then the check-in points numbered by `seq`. A user the caller
