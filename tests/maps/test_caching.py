@@ -152,3 +152,17 @@ def test_too_many_features_is_not_cached(api, world, mapdata, monkeypatch):
     r = _get(api, world.mgr_east, ENDPOINTS["visits"](), PAST, etag='"anything"')
     assert r.status_code == 422 and "ETag" not in r.headers
     assert "max-age" not in r.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_one_map_statement_per_request(api, world, mapdata, statements, name):
+    """Without If-None-Match the body's statement carries the fingerprint: no second statement;
+    with a stale one, the fingerprint and then the body."""
+    url = ENDPOINTS[name]()
+    with statements() as sent:
+        r = _get(api, world.mgr_east, url, PAST)
+    assert r.status_code == 200
+    assert len([s for s in sent if "WITH chosen AS" in s]) == 1
+    with statements() as sent:
+        assert _get(api, world.mgr_east, url, PAST, etag='"stale"').status_code == 200
+    assert len([s for s in sent if "WITH chosen AS" in s]) == 2
