@@ -1,5 +1,6 @@
-"""HTTP caching of map answers (visits, clusters, tiles): an ETag from a fingerprint of what the
-body is built from, and a Cache-Control that depends on whether the days asked for are over.
+"""HTTP caching of map answers (visits, clusters, tiles, routes): an ETag from a fingerprint of
+what the body is built from, and a Cache-Control that depends on whether the days asked for are
+over.
 
 A past day still changes now and then: a phone syncs a visit days late, the auto-close closes a
 forgotten visit, a photo adds a flag, a customer or rep is renamed. So even past answers are
@@ -19,12 +20,15 @@ PAST_MAX_AGE = 300  # a late sync shows on the manager's map within 5 minutes at
 FORMAT = "m1"  # bump when a body's format changes, so older ETags stop matching
 
 
-def is_past(filters: dict, tz: str, now: datetime | None = None) -> bool:
-    """Does the requested range end before the start of the caller's local today?"""
-    if "to" not in filters:
-        return False
+def before_today(end: datetime, tz: str, now: datetime | None = None) -> bool:
+    """Did a range ending (exclusive) at `end` end before the local today of zone `tz`?"""
     today = local_date(now or datetime.now(UTC), tz)
-    return upper_bound(filters["to"], tz) <= local_day_bounds(today, tz)[0]
+    return end <= local_day_bounds(today, tz)[0]
+
+
+def is_past(filters: dict, tz: str, now: datetime | None = None) -> bool:
+    """Does the requested range (`to`) end before the start of the caller's local today?"""
+    return "to" in filters and before_today(upper_bound(filters["to"], tz), tz, now)
 
 
 def etag(kind: str, fingerprint: str) -> str:

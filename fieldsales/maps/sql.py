@@ -40,9 +40,10 @@ def _utc_text(col):
             " 'Z')")
 
 
+_CUSTOMER_NAMES = """
+    JOIN customers c ON c.org_id = v.org_id AND c.id = v.customer_id"""
 _NAMES = """
-    JOIN users u ON u.org_id = v.org_id AND u.id = v.user_id
-    JOIN customers c ON c.org_id = v.org_id AND c.id = v.customer_id"""  # noqa: S608 (fixed SQL text; values go in as bound parameters)
+    JOIN users u ON u.org_id = v.org_id AND u.id = v.user_id""" + _CUSTOMER_NAMES  # noqa: S608 (fixed SQL text; values go in as bound parameters)
 
 _VISITS = f"""
 WITH chosen AS ({{chosen}} LIMIT %(map_limit)s)
@@ -116,6 +117,8 @@ FROM t
 _ALL_INPUTS = ("v.id, v.in_at, v.in_lat, v.in_lng, v.status, v.flags, v.risk_score, "
                "v.user_id, v.customer_id, u.name, c.name")
 _DOT_INPUTS = "v.id, v.in_lat, v.in_lng, cardinality(v.flags) > 0"
+_ROUTE_INPUTS = ("v.id, v.in_at, v.in_lat, v.in_lng, v.status, v.flags, v.risk_score, "
+                 "v.customer_id, c.name")
 
 
 _HASHED = """(SELECT count(*) || '-' || to_hex(coalesce(bit_xor(hashtextextended(
@@ -154,9 +157,10 @@ features AS (
              'customer_id', v.customer_id, 'customer_name', c.name,
              'at', {_utc_text('v.in_at')}, 'status', v.status, 'flags', v.flags,
              'risk_score', v.risk_score))
-  FROM stops v JOIN customers c ON c.org_id = v.org_id AND c.id = v.customer_id)
+  FROM stops v {_CUSTOMER_NAMES})
 SELECT json_build_object('type', 'FeatureCollection', 'features',
-                         (SELECT json_agg(feature ORDER BY seq) FROM features))::text
+                         (SELECT json_agg(feature ORDER BY seq) FROM features))::text,
+       {{fingerprint}}
 """  # noqa: S608 (fixed SQL text; values go in as bound parameters)
 
 
@@ -268,9 +272,10 @@ def tile_mvt(where, *, z: int, x: int, y: int) -> Cached:
                    map_z=z, map_x=x, map_y=y)
 
 
-def route_geojson(where, *, user_id, user_name, day: str) -> Statement:
-    """FeatureCollection text of one rep's day: first a LineString through the check-ins in
-    time order (geometry null with fewer than two) with `distance_m` measured on the spheroid,
-    then the check-in points numbered by `seq`."""
-    return _render(_ROUTE, where, map_user_id=str(user_id), map_user_name=user_name,
-                   map_date=day)
+def route_geojson(where, *, user_id, user_name, day: str) -> Cached:
+    """(FeatureCollection text, fingerprint) of one rep's day: first a LineString through the
+    check-ins in time order (geometry null with fewer than two) with `distance_m` measured on
+    the spheroid, then the check-in points numbered by `seq`. (The rep's name is in the body
+    but not in the fingerprint: the service puts it into the ETag.)"""
+    return _cached(_ROUTE, where, inputs=_ROUTE_INPUTS, names=_CUSTOMER_NAMES,
+                   map_user_id=str(user_id), map_user_name=user_name, map_date=day)

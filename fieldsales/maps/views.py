@@ -20,10 +20,6 @@ GEOJSON = "application/geo+json"
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def _geojson(text):
-    return Response(text, mimetype=GEOJSON)
-
-
 def _revalidating():
     """web.none_match when the request carries If-None-Match; else None, so that no statement
     computes a fingerprint nobody compares."""
@@ -91,12 +87,14 @@ def map_tile(filters, z, x, y):
 
 @blp.get("/maps/routes")
 @blp.arguments(RouteQuerySchema, location="query")
-@blp.response(200, RouteCollectionSchema, content_type=GEOJSON)
+@blp.response(200, RouteCollectionSchema, content_type=GEOJSON, headers=_HEADERS)
+@blp.alt_response(304, description="Not modified. ETag and Cache-Control as the other maps; "
+                                   "past: the rep's local day ended before the caller's today")
 @responds(blp, 403, 404)
 def map_route(args):
     """One rep's route for a local day: a LineString through the check-ins, then the points."""
-    return _geojson(service.route_geojson(principal=current(), user_id=args["user_id"],
-                                          day=args["date"]))
+    return _cached(service.route_geojson(principal=current(), user_id=args["user_id"],
+                                         day=args["date"], current=_revalidating()), GEOJSON)
 
 
 # --- the manager map page (HTML, no auth: it logs in with the API) ---------------------------

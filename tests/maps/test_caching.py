@@ -166,3 +166,44 @@ def test_one_map_statement_per_request(api, world, mapdata, statements, name):
     with statements() as sent:
         assert _get(api, world.mgr_east, url, PAST, etag='"stale"').status_code == 200
     assert len([s for s in sent if "WITH chosen AS" in s]) == 2
+
+
+def _route(api, caller, user, day, etag=None):
+    headers = {"If-None-Match": etag} if etag else {}
+    return api.as_(caller).get("/api/v1/maps/routes", headers=headers,
+                               query_string={"user_id": user.id, "date": day})
+
+
+def test_a_past_days_route_is_cached_and_changes_with_its_check_ins(api, world, db, mapdata,
+                                                                    statements):
+    r = _route(api, world.mgr_east, world.rep_east, "2026-11-20")
+    etag = r.headers.get("ETag")
+    assert r.status_code == 200 and etag and not etag.startswith("W/")
+    assert "private" in r.headers["Cache-Control"] and _max_age(r) > 0
+    with statements() as sent:
+        again = _route(api, world.mgr_east, world.rep_east, "2026-11-20", etag=etag)
+    assert again.status_code == 304 and again.data == b""
+    assert not [s for s in sent if "json_agg" in s]
+    # a late sync into that day, then a rename of the rep: a new route each time
+    map_visit(world.rep_east, mapdata.shop["east"], lat=31.25, lng=121.49,
+              at=local(2026, 11, 20, 18))
+    late = _route(api, world.mgr_east, world.rep_east, "2026-11-20", etag=etag)
+    assert late.status_code == 200 and late.headers["ETag"] != etag
+    db.execute(text("UPDATE users SET name = 'Renamed Rep' WHERE id = :id"),
+               {"id": world.rep_east.id})
+    db.commit()
+    renamed = _route(api, world.mgr_east, world.rep_east, "2026-11-20",
+                     etag=late.headers["ETag"])
+    assert renamed.status_code == 200 and b"Renamed Rep" in renamed.data
+
+
+def test_todays_route_is_revalidated(api, world, mapdata):
+    today = _today()
+    map_visit(world.rep_east2, mapdata.shop["east"], lat=31.2312, lng=121.4742,
+              at=min(datetime.now(SHANGHAI) - timedelta(minutes=1),
+                     local(today.year, today.month, today.day, 0, 1)))
+    r = _route(api, world.mgr_east, world.rep_east2, today.isoformat())
+    assert r.status_code == 200 and "no-cache" in r.headers["Cache-Control"]
+    assert not _max_age(r)
+    assert _route(api, world.mgr_east, world.rep_east2, today.isoformat(),
+                  etag=r.headers["ETag"]).status_code == 304
