@@ -1,10 +1,12 @@
 """SQL of the map endpoints: GeoJSON and vector tiles are made by PostGIS, not Python.
 
 Each builder takes `where`, the clauses choosing the visits (the caller's scope from scope.py
-plus the request's filters, see service.py), and returns a Statement whose single row is the
-finished response body: JSON text (RFC 7946: [lng, lat], WGS-84, 6 decimals) or MVT bytes. The
-service sends that text as it comes, so features are never decoded into Python objects and
-encoded again. bench/map_*.py runs these very statements through psycopg2 as the baseline.
+plus the request's filters, see service.py), and returns two Statements (Cached): the body's,
+whose single row holds the finished response body: JSON text (RFC 7946: [lng, lat], WGS-84, 6
+decimals) or MVT bytes, and beside it the fingerprint of its rows (the ETag, caching.py); and
+the fingerprint's alone, for a conditional request. The service sends that text as it comes,
+so features are never decoded into Python objects and encoded again. bench/map_*.py runs these
+very statements through psycopg2 as the baseline.
 
 The choosing SELECT is built with SQLAlchemy (so scope.py's clauses go in unchanged) and
 compiled; the fixed part around it (the feature construction) is plain SQL text below.
@@ -214,10 +216,6 @@ def _fill(template, chosen: Statement, parts: dict, params: dict) -> Statement:
     # The text put into the template is SQLAlchemy's compiled SELECT: its values are all bound
     # parameters, never request text.
     return Statement(template.replace("{chosen}", chosen.sql), {**chosen.params, **params})
-
-
-def _render(template, where, **params) -> Statement:
-    return _fill(template, _compile(where), {}, params)
 
 
 class Cached(NamedTuple):
