@@ -32,6 +32,8 @@ class Customer(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
         CheckConstraint("status IN ('prospect', 'active', 'inactive')", name="status"),
         CheckConstraint("geofence_radius_m IS NULL OR geofence_radius_m > 0", name="radius"),
         Index("ix_customers_geog", text("geography(geom)"), postgresql_using="gist"),
+        # one org's cards near a point (the exact `total` of customers near me), migration 0007
+        Index("ix_customers_org_geog", "org_id", text("geography(geom)"), postgresql_using="gist"),
         Index("ix_customers_tags", "tags", postgresql_using="gin"),
         Index("ix_customers_name_trgm", "name", postgresql_using="gin",
               postgresql_ops={"name": "gin_trgm_ops"}),

@@ -6,11 +6,14 @@ map holds its own and its subtree's visits and nothing else; the request's filte
 (a rep's own visits are in GET /visits). The bodies are built by PostGIS (sql.py) and returned
 as they come from the database.
 """
+import hashlib
+from typing import NamedTuple
+
 from sqlalchemy import select
 
 from fieldsales.errors import NotFound, Unprocessable
 from fieldsales.extensions import db
-from fieldsales.maps import grid, sql
+from fieldsales.maps import caching, grid, sql
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
 from fieldsales.scope import Principal
@@ -38,12 +41,29 @@ matches nothing.
 - `GET /maps/tiles/{{z}}/{{x}}/{{y}}.mvt` (XYZ scheme, z 0..{grid.MAX_ZOOM}): Mapbox Vector Tile,
   layer `visits`, extent {grid.MVT_EXTENT}, buffer {grid.MVT_BUFFER}; properties visit_id,
   user_id, user_name, customer_id, customer_name, at, status, flags (comma-separated),
-  flagged, risk_score. A tile with no visit is 204; a tile outside the z/x/y ranges is 404.
+  flagged, risk_score; at z ≤ {sql.DOT_MAX_ZOOM} only visit_id and flagged (a dot, red when
+  flagged). A tile with no visit is 204; a tile outside the z/x/y ranges is 404.
+- Caching (visits, clusters, tiles, routes): a strong `ETag` (a hash of every row the body is made
+  from, so a late-synced visit, an auto-close, a new flag or a renamed customer changes it)
+  and `Cache-Control`: `private, max-age={caching.PAST_MAX_AGE}` when `to` ends before the
+  caller's local today (a route: when the rep's local day ended before it; past days still
+  change now and then, so they are revalidated after {caching.PAST_MAX_AGE // 60} minutes),
+  else `private, no-cache` (revalidate on every use).
+  `If-None-Match` with a current ETag → 304 with no body (the body is not even built).
 - `GET /maps/routes?user_id=&date=`: the rep's check-ins of that date in the rep's own time
   zone; the first feature is the LineString (`distance_m` on the spheroid; geometry null with
   fewer than two check-ins), then the check-in points numbered by `seq`. A user the caller
   cannot see is 404.
 """)
+
+
+class Answer(NamedTuple):
+    """A map answer: its body (None: the caller's copy is current, 304), ETag, and whether the
+    days asked for are over (caching.py)."""
+
+    body: str | bytes | None
+    etag: str
+    past: bool
 
 
 def _run(statement: sql.Statement):
@@ -60,36 +80,55 @@ def _where(principal: Principal, filters: dict) -> list:
     return [principal.scope.visits(), *visit_filters(principal, filters)]
 
 
-def visits_geojson(*, principal: Principal, filters: dict) -> str:
-    """Matching check-ins as a GeoJSON FeatureCollection (text), at most MAX_FEATURES."""
-    _require_map_role(principal)
-    matches, body = _run(sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES))
-    if body is None:
+def _answer(kind, query: sql.Cached, *, past: bool, current, cap=None) -> Answer:
+    """Answer from the cheap fingerprint alone when `current(etag)` says the caller holds it,
+    else build the body (its statement returns the fingerprint too)."""
+    if current is not None:
+        matches, fingerprint = _run(query.fingerprint)
+        tag = caching.etag(kind, fingerprint)
+        if (cap is None or matches <= cap) and current(tag):
+            return Answer(None, tag, past)
+    *_, body, fingerprint = _run(query.body)
+    if body is None:  # only /maps/visits leaves the body out: more than `cap` match
         raise Unprocessable(
-            f"More than {MAX_FEATURES:,} visits match: zoom in, narrow the filters, or use "
-            "/maps/clusters or /maps/tiles.", error="too_many_features", limit=MAX_FEATURES)
-    return body
+            f"More than {cap:,} visits match: zoom in, narrow the filters, or use "
+            "/maps/clusters or /maps/tiles.", error="too_many_features", limit=cap)
+    return Answer(body, caching.etag(kind, fingerprint), past)
 
 
-def clusters_geojson(*, principal: Principal, filters: dict) -> str:
+def visits_geojson(*, principal: Principal, filters: dict, current=None) -> Answer:
+    """Matching check-ins as a GeoJSON FeatureCollection (text), at most MAX_FEATURES;
+    `current(etag)`: does the caller already hold that answer (then the body is None)."""
+    _require_map_role(principal)
+    return _answer("v", sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES),
+                   past=caching.is_past(filters, principal.timezone), current=current,
+                   cap=MAX_FEATURES)
+
+
+def clusters_geojson(*, principal: Principal, filters: dict, current=None) -> Answer:
     """Matching check-ins grouped into grid clusters for `zoom` (text)."""
     _require_map_role(principal)
     filters = dict(filters)
     zoom = filters.pop("zoom")
-    return _run(sql.clusters_geojson(_where(principal, filters), zoom=zoom))[0]
+    return _answer(f"c{zoom}", sql.clusters_geojson(_where(principal, filters), zoom=zoom),
+                   past=caching.is_past(filters, principal.timezone), current=current)
 
 
-def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict) -> bytes:
+def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict,
+         current=None) -> Answer:
     """The MVT bytes of one tile (empty when no visit is in it); 404 for no such tile."""
     _require_map_role(principal)
     if not grid.tile_exists(z, x, y):
         raise NotFound(f"No tile {z}/{x}/{y}: z is 0..{grid.MAX_ZOOM}, x and y 0..2^z - 1.")
-    data = _run(sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y))[0]
-    return bytes(data) if data else b""
+    kind = "t" if z <= sql.DOT_MAX_ZOOM else "T"
+    answer = _answer(kind, sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y),
+                     past=caching.is_past(filters, principal.timezone), current=current)
+    return answer if answer.body is None else answer._replace(body=bytes(answer.body))
 
 
-def route_geojson(*, principal: Principal, user_id, day) -> str:
-    """One rep's check-ins of a local day as a route (text)."""
+def route_geojson(*, principal: Principal, user_id, day, current=None) -> Answer:
+    """One rep's check-ins of a local day as a route (text); past: the rep's day ended before
+    the caller's local today."""
     _require_map_role(principal)
     row = db.session.execute(
         select(User.id, User.name, effective_timezone_sql())
@@ -102,5 +141,8 @@ def route_geojson(*, principal: Principal, user_id, day) -> str:
     start, end = local_day_bounds(day, tz)
     where = [principal.scope.visits(), Visit.user_id == user_id, Visit.in_at >= start,
              Visit.in_at < end]
-    return _run(sql.route_geojson(where, user_id=user_id, user_name=name,
-                                  day=day.isoformat()))[0]
+    query = sql.route_geojson(where, user_id=user_id, user_name=name, day=day.isoformat())
+    # the rep's name is in the route feature even on a day without check-ins
+    kind = "r" + hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
+    return _answer(kind, query, past=caching.before_today(end, principal.timezone),
+                   current=current)

@@ -75,3 +75,39 @@ def test_a_rep_never_sees_another_teams_customer_near(api, world):
     factories.customer(world.org, world.rep_west, lat=SHANGHAI[0] + 0.0015, lng=SHANGHAI[1])
     ids, total = _pages(api.as_(world.rep_east), NEAR, page_size=1)
     assert ids == [str(c.id) for c in mine] and total == 3
+
+
+def test_total_within_a_radius_equals_a_brute_force_count(api, world):
+    """X-Pagination's total with `near` and `radius_m` is the number of the caller's visible
+    customers (listed without `near`) whose distance is within the radius, counted one by one
+    in Python; other teams', other orgs' and location-less cards around the centre never count.
+    Points within 1% of a radius are left out, so sphere and spheroid agree on every one."""
+    import random
+
+    rng = random.Random(12)
+    radii = (300, 1500, 4000)
+    owners = [(world.org, world.rep_east), (world.org, world.rep_east2), (world.org, None),
+              (world.org, world.rep_west), (world.org_b, world.rep_b)]
+    made = 0
+    while made < 120:
+        lat = SHANGHAI[0] + rng.uniform(-0.05, 0.05)
+        lng = SHANGHAI[1] + rng.uniform(-0.06, 0.06)
+        d = geo.haversine_m(*SHANGHAI, lat, lng)
+        if any(abs(d - r) < 0.01 * r for r in radii):
+            continue
+        org, owner = owners[made % len(owners)]
+        factories.customer(org, owner, lat=lat, lng=lng)
+        made += 1
+    factories.customer(world.org, world.rep_east, lat=None, lng=None)
+    for user in (world.rep_east, world.mgr_west, world.admin):
+        client = api.as_(user)
+        visible, page = [], 1
+        while batch := client.get(f"/api/v1/customers?page_size=100&page={page}").json:
+            visible += batch
+            page += 1
+        for r in radii:
+            expected = sum(1 for c in visible if c["location"] and geo.haversine_m(
+                *SHANGHAI, c["location"]["lat"], c["location"]["lng"]) <= r)
+            got = client.get(f"/api/v1/customers?{NEAR}&radius_m={r}&page_size=5")
+            assert got.status_code == 200
+            assert json.loads(got.headers["X-Pagination"])["total"] == expected, (user, r)

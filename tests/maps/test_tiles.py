@@ -48,12 +48,19 @@ def test_tile_features_properties_and_pixels(api, world, mapdata):
     by_id = {f["properties"]["visit_id"]: f for f in feats}
     assert set(by_id) == {str(v.id) for v in (m.e1, m.e2, m.e3, m.n1, m.m1)}
     e2 = by_id[str(m.e2.id)]
-    assert e2["properties"] == {
+    # every property from z11 on (z <= 10: only visit_id and flagged)
+    (dx, dy), _ = tile_of(m.e2.in_lat, m.e2.in_lng, 11)
+    detail = {f["properties"]["visit_id"]: f["properties"] for f in decode(
+        api.as_(world.mgr_east).get(url(11, dx, dy), query_string=DAY))}
+    assert detail[str(m.e2.id)] == {
         "visit_id": str(m.e2.id), "user_id": str(world.rep_east.id),
         "user_name": world.rep_east.name, "customer_id": str(m.shop["east"].id),
         "customer_name": "East shop", "at": "2026-11-20T03:00:00Z", "status": "closed",
         "flags": "outside_geofence", "flagged": True, "risk_score": 15}
-    assert by_id[str(m.n1.id)]["properties"]["flags"] == "mock_location,low_accuracy"
+    n1_tile, _ = tile_of(m.n1.in_lat, m.n1.in_lng, 11)
+    assert {f["properties"]["visit_id"]: f["properties"] for f in decode(
+        api.as_(world.mgr_east).get(url(11, *n1_tile), query_string=DAY))}[str(m.n1.id)][
+        "flags"] == "mock_location,low_accuracy"
     assert by_id[str(m.e1.id)]["properties"]["flagged"] is False
     # the point lands on its pixel (Web Mercator, y down), to a pixel
     (tx, ty), (px, py) = tile_of(m.e2.in_lat, m.e2.in_lng, z)
@@ -129,3 +136,20 @@ def test_a_new_visit_shows_in_the_next_request(api, world, mapdata):
               at=local(2026, 11, 20, 17), status="open")
     after = visit_ids(api.as_(world.mgr_east).get(tile, query_string=DAY))
     assert after == before | {str(v.id)}
+
+
+FULL = {"visit_id", "user_id", "user_name", "customer_id", "customer_name", "at", "status",
+        "flags", "flagged", "risk_score"}
+
+
+@pytest.mark.parametrize("z, expected", [(0, {"visit_id", "flagged"}),
+                                         (10, {"visit_id", "flagged"}), (11, FULL),
+                                         (16, FULL)])
+def test_zoomed_out_tiles_carry_only_what_a_dot_needs(api, world, mapdata, z, expected):
+    """At z <= 10 a visit is a dot (red when flagged; a click opens GET /visits/{id}): the
+    names, times and flags of thousands of dots would only make the tile heavier."""
+    (x, y), _ = tile_of(mapdata.e2.in_lat, mapdata.e2.in_lng, z)
+    feats = decode(api.as_(world.mgr_east).get(url(z, x, y), query_string=DAY))
+    e2 = next(f for f in feats if f["properties"]["visit_id"] == str(mapdata.e2.id))
+    assert set(e2["properties"]) == expected
+    assert e2["properties"]["flagged"] is True
