@@ -1,0 +1,137 @@
+"""Closed-loop load for the throughput benchmarks: N clients each send one request after the
+other for a fixed time, over `http.client` (one HTTPConnection per client, reopened when the
+server closes it; `requests` costs ~3x the CPU per request, and on this machine the client
+shares two cores with gunicorn and PostgreSQL), or straight to the database for SQL floors.
+
+Clients run as threads of this process, or spread over worker processes when
+FIELDSALES_BENCH_CLIENT=processes (see README, Benchmarks: which leaves the server more CPU)."""
+import http.client
+import multiprocessing
+import os
+import resource
+import threading
+import time
+from urllib.parse import urlsplit
+
+from bench.harness import percentile
+
+MODE = os.environ.get("FIELDSALES_BENCH_CLIENT", "threads")
+PROCESSES = 2  # one per core when clients run as processes
+
+
+class Load:
+    """What one closed-loop run measured: rate per second, latencies (ms) of the requests that
+    started inside the measured window, and the client's own CPU per request (ms)."""
+
+    def __init__(self, count, duration_s, latencies, cpu_s, errors):
+        self.rate = count / duration_s
+        self.latencies = latencies
+        self.cpu_ms = cpu_s * 1000 / max(count, 1)
+        self.errors = errors
+
+    def p(self, q):
+        return percentile(self.latencies, q)
+
+    def summary(self):
+        return (f"{self.rate:.0f}/s, p50 {self.p(50):.1f} ms, p99 {self.p(99):.1f} ms, "
+                f"client CPU {self.cpu_ms:.2f} ms/req")
+
+
+def _clients(work, indices, start, measure_from, stop):
+    """Run `work(i)` (a function doing one request, False when it has nothing left to do) in
+    one thread per index until `stop`; (latencies of the measured window, errors)."""
+    latencies, errors, lock = [], [], threading.Lock()
+
+    def client(i):
+        do = work(i)
+        mine = []
+        while time.time() < start:
+            time.sleep(0.001)
+        while True:
+            began = time.time()
+            if began >= stop:
+                break
+            t = time.perf_counter()
+            try:
+                if do() is False:
+                    break
+            except Exception as exc:  # noqa: BLE001 (counted and reported by the caller)
+                with lock:
+                    errors.append(repr(exc)[:300])
+                if len(errors) > 20:
+                    break
+                continue
+            if began >= measure_from:
+                mine.append((time.perf_counter() - t) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in indices]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors
+
+
+def _cpu_s(children=False):
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def closed_loop(work, clients, duration_s, warmup_s=2.0, mode=None):
+    """`clients` clients call `work(i)()` in a loop for warmup_s + duration_s. `work(i)` builds
+    client i's request function (its connection, its headers) in the thread that runs it."""
+    mode = mode or MODE
+    start = time.time() + 0.5
+    measure_from, stop = start + warmup_s, start + warmup_s + duration_s
+    if mode == "threads":
+        cpu = _cpu_s()
+        latencies, errors = _clients(work, range(clients), start, measure_from, stop)
+        cpu = _cpu_s() - cpu
+    elif mode == "processes":
+        ctx = multiprocessing.get_context("fork")  # `work` is a closure: inherited, not pickled
+        queue = ctx.Queue()
+        start += 0.5  # forking takes a moment
+        measure_from, stop = start + warmup_s, start + warmup_s + duration_s
+
+        def child(indices):
+            queue.put(_clients(work, indices, start, measure_from, stop))
+
+        cpu = _cpu_s(children=True)
+        procs = [ctx.Process(target=child, args=(list(range(clients))[k::PROCESSES],))
+                 for k in range(PROCESSES)]
+        for p in procs:
+            p.start()
+        parts = [queue.get() for _ in procs]
+        for p in procs:
+            p.join()
+        cpu = _cpu_s(children=True) - cpu
+        latencies = [ms for part in parts for ms in part[0]]
+        errors = [e for part in parts for e in part[1]]
+    else:
+        raise ValueError(f"FIELDSALES_BENCH_CLIENT must be threads or processes, not {mode!r}")
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[:3]}")
+    return Load(len(latencies), duration_s, latencies, cpu, errors)
+
+
+def http_work(base, method, path, body=None, headers=None, expect=(200, 201)):
+    """A `work` factory for closed_loop: client i sends `method path` with `body(i)` (bytes, a
+    function of the client index, built per request) and `headers(i)`."""
+    url = urlsplit(base)  # gunicorn's sync workers close after each answer: http.client reopens
+
+    def work(i):
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        hdrs = {"Content-Type": "application/json", **(headers(i) if headers else {})}
+        target = path(i) if callable(path) else path
+
+        def do():
+            conn.request(method, target, body=body(i) if body else None, headers=hdrs)
+            response = conn.getresponse()
+            data = response.read()
+            if response.status not in expect:
+                raise RuntimeError(f"{method} {target}: {response.status} {data[:200]!r}")
+        return do
+
+    return work
