@@ -9,14 +9,20 @@ import http.client
 import multiprocessing
 import os
 import resource
+import sys
 import threading
 import time
+from statistics import median
 from urllib.parse import urlsplit
 
-from bench.harness import percentile
+from bench.harness import percentile, result
 
 MODE = os.environ.get("FIELDSALES_BENCH_CLIENT", "threads")
 PROCESSES = 2  # one per core when clients run as processes
+# Measured seconds per phase and round (FIELDSALES_BENCH_DURATION_S=2 to try the harness).
+DURATION_S = float(os.environ.get("FIELDSALES_BENCH_DURATION_S", "8"))
+WARMUP_S = 2.0
+ROUNDS = 3
 
 
 class Load:
@@ -38,8 +44,9 @@ class Load:
 
 
 def _clients(work, indices, start, measure_from, stop):
-    """Run `work(i)` (a function doing one request, False when it has nothing left to do) in
-    one thread per index until `stop`; (latencies of the measured window, errors)."""
+    """Run `work(i)` (a function doing one request, False when it has nothing left to do; its
+    `close`, if any, runs at the end) in one thread per index until `stop`; (latencies of the
+    measured window, errors)."""
     latencies, errors, lock = [], [], threading.Lock()
 
     def client(i):
@@ -63,6 +70,7 @@ def _clients(work, indices, start, measure_from, stop):
                 continue
             if began >= measure_from:
                 mine.append((time.perf_counter() - t) * 1000)
+        getattr(do, "close", lambda: None)()
         with lock:
             latencies.extend(mine)
 
@@ -79,7 +87,7 @@ def _cpu_s(children=False):
     return usage.ru_utime + usage.ru_stime
 
 
-def closed_loop(work, clients, duration_s, warmup_s=2.0, mode=None):
+def closed_loop(work, clients, duration_s=DURATION_S, warmup_s=WARMUP_S, mode=None):
     """`clients` clients call `work(i)()` in a loop for warmup_s + duration_s. `work(i)` builds
     client i's request function (its connection, its headers) in the thread that runs it."""
     mode = mode or MODE
@@ -132,6 +140,49 @@ def http_work(base, method, path, body=None, headers=None, expect=(200, 201)):
             data = response.read()
             if response.status not in expect:
                 raise RuntimeError(f"{method} {target}: {response.status} {data[:200]!r}")
+        do.close = conn.close
         return do
 
     return work
+
+
+def alternate(phases, before=None, rounds=ROUNDS):
+    """Run each of `phases` ({label: function returning a Load}) in turn, `rounds` times, so
+    that all of them see the same background load; {label: [Load per round]}. `before(label)`
+    runs ahead of each phase (untimed)."""
+    out = {label: [] for label in phases}
+    for n in range(rounds):
+        started = time.time()
+        for label, phase in phases.items():
+            if before:
+                before(label)
+            out[label].append(phase())
+        print(f"[bench]   round {n + 1}/{rounds} ({time.time() - started:.0f} s): "
+              + "; ".join(f"{label} {loads[-1].summary()}" for label, loads in out.items()),
+              file=sys.stderr, flush=True)
+    return out
+
+
+def throughput_row(name, unit, loads, min_ratio, what, extra=""):
+    """The result row of a throughput benchmark: median rates of the rounds, ours ÷ HTTP floor,
+    p50/p99 of the median round of each, the SQL floor beside."""
+    def mid(loads):
+        return sorted(loads, key=lambda x: x.rate)[len(loads) // 2]
+
+    ours, http_floor, sql_floor = loads["ours"], loads["HTTP floor"], loads["SQL floor"]
+    o, h, q = mid(ours), mid(http_floor), mid(sql_floor)
+    rates = lambda loads: ", ".join(f"{x.rate:.0f}" for x in loads)  # noqa: E731
+    row = result(
+        name, median(x.rate for x in ours), median(x.rate for x in http_floor), unit,
+        higher_is_better=True, min_ratio=min_ratio,
+        notes=f"{what}, http.client {MODE}; ours p50 {o.p(50):.1f} / p99 {o.p(99):.1f} ms; "
+              f"HTTP floor (bare Flask insert route, same gunicorn) p50 {h.p(50):.1f} / p99 "
+              f"{h.p(99):.1f} ms; SQL floor (the use case's statements through psycopg2, no "
+              f"HTTP) {median(x.rate for x in sql_floor):.0f}/s, p50 {q.p(50):.1f} / p99 "
+              f"{q.p(99):.1f} ms; rounds: ours {rates(ours)}; HTTP floor {rates(http_floor)}; "
+              f"SQL floor {rates(sql_floor)}; client CPU {o.cpu_ms:.2f} ms/req{extra}")
+    row.update(p50_ms=round(o.p(50), 2), p99_ms=round(o.p(99), 2),
+               http_floor_p50_ms=round(h.p(50), 2), http_floor_p99_ms=round(h.p(99), 2),
+               sql_floor=round(median(x.rate for x in sql_floor), 1),
+               sql_floor_p50_ms=round(q.p(50), 2), sql_floor_p99_ms=round(q.p(99), 2))
+    return row
