@@ -6,6 +6,7 @@ shares two cores with gunicorn and PostgreSQL), or straight to the database for 
 Clients run as threads of this process, or spread over worker processes when
 FIELDSALES_BENCH_CLIENT=processes (see README, Benchmarks: which leaves the server more CPU)."""
 import http.client
+import json
 import multiprocessing
 import os
 import resource
@@ -13,7 +14,7 @@ import sys
 import threading
 import time
 from statistics import median
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from bench.harness import percentile, result
 
@@ -186,3 +187,37 @@ def throughput_row(name, unit, loads, min_ratio, what, extra=""):
                sql_floor=round(median(x.rate for x in sql_floor), 1),
                sql_floor_p50_ms=round(q.p(50), 2), sql_floor_p99_ms=round(q.p(99), 2))
     return row
+
+
+class Response:
+    """What the latency benchmarks read of an answer (the names requests uses)."""
+
+    def __init__(self, status, headers, content):
+        self.status_code, self.headers, self.content = status, headers, content
+
+    def json(self):
+        return json.loads(self.content)
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code}: {self.content[:200]!r}")
+
+
+class Client:
+    """Sequential GETs over one http.client connection (reopened when gunicorn closes it): the
+    lighter client for latency benchmarks, in place of requests.Session."""
+
+    def __init__(self, base):
+        url = urlsplit(base)
+        self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+
+    def get(self, url, params=None, headers=None, timeout=None):
+        """GET `url` (its path is used: the connection knows the server); `timeout` is the
+        connection's (60 s), the argument is accepted for requests' signature."""
+        target = urlsplit(url).path + (f"?{urlencode(params)}" if params else "")
+        self.conn.request("GET", target, headers=headers or {})
+        response = self.conn.getresponse()
+        return Response(response.status, response.headers, response.read())
+
+    def close(self):
+        self.conn.close()

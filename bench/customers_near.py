@@ -5,8 +5,7 @@ import json
 import random
 import sys
 
-import requests
-
+from bench._load import Client
 from bench.harness import (connect, ensure_org, gunicorn, login, percentile, result, scaled,
                            timed)
 
@@ -81,7 +80,7 @@ def run():
 
     with gunicorn(workers=2) as (base, _):
         headers = login(base, EMAIL, PASSWORD)
-        session = requests.Session()
+        session = Client(base)
         pts2 = iter(points(n + 50, 1))
         sample = {}
 

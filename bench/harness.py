@@ -128,7 +128,11 @@ def median(values):
     return statistics.median(values)
 
 
-def write_results(results, path=ROOT / "bench" / "results.json"):
+# FIELDSALES_BENCH_RESULTS: write elsewhere (a trial run must not touch the committed table).
+RESULTS = Path(os.environ.get("FIELDSALES_BENCH_RESULTS", ROOT / "bench" / "results.json"))
+
+
+def write_results(results, path=RESULTS):
     existing = []
     if path.exists():
         try:

@@ -4,9 +4,8 @@ Shanghai, ~19 x 17 km, one local day: ~2,000 of the 1,000,000 visits) through th
 directly through psycopg2 (compiled by the app's own builder, same session settings)."""
 from datetime import date
 
-import requests
-
 from bench import _dataset
+from bench._load import Client
 from bench.harness import connect, gunicorn, login, percentile, result
 
 BBOX = (121.37, 31.155, 121.57, 31.305)  # MINLNG,MINLAT,MAXLNG,MAXLAT
@@ -67,7 +66,7 @@ def run():
             conn.rollback()  # like the app: one transaction per request
 
         headers = login(base, info["admin"], info["password"])
-        session = requests.Session()
+        session = Client(base)
         sample = {}
 
         def api():

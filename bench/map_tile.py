@@ -4,9 +4,8 @@ very same ST_AsMVT statement run directly through psycopg2 (compiled by the app'
 same session settings)."""
 import math
 
-import requests
-
 from bench import _dataset
+from bench._load import Client
 from bench.harness import connect, gunicorn, login, percentile, result
 from bench.map_geojson import DAY, compiled, interleaved
 from fieldsales.timeutil import local_day_bounds
@@ -34,7 +33,7 @@ def run():
     query = {"from": DAY.isoformat(), "to": DAY.isoformat()}
     with connect() as conn, conn.cursor() as cur, gunicorn(workers=2) as (base, _):
         headers = login(base, info["admin"], info["password"])
-        session = requests.Session()
+        session = Client(base)
         for z, (sql, params) in statements.items():
             cur.execute(sql, params)
             size = len(cur.fetchone()[0])
