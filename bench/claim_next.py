@@ -109,7 +109,7 @@ def reset(org_id, pool_ids):
     conn.autocommit = True  # VACUUM runs outside a transaction
     try:
         with conn.cursor() as cur:
-            for table in ("leads", "lead_holdings", "lead_daily_claims", "lead_events"):
+            for table in ("leads", "lead_holdings", "lead_daily_claims"):
                 cur.execute(f"VACUUM ANALYZE {table}")
     finally:
         conn.close()

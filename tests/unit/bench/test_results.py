@@ -61,6 +61,7 @@ def test_the_table_shows_floors_percentiles_and_verdicts_default_driver_first():
     first, second = lines[2], lines[3]
     assert "| psycopg2 |" in first and "| psycopg |" in second
     assert "200 req/s (p50 80 ms, p99 120 ms)" in first
-    assert "400 req/s (p50 38 ms, p99 55 ms); SQL floor 480/s (p50 31 ms, p99 70 ms)" in first
+    assert ("HTTP floor 400/s (p50 38 ms, p99 55 ms); SQL floor 480/s (p50 31 ms, p99 70 ms)"
+            in first)
     assert first.rstrip(" |").endswith("| n") and "| met |" in first
     assert "**missed**" in second and "a\\|b" in second
