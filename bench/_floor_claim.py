@@ -1,13 +1,13 @@
 """claim_next's SQL floor: what a claim-next (oldest first) sends to PostgreSQL, without HTTP
-or Python layers — the claim statement (pick with SKIP LOCKED, daily counter, claim with the
-holdings trigger, ledger entry: fieldsales/leads/claims.py's CLAIM_NEXT_SQL), the audit head
-lock, one statement writing the audit entry and the head; commit. 5 round trips with
-psycopg2's BEGIN and the COMMIT."""
+or Python layers, in the fewest statements: the claim statement (pick with SKIP LOCKED, daily
+counter, claim with the holdings trigger, ledger entry: fieldsales/leads/claims.py's
+CLAIM_NEXT_SQL) with the audit head lock in it, then one statement writing the audit entry
+and the head; COMMIT. 4 round trips with psycopg2's BEGIN."""
 import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bench._sql_floor import Chain, digest
+from bench._sql_floor import GENESIS, Chain, digest
 
 CLAIM_OLDEST = """
 WITH pick AS (
@@ -32,8 +32,13 @@ WITH pick AS (
 ), logged AS (
     INSERT INTO lead_events (id, org_id, lead_id, at, action, actor_id, to_user_id)
     SELECT %(event_id)s, org_id, id, %(now)s, 'claimed', %(user)s, %(user)s FROM claimed
+), audit_head AS (
+    INSERT INTO audit_heads AS h (user_id, org_id, seq, hash)
+    SELECT %(user)s, %(org)s, 0, %(genesis)s FROM claimed
+    ON CONFLICT (user_id) DO UPDATE SET seq = h.seq
+    RETURNING seq, hash
 )
-SELECT * FROM claimed
+SELECT audit_head.seq, audit_head.hash, claimed.* FROM claimed, audit_head
 """
 
 
@@ -42,13 +47,13 @@ def claim_next(cur, *, org_id, pool_id, user_id, daily_limit, tz="Asia/Shanghai"
     now = datetime.now(UTC)
     params = {"org": org_id, "pool": pool_id, "user": user_id, "now": now,
               "day": now.astimezone(ZoneInfo(tz)).date(), "daily_limit": daily_limit,
-              "event_id": str(uuid.uuid4())}
+              "event_id": str(uuid.uuid4()), "genesis": GENESIS}
     cur.execute(CLAIM_OLDEST, params)
     row = cur.fetchone()
     if row is None:
         return False
-    lead = dict(zip([d.name for d in cur.description], row, strict=True))
-    chain = Chain(cur, org_id, user_id)
+    lead = dict(zip([d.name for d in cur.description[2:]], row[2:], strict=True))
+    chain = Chain(org_id, user_id, row[0], row[1])
     chain.append("lead.claimed", "lead", lead["id"],
                  {"lead_event_id": params["event_id"], "via": "claim_next",
                   "evidence_sha256": digest(lead)})

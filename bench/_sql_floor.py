@@ -14,11 +14,6 @@ from bench.harness import connect
 GENESIS = "0" * 64
 _KEY = b"bench-sql-floor"
 
-LOCK_HEAD = """
-INSERT INTO audit_heads AS h (user_id, org_id, seq, hash) VALUES (%(user)s, %(org)s, 0, %(genesis)s)
-ON CONFLICT (user_id) DO UPDATE SET seq = h.seq
-RETURNING seq, hash
-"""
 _COLUMNS = ("id", "org_id", "user_id", "seq", "at", "actor_id", "action", "entity_type",
             "entity_id", "data", "prev_hash", "hash")
 
@@ -33,13 +28,12 @@ def digest(row: dict) -> str:
 
 
 class Chain:
-    """One rep's audit chain inside a transaction: `lock` takes the head (one statement),
-    `append` hashes an entry, `ctes` are the CTEs that write the entries and move the head."""
+    """One rep's audit chain inside a transaction, its head locked at (seq, hash): `append`
+    hashes an entry, `ctes` are the CTEs that write the entries and move the head."""
 
-    def __init__(self, cur, org_id, user_id):
+    def __init__(self, org_id, user_id, seq, hash_):
         self.org_id, self.user_id, self.rows = org_id, user_id, []
-        cur.execute(LOCK_HEAD, {"user": user_id, "org": org_id, "genesis": GENESIS})
-        self.seq, self.hash = cur.fetchone()
+        self.seq, self.hash = seq, hash_
 
     def append(self, action, entity_type, entity_id, data):
         row = {"id": str(uuid.uuid4()), "org_id": self.org_id, "user_id": self.user_id,
