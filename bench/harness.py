@@ -141,7 +141,10 @@ def write_results(results, path=RESULTS):
             existing = []
     key = lambda r: (r["name"], r.get("driver"))  # noqa: E731
     names = {key(r) for r in results}
-    merged = [r for r in existing if key(r) not in names] + results
+    # Rows from before the driver was recorded give way to any new row of their benchmark.
+    renewed = {r["name"] for r in results}
+    merged = [r for r in existing if key(r) not in names
+              and not (r.get("driver") is None and r["name"] in renewed)] + results
     path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
     return merged
 

@@ -44,6 +44,16 @@ def test_results_are_kept_per_driver(tmp_path):
         ("check_in", "psycopg", 3), ("check_in", "psycopg2", 4), ("map_tile_z8", "psycopg2", 1)]
 
 
+def test_a_row_from_before_drivers_were_recorded_gives_way_to_a_new_one(tmp_path):
+    path = tmp_path / "results.json"
+    legacy = [{"name": "check_in", "ours": 1}, {"name": "photo_upload", "ours": 2}]
+    path.write_text(json.dumps(legacy))
+    harness.write_results([{"name": "check_in", "driver": "psycopg", "ours": 3}], path=path)
+    rows = json.loads(path.read_text())
+    assert sorted((r["name"], r.get("driver"), r["ours"]) for r in rows) == [
+        ("check_in", "psycopg", 3), ("photo_upload", None, 2)]
+
+
 def test_the_table_shows_floors_percentiles_and_verdicts_default_driver_first():
     rows = [
         {"name": "check_in", "driver": "psycopg", "ours": 80.0, "baseline": 400.0,
