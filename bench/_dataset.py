@@ -37,7 +37,7 @@ def ensure(progress=lambda msg: print(msg, file=sys.stderr, flush=True)):
         built = cur.fetchone()
         conn.commit()
         if built and built[0] == MARKER:
-            return _info(org_id)
+            return _info(org_id, cur)
         progress(f"[bench] building the data set ({MARKER}; found "
                  f"{built[0] if built else 'none'}): {REPS} reps, {CUSTOMERS} customers, "
                  f"{VISITS:,} visits …")
@@ -94,7 +94,7 @@ def ensure(progress=lambda msg: print(msg, file=sys.stderr, flush=True)):
         conn.commit()
         progress(f"[bench] … data set ready; pg_stats.correlation of visits.in_at: "
                  f"{correlation:.4f}")
-    return _info(org_id)
+        return _info(org_id, cur)
 
 
 def _clear_visits(conn, org_id, progress):
@@ -163,7 +163,8 @@ def _insert_visits(cur, org_id, progress):
         progress(f"[bench]   visits {min(start + batch, VISITS):,}/{VISITS:,}")
 
 
-def _info(org_id):
+def _info(org_id, cur):
+    cur.execute("SELECT value FROM bench_meta WHERE key = 'visits.in_at correlation'")
     return {"org_id": org_id, "admin": ADMIN, "password": PASSWORD,
             "manager": "bench-manager@bench.fieldsales.dev", "day0": DAY0, "tz": TZ,
-            "built_at": datetime.now(UTC)}
+            "built_at": datetime.now(UTC), "in_at_correlation": cur.fetchone()[0]}

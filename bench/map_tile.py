@@ -70,7 +70,8 @@ def run():
             notes=f"tile {z}/{tiles[z][0]}/{tiles[z][1]} ({DAY}): {sizes[z][1]} visits, "
                   f"{sizes[z][0] / 1e3:.0f} kB; p90 ours {percentile(ours[z], 90):.1f} ms vs "
                   f"raw {percentile(baseline[z], 90):.1f} ms; stack floor GET /api/v1/me p50 "
-                  f"{percentile(floor[z], 50):.1f} ms in the same run", min_ratio=0.8))
+                  f"{percentile(floor[z], 50):.1f} ms in the same run; heap correlation of "
+                  f"visits.in_at {info['in_at_correlation']}", min_ratio=0.8))
     return out
 
 
