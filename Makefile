@@ -34,9 +34,10 @@ test: venv
 unit: venv
 	@$(BIN)/python -m pytest tests/unit $(T)
 
-# BENCH=customers_near runs one benchmark.
+# Every benchmark on psycopg2, then the hot paths on psycopg 3 (scripts/bench.sh);
+# BENCH=customers_near runs one, DRIVER=psycopg2|psycopg|both picks the driver(s).
 bench: venv
-	@scripts/bench.sh $(BENCH)
+	@DRIVER=$(DRIVER) scripts/bench.sh $(BENCH)
 
 lint: venv
 	@$(BIN)/ruff check .

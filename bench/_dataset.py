@@ -1,20 +1,24 @@
 """The shared data set of the issue-5 benchmarks (maps, attendance): one org with 500 reps in
 10 teams, 5,000 customers around five cities of the Yangtze delta, and 1,000,000 visits over
-the 100 days before DAY0 (about 20 per rep per workday, check-ins scattered around their
-customer). Built once with set-based SQL and kept in the bench database (a second call only
-checks it is there)."""
+the 100 days before DAY0 (about 20 per rep per day, check-ins scattered around their
+customer), inserted in time order like real check-ins (heap correlation of `in_at` near 1).
+Built with set-based SQL and kept in the bench database with its version (VERSION, scale): a
+later call rebuilds it only when that changed."""
 import json
 import sys
 from datetime import UTC, date, datetime
 
-from bench.harness import connect, ensure_org
+from bench.harness import connect, ensure_org, scaled
 
 ADMIN = "bench-maps-admin@bench.fieldsales.dev"
 PASSWORD = "bench-password-1"
 REPS = 500
 TEAMS = 10
 CUSTOMERS = 5_000
-VISITS = 1_000_000
+VISITS = scaled(1_000_000, minimum=20_000)
+# Bump when the generated rows change: the next run rebuilds the visits (2: in time order).
+VERSION = 2
+MARKER = f"visits v{VERSION} x{VISITS}"
 DAYS = 100
 DAY0 = date(2026, 10, 1)  # the data set covers the 100 local days before this one
 TZ = "Asia/Shanghai"
@@ -28,11 +32,15 @@ def ensure(progress=lambda msg: print(msg, file=sys.stderr, flush=True)):
     """Build the data set if missing; return {org_id, admin, password, rep_password, day0}."""
     org_id = ensure_org("Bench maps", ADMIN, PASSWORD, TZ)
     with connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM visits WHERE org_id = %s", (org_id,))
-        if cur.fetchone()[0] >= VISITS:
-            return _info(org_id)
-        progress(f"[bench] building the data set: {REPS} reps, {CUSTOMERS} customers, "
-                 f"{VISITS:,} visits (once) …")
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)")
+        cur.execute("SELECT value FROM bench_meta WHERE key = 'dataset'")
+        built = cur.fetchone()
+        conn.commit()
+        if built and built[0] == MARKER:
+            return _info(org_id, cur)
+        progress(f"[bench] building the data set ({MARKER}; found "
+                 f"{built[0] if built else 'none'}): {REPS} reps, {CUSTOMERS} customers, "
+                 f"{VISITS:,} visits …")
         cur.execute("SELECT password_hash FROM users WHERE email = %s", (ADMIN,))
         password_hash = cur.fetchone()[0]  # every bench user shares the admin's password
         cur.execute("""
@@ -73,19 +81,46 @@ def ensure(progress=lambda msg: print(msg, file=sys.stderr, flush=True)):
                     {"org": org_id, "n": CUSTOMERS, "cities": cities})
         conn.commit()
         progress("[bench] … people and customers done; inserting visits …")
-        _insert_visits(cur, org_id)
+        _clear_visits(conn, org_id, progress)
+        _insert_visits(cur, org_id, progress)
         conn.commit()
         cur.execute("ANALYZE visits; ANALYZE customers; ANALYZE users")
+        cur.execute("SELECT correlation FROM pg_stats WHERE tablename = 'visits' "
+                    "AND attname = 'in_at'")
+        correlation = cur.fetchone()[0]
+        cur.execute("INSERT INTO bench_meta VALUES ('dataset', %(m)s), "
+                    "('visits.in_at correlation', %(c)s) ON CONFLICT (key) DO UPDATE "
+                    "SET value = excluded.value", {"m": MARKER, "c": f"{correlation:.4f}"})
         conn.commit()
-        progress("[bench] … data set ready")
-    return _info(org_id)
+        progress(f"[bench] … data set ready; pg_stats.correlation of visits.in_at: "
+                 f"{correlation:.4f}")
+        return _info(org_id, cur)
 
 
-def _insert_visits(cur, org_id):
-    """1M closed visits: each rep visits random customers (10 reps share a customer set) on
-    random days; check-in 0-300 m from the customer (a third beyond 200 m: outside_geofence)."""
-    cur.execute("DELETE FROM visits WHERE org_id = %s", (org_id,))
-    batch = 100_000
+def _clear_visits(conn, org_id, progress):
+    """Delete an older build's visits, then rewrite the table compactly (VACUUM FULL), so the
+    new rows are appended in the order they are inserted instead of filling freed space."""
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM visits WHERE org_id = %s", (org_id,))
+        deleted = cur.rowcount
+    conn.commit()
+    if deleted:
+        progress(f"[bench]   deleted {deleted:,} visits of the older build; VACUUM FULL visits …")
+        vacuum = connect()  # its own connection: `with conn` keeps even autocommit in a block
+        vacuum.autocommit = True
+        try:
+            with vacuum.cursor() as cur:
+                cur.execute("VACUUM FULL visits")
+        finally:
+            vacuum.close()
+
+
+def _insert_visits(cur, org_id, progress):
+    """1M closed visits in time order: visit n falls on day n * DAYS / VISITS (oldest first) at
+    a random time of the working day, each batch (whole days) inserted ORDER BY in_at; each rep
+    visits random customers (10 reps share a customer set); check-in 0-300 m from the customer
+    (a third beyond 200 m: outside_geofence)."""
+    batch = VISITS // 10
     for start in range(0, VISITS, batch):
         cur.execute("""
             WITH reps AS (SELECT id, row_number() OVER (ORDER BY email) - 1 AS k
@@ -98,8 +133,9 @@ def _insert_visits(cur, org_id):
                  v AS (
                    SELECT g.*, reps.id AS user_id, cust.id AS customer_id, cust.lat AS clat,
                           cust.lng AS clng,
-                          (timestamp %(day0)s - make_interval(days => 1 + (g.r1 * %(days)s)::int)
-                           + make_interval(mins => 510 + (g.r2 * 540)::int))
+                          (timestamp %(day0)s - make_interval(
+                               days => %(days)s - ((g.n - 1) * %(days)s / %(visits)s)::int)
+                           + make_interval(secs => 30600 + g.r2 * 32400))
                           AT TIME ZONE %(tz)s AS in_at
                    FROM g JOIN reps ON reps.k = g.rep_k
                    JOIN cust ON cust.k = ((g.rep_k / 10) * 100 + (g.r3 * 100)::int) %% %(ncust)s)
@@ -120,14 +156,15 @@ def _insert_visits(cur, org_id):
                    CASE WHEN r4 * 300 > 200 THEN '{outside_geofence}'::varchar[]
                         ELSE '{}'::varchar[] END,
                    CASE WHEN r4 * 300 > 200 THEN 15 ELSE 0 END
-            FROM v""", {"org": org_id, "reps": REPS, "start": start + 1,
-                        "stop": min(start + batch, VISITS), "day0": DAY0.isoformat(),
-                        "days": DAYS - 1, "tz": TZ, "ncust": CUSTOMERS})
-        print(f"[bench]   visits {min(start + batch, VISITS):,}/{VISITS:,}", file=sys.stderr,
-              flush=True)
+            FROM v ORDER BY in_at""", {"org": org_id, "reps": REPS, "start": start + 1,
+                                       "stop": min(start + batch, VISITS),
+                                       "day0": DAY0.isoformat(), "days": DAYS, "tz": TZ,
+                                       "ncust": CUSTOMERS, "visits": VISITS})
+        progress(f"[bench]   visits {min(start + batch, VISITS):,}/{VISITS:,}")
 
 
-def _info(org_id):
+def _info(org_id, cur):
+    cur.execute("SELECT value FROM bench_meta WHERE key = 'visits.in_at correlation'")
     return {"org_id": org_id, "admin": ADMIN, "password": PASSWORD,
             "manager": "bench-manager@bench.fieldsales.dev", "day0": DAY0, "tz": TZ,
-            "built_at": datetime.now(UTC)}
+            "built_at": datetime.now(UTC), "in_at_correlation": cur.fetchone()[0]}

@@ -16,7 +16,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-VISITS = 100_000
+VISITS = max(2_000, int(100_000 * float(os.environ.get("FIELDSALES_BENCH_SCALE", "1"))))
 REPS = 50
 BATCH = 2_000
 PHOTO_EVERY = 10

@@ -1,36 +1,39 @@
 """check_in: check-ins per second through gunicorn with 16 concurrent clients (the full stack:
 auth, validation, scope, geofence and previous-event SQL, flags, per-rep lock, audit chain)
-vs a bare WSGI endpoint in the same gunicorn setup that only inserts the same row with
-psycopg2 (bench/_bare_check_in.py). Also p50/p99 latency of both."""
-import http.client
+against, in the same run and the same gunicorn (the app plus one bare route,
+bench/_bare_flask.py), with the same http.client clients and concurrency:
+- the HTTP floor: POST /bench/bare-visits, which stores the same row with one psycopg2 INSERT
+  (the ratio's denominator);
+- the SQL floor: the statements a check-in sends, straight through psycopg2 from 16 threads
+  (bench/_floor_check_in.py), reported beside.
+Rounds alternate between the three (median of ROUNDS), so they share the background load."""
 import json
-import threading
-import time
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import requests
 
-from bench.harness import ensure_org, gunicorn, login, percentile, result
+from bench._floor_check_in import check_in
+from bench._load import DURATION_S, ROUNDS, alternate, closed_loop, http_work, throughput_row
+from bench._sql_floor import sql_work
+from bench.harness import ensure_org, gunicorn, login
 
 CLIENTS = 16
-DURATION_S = 12
-WARMUP_S = 2
 CENTER = (31.2304, 121.4737)
 ADMIN = "bench-visits-admin@bench.fieldsales.dev"
 PASSWORD = "bench-password-1"
 
 
 def ensure_data():
-    """An org with 16 reps, each with a customer at a known point."""
+    """An org for the check-in reps (created through the API by _reps)."""
     return ensure_org("Bench visits", ADMIN, PASSWORD)
 
 
-def _reps(base, org_id):
+def reps_with_customers(base, prefix):
+    """CLIENTS reps named `prefix`N, each with a customer of its own at a known point."""
     admin = login(base, ADMIN, PASSWORD)
     reps = []
     for i in range(CLIENTS):
-        email = f"bench-visit-rep{i}@bench.fieldsales.dev"
+        email = f"{prefix}{i}@bench.fieldsales.dev"
         requests.post(base + "/api/v1/users", headers=admin, timeout=30, json={
             "email": email, "name": f"Rep {i}", "password": PASSWORD, "role": "rep"})
         headers = login(base, email, PASSWORD)
@@ -43,74 +46,43 @@ def _reps(base, org_id):
     return reps
 
 
-def body(rep, org_id):
+def _body(rep, org_id):
     return {"customer_id": rep["customer_id"], "org_id": org_id, "user_id": rep["user_id"],
             "location": {"lat": rep["lat"] + 0.0001, "lng": rep["lng"], "accuracy_m": 12.0,
                          "provider": "gps"},
             "device_time": datetime.now(UTC).isoformat()}
 
 
-def hammer(url, reps, org_id, extra_fields=False):
-    """CLIENTS threads posting for DURATION_S; returns (per second, latencies ms).
+def http_floor_work(base, reps, org_id):
+    """The HTTP floor's `work` (bench._bare_flask.py's route, on a gunicorn serving it)."""
+    return http_work(base, "POST", "/bench/bare-visits", body=_bodies(reps, org_id, bare=True),
+                     headers=lambda i: reps[i]["headers"], expect=(201,))
 
-    The clients use http.client with keep-alive rather than requests: on a 2-core machine the
-    load generator shares the CPU with the server, and a heavy client would cap both runs."""
-    parsed = urlsplit(url)
-    stop = time.time() + WARMUP_S + DURATION_S
-    measure_from = time.time() + WARMUP_S
-    latencies, errors = [], []
-    lock = threading.Lock()
 
-    def client(rep):
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
-        headers = {**rep["headers"], "Content-Type": "application/json"}
-        mine = []
-        while True:
-            started = time.time()
-            if started >= stop:
-                break
-            payload = body(rep, org_id)
-            if not extra_fields:
-                payload.pop("org_id"), payload.pop("user_id")
-            t = time.perf_counter()
-            conn.request("POST", parsed.path, body=json.dumps(payload), headers=headers)
-            response = conn.getresponse()
-            response_body = response.read()
-            ms = (time.perf_counter() - t) * 1000
-            if response.status != 201:
-                errors.append((response.status, response_body[:200]))
-            elif started >= measure_from:
-                mine.append(ms)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(rep,)) for rep in reps]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[:3]}")
-    return len(latencies) / DURATION_S, latencies
+def _bodies(reps, org_id, bare):
+    def body(i):
+        payload = _body(reps[i], org_id)
+        if not bare:
+            payload.pop("org_id"), payload.pop("user_id")
+        return json.dumps(payload).encode()
+    return body
 
 
 def run():
     org_id = ensure_data()
-    with gunicorn() as (base, _):
-        reps = _reps(base, org_id)
-        ours_rate, ours = hammer(base + "/api/v1/visits", reps, org_id)
     with gunicorn(app="bench._bare_flask:app") as (base, _):
-        raw_rate, raw = hammer(base + "/bench/bare-visits", reps, org_id, extra_fields=True)
-    with gunicorn(app="bench._bare_check_in:app") as (base, _):
-        wsgi_rate, _wsgi = hammer(base + "/visits", reps, org_id, extra_fields=True)
-    return result(
-        "check_in", ours_rate, raw_rate, "req/s", higher_is_better=True,
-        notes=f"{CLIENTS} clients, {DURATION_S} s; p50 {percentile(ours, 50):.1f} ms / p99 "
-              f"{percentile(ours, 99):.1f} ms vs bare insert route in the same app p50 "
-              f"{percentile(raw, 50):.1f} ms / p99 {percentile(raw, 99):.1f} ms; a bare WSGI "
-              f"insert without Flask does {wsgi_rate:.0f} req/s (ratio "
-              f"{ours_rate / wsgi_rate:.2f}); target >= 0.6")
+        reps = reps_with_customers(base, "bench-visit-rep")
+        sql_reps = reps_with_customers(base, "bench-visit-sqlrep")
+        loads = alternate({
+            "ours": lambda: closed_loop(http_work(
+                base, "POST", "/api/v1/visits", body=_bodies(reps, org_id, bare=False),
+                headers=lambda i: reps[i]["headers"], expect=(201,)), CLIENTS),
+            "HTTP floor": lambda: closed_loop(http_floor_work(base, reps, org_id), CLIENTS),
+            "SQL floor": lambda: closed_loop(sql_work(
+                lambda cur, i: check_in(cur, sql_reps[i], org_id)), CLIENTS),
+        })
+    return throughput_row("check_in", "req/s", loads, min_ratio=0.4,
+                          what=f"{CLIENTS} clients, {ROUNDS} rounds of {DURATION_S:.0f} s")
 
 
 if __name__ == "__main__":

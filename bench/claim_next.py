@@ -1,8 +1,10 @@
-"""claim_next: claims per second with 16 concurrent reps over a pool of 10,000 leads, through
-the API (gunicorn, auth, validation, scope, limits, ledger, audit chain, JSON) vs the raw SQL
-claim of one row (UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)) through psycopg2
-at the same concurrency, each thread with its own connection, on a plain copy of the leads table
-(no trigger, no foreign keys: the bare cost of the claim).
+"""claim_next: claims per second with 16 concurrent reps over a pool of 40,000 leads, through
+the API (gunicorn, auth, validation, scope, limits, ledger, audit chain, JSON) with http.client
+clients, against, in the same run and the same gunicorn (the app plus one bare route):
+- the HTTP floor: POST /bench/bare-visits (bench/_bare_flask.py, one psycopg2 INSERT), same
+  clients and concurrency (the ratio's denominator);
+- the SQL floor: the statements a claim-next sends (claim statement, audit head, audit entry)
+  straight through psycopg2 from 16 threads (bench/_floor_claim.py), reported beside.
 
 Then the limits under contention through the API: one rep firing 32 claim-next at once against
 a pool with holding_limit 20, and against one with daily_claim_limit 10; and a check over the
@@ -15,26 +17,19 @@ from collections import Counter
 
 import requests
 
-from bench.harness import connect, ensure_org, gunicorn, login, result
+from bench import check_in
+from bench._floor_claim import claim_next
+from bench._load import DURATION_S, ROUNDS, alternate, closed_loop, http_work, throughput_row
+from bench._sql_floor import sql_work
+from bench.harness import connect, ensure_org, gunicorn, login, scaled
 
-N_LEADS = 10_000
+# Enough for the fastest phase (the SQL floor) to run a round without emptying the pool.
+N_LEADS = scaled(40_000, minimum=5_000)
 N_REPS = 16
-CLAIMS_PER_REP_API = 250      # 4,000 API claims per run
-CLAIMS_PER_REP_RAW = 500      # 8,000 raw claims per run (the raw path is much faster)
-ROUNDS = 3
 CENTER = (31.2304, 121.4737)
 ADMIN = "bench-admin@bench-leads.fieldsales.dev"
 PASSWORD = "bench-password-1"
 TZ = "Asia/Shanghai"
-
-RAW_CLAIM = """
-UPDATE bench_raw_leads SET status = 'claimed', owner_id = %(user)s, claimed_at = now()
-WHERE id = (SELECT id FROM bench_raw_leads
-            WHERE pool_id = %(pool)s AND status = 'pooled'
-            ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-RETURNING id
-"""
-
 
 def _password_hash():
     from fieldsales import create_app
@@ -47,33 +42,44 @@ def _password_hash():
 def ensure_data():
     """The bench org: a team, 16 reps and a rep for the limit checks, and three pools."""
     org_id = ensure_org("Bench leads", ADMIN, PASSWORD, TZ)
+    # N_REPS reps for the API, one for the limit checks, N_REPS for the SQL floor.
     emails = [f"bench-rep{i}@bench-leads.fieldsales.dev" for i in range(N_REPS + 1)]
+    emails += [f"bench-sqlrep{i}@bench-leads.fieldsales.dev" for i in range(N_REPS)]
     with connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM users WHERE org_id = %s AND role = 'rep'", (org_id,))
         if cur.fetchone()[0] < len(emails):
             print("[bench] creating reps and pools …", file=sys.stderr)
             pw = _password_hash()
-            cur.execute("INSERT INTO teams (id, org_id, name) VALUES (gen_random_uuid(), %s, "
-                        "'Bench team') RETURNING id", (org_id,))
-            team_id = cur.fetchone()[0]
+            cur.execute("SELECT id FROM teams WHERE org_id = %s AND name = 'Bench team'",
+                        (org_id,))
+            team = cur.fetchone()
+            if team is None:
+                cur.execute("INSERT INTO teams (id, org_id, name) VALUES (gen_random_uuid(), "
+                            "%s, 'Bench team') RETURNING id", (org_id,))
+                team = cur.fetchone()
+            team_id = team[0]
             for email in emails:
                 cur.execute("INSERT INTO users (id, org_id, email, name, role, team_id, "
-                            "password_hash) VALUES (gen_random_uuid(), %s, %s, %s, 'rep', %s, %s)",
+                            "password_hash) VALUES (gen_random_uuid(), %s, %s, %s, 'rep', %s, %s) "
+                            "ON CONFLICT DO NOTHING",
                             (org_id, email, email.split("@")[0], team_id, pw))
             for name, holding, daily in (("throughput", 10_000, 10_000),
                                          ("holding-check", 20, 1_000),
                                          ("daily-check", 1_000, 10)):
                 cur.execute("INSERT INTO lead_pools (id, org_id, name, team_id, holding_limit, "
-                            "daily_claim_limit) VALUES (gen_random_uuid(), %s, %s, %s, %s, %s)",
-                            (org_id, name, team_id, holding, daily))
+                            "daily_claim_limit) SELECT gen_random_uuid(), %s, %s, %s, %s, %s "
+                            "WHERE NOT EXISTS (SELECT 1 FROM lead_pools WHERE org_id = %s "
+                            "AND name = %s)",
+                            (org_id, name, team_id, holding, daily, org_id, name))
         cur.execute("SELECT name, id, holding_limit, daily_claim_limit FROM lead_pools "
                     "WHERE org_id = %s", (org_id,))
         pools = {name: (str(pid), hl, dl) for name, pid, hl, dl in cur.fetchall()}
-        cur.execute("SELECT count(*) FROM leads WHERE pool_id = %s", (pools["throughput"][0],))
-        if cur.fetchone()[0] < N_LEADS:
-            print(f"[bench] inserting {N_LEADS} leads …", file=sys.stderr)
-            for name, n in (("throughput", N_LEADS), ("holding-check", 200),
-                            ("daily-check", 200)):
+        wanted = {"throughput": N_LEADS, "holding-check": 200, "daily-check": 200}
+        for name, n in wanted.items():
+            cur.execute("SELECT count(*) FROM leads WHERE pool_id = %s", (pools[name][0],))
+            n -= cur.fetchone()[0]
+            if n > 0:
+                print(f"[bench] inserting {n:,} leads into {name} …", file=sys.stderr)
                 cur.execute("""
                     INSERT INTO leads (id, org_id, pool_id, name, company, lat, lng, tags,
                                        status, follow_up_count, created_at)
@@ -84,13 +90,12 @@ def ensure_data():
                     FROM generate_series(1, %(n)s) g
                 """, {"org": org_id, "pool": pools[name][0], "n": n, "lat": CENTER[0],
                       "lng": CENTER[1]})
-            cur.execute("ANALYZE leads")
+        cur.execute("ANALYZE leads")
     return org_id, emails, pools
 
 
 def reset(org_id, pool_ids):
-    """Every lead of the bench pools back in its pool, counters and ledger cleared, and a fresh
-    raw copy of the throughput pool."""
+    """Every lead of the bench pools back in its pool, counters and ledger cleared."""
     with connect() as conn, conn.cursor() as cur:
         cur.execute("UPDATE leads SET status = 'pooled', owner_id = NULL, claimed_at = NULL "
                     "WHERE pool_id = ANY(%s::uuid[]) AND status <> 'pooled'", (pool_ids,))
@@ -99,19 +104,12 @@ def reset(org_id, pool_ids):
                         "(SELECT id FROM leads WHERE pool_id = ANY(%s::uuid[]))", (pool_ids,))
         cur.execute("DELETE FROM lead_daily_claims WHERE pool_id = ANY(%s::uuid[])",
                     (pool_ids,))
-        cur.execute("CREATE TABLE IF NOT EXISTS bench_raw_leads (LIKE leads INCLUDING ALL)")
-        cur.execute("TRUNCATE bench_raw_leads")
-        cur.execute("SELECT string_agg(column_name, ', ') FROM information_schema.columns "
-                    "WHERE table_name = 'leads' AND is_generated = 'NEVER'")
-        columns = cur.fetchone()[0]
-        cur.execute(f"INSERT INTO bench_raw_leads ({columns}) SELECT {columns} FROM leads "  # noqa: S608
-                    "WHERE pool_id = %s", (pool_ids[0],))
-        cur.execute("ANALYZE bench_raw_leads")
+        cur.execute("DROP TABLE IF EXISTS bench_raw_leads")  # the old raw baseline's copy
     conn = connect()
     conn.autocommit = True  # VACUUM runs outside a transaction
     try:
         with conn.cursor() as cur:
-            for table in ("leads", "lead_holdings", "lead_daily_claims", "bench_raw_leads"):
+            for table in ("leads", "lead_holdings", "lead_daily_claims"):
                 cur.execute(f"VACUUM ANALYZE {table}")
     finally:
         conn.close()
@@ -141,61 +139,6 @@ def run_concurrently(n, fn):
     if errors:
         raise RuntimeError(f"{len(errors)} worker(s) failed: {errors[0]!r}")
     return results, elapsed
-
-
-def raw_round(pool_id, rep_ids):
-    conns = [connect() for _ in rep_ids]
-    for c in conns:
-        c.autocommit = True
-
-    def claim(i):
-        got = []
-        with conns[i].cursor() as cur:
-            for _ in range(CLAIMS_PER_REP_RAW):
-                cur.execute(RAW_CLAIM, {"user": rep_ids[i], "pool": pool_id})
-                got.append(cur.fetchone()[0])
-        return got
-
-    try:
-        results, elapsed = run_concurrently(len(rep_ids), claim)
-    finally:
-        for c in conns:
-            c.close()
-    claimed = [x for got in results for x in got]
-    assert len(claimed) == len(set(claimed)), "raw: a lead was claimed twice"
-    return len(claimed) / elapsed
-
-
-def api_round(base, headers, pool_id):
-    sessions = [requests.Session() for _ in headers]
-
-    def claim(i):
-        got = []
-        for _ in range(CLAIMS_PER_REP_API):
-            r = sessions[i].post(f"{base}/api/v1/lead-pools/{pool_id}/claim-next", json={},
-                                 headers=headers[i], timeout=60)
-            if r.status_code != 200:
-                raise RuntimeError(f"claim-next: {r.status_code} {r.text[:200]}")
-            got.append(r.json()["id"])
-        return got
-
-    results, elapsed = run_concurrently(len(headers), claim)
-    claimed = [x for got in results for x in got]
-    return len(claimed) / elapsed, claimed
-
-
-def ceiling(base, headers, path, n=100):
-    """Requests/s of a trivial GET at the same concurrency: what the HTTP stack (gunicorn,
-    Flask, auth) allows on this machine before any claim work, for reading the ratio."""
-    sessions = [requests.Session() for _ in headers]
-
-    def get(i):
-        for _ in range(n):
-            sessions[i].get(base + path, headers=headers[i], timeout=60).raise_for_status()
-        return n
-
-    results, elapsed = run_concurrently(len(headers), get)
-    return sum(results) / elapsed
 
 
 def contention(base, headers, pool_id, expected_error):
@@ -260,22 +203,28 @@ def run():
     with connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT email, id FROM users WHERE org_id = %s", (org_id,))
         ids = {email: str(uid) for email, uid in cur.fetchall()}
-    rep_ids = [ids[e] for e in emails[:N_REPS]]
+    sql_reps = [ids[e] for e in emails[N_REPS + 1:]]
+    visits_org = check_in.ensure_data()
+    exhausted = []
 
-    raw_rates, api_rates = [], []
-    with gunicorn() as (base, _):
-        headers = [login(base, e, PASSWORD) for e in emails]
-        for n in range(ROUNDS):
-            reset(org_id, pool_ids)
-            raw_rates.append(raw_round(throughput_pool[0], rep_ids))
-            reset(org_id, pool_ids)
-            rate, claimed = api_round(base, headers[:N_REPS], throughput_pool[0])
-            api_rates.append(rate)
-            dupes = len(claimed) - len(set(claimed))
-            print(f"[bench] round {n + 1}: raw {raw_rates[-1]:.0f}/s, api {rate:.0f}/s, "
-                  f"{dupes} leads handed out twice", file=sys.stderr)
-        health = ceiling(base, [{}] * N_REPS, "/healthz")
-        me = ceiling(base, headers[:N_REPS], "/api/v1/me")
+    def sql_claim(cur, i):
+        claimed = claim_next(cur, org_id=org_id, pool_id=throughput_pool[0], user_id=sql_reps[i],
+                             daily_limit=throughput_pool[2])
+        if not claimed:
+            exhausted.append(i)
+        return claimed
+
+    with gunicorn(app="bench._bare_flask:app") as (base, _):
+        headers = [login(base, e, PASSWORD) for e in emails[:N_REPS + 1]]
+        floor_reps = check_in.reps_with_customers(base, "bench-visit-rep")
+        loads = alternate({
+            "ours": lambda: closed_loop(http_work(
+                base, "POST", f"/api/v1/lead-pools/{throughput_pool[0]}/claim-next",
+                body=lambda i: b"{}", headers=lambda i: headers[i], expect=(200,)), N_REPS),
+            "HTTP floor": lambda: closed_loop(check_in.http_floor_work(
+                base, floor_reps, visits_org), N_REPS),
+            "SQL floor": lambda: closed_loop(sql_work(sql_claim), N_REPS),
+        }, before=lambda label: label != "HTTP floor" and reset(org_id, pool_ids))
         holding = contention(base, headers[N_REPS], holding_pool[0], "holding_limit_reached")
         daily = contention(base, headers[N_REPS], daily_pool[0], "daily_claim_limit_reached")
     found = violations(org_id)
@@ -285,16 +234,14 @@ def run():
     print(f"[bench] {check}", file=sys.stderr)
     ok = (holding[(200, None)] == holding_pool[1] and daily[(200, None)] == daily_pool[2]
           and not any(found.values()))
-    ours, baseline = sorted(api_rates)[len(api_rates) // 2], sorted(raw_rates)[
-        len(raw_rates) // 2]
-    return result(
-        "claim_next", ours, baseline, "claims/s", higher_is_better=True,
-        notes=f"{N_REPS} concurrent reps, pool of {N_LEADS}, median of {ROUNDS} rounds "
-              f"(api {', '.join(f'{r:.0f}' for r in api_rates)}; raw "
-              f"{', '.join(f'{r:.0f}' for r in raw_rates)}); "
-              f"{'ZERO limit violations' if ok else 'LIMIT VIOLATIONS'} ({check}); "
-              f"stack ceiling at the same concurrency: GET /healthz {health:.0f}/s, "
-              f"GET /api/v1/me {me:.0f}/s; target >= 0.5")
+    row = throughput_row(
+        "claim_next", "claims/s", loads, min_ratio=0.5,
+        what=f"{N_REPS} concurrent reps, pool of {N_LEADS:,}, {ROUNDS} rounds of "
+             f"{DURATION_S:.0f} s",
+        extra=f"; {'ZERO limit violations' if ok else 'LIMIT VIOLATIONS'} ({check})"
+              + ("; THE POOL RAN EMPTY in the SQL floor: raise N_LEADS" if exhausted else ""))
+    row["limits_ok"] = ok
+    return row
 
 
 if __name__ == "__main__":

@@ -16,6 +16,14 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("FIELDSALES_DATABASE_URL", "")
+# The app's driver for this run (the baselines always use psycopg2); results are kept per driver.
+DRIVER = os.environ.get("FIELDSALES_DB_DRIVER", "psycopg2")
+# FIELDSALES_BENCH_SCALE=0.05 shrinks the generated data sets (to try the harness quickly).
+SCALE = float(os.environ.get("FIELDSALES_BENCH_SCALE", "1"))
+
+
+def scaled(n, minimum=1):
+    return max(minimum, int(n * SCALE))
 
 
 def free_port():
@@ -99,25 +107,44 @@ def timed(fn, n, warmup=20):
     return out
 
 
-def result(name, ours, baseline, unit, higher_is_better, notes):
+def result(name, ours, baseline, unit, higher_is_better, notes, min_ratio=None, max_ours=None):
+    """One row of bench/results.json. The target (from issue 12) is written into the row as
+    text, and `met` says whether this run reached it (None: no target)."""
     ratio = ours / baseline if higher_is_better else baseline / ours
-    return {"name": name, "ours": round(ours, 3), "baseline": round(baseline, 3), "unit": unit,
-            "ratio": round(ratio, 3), "notes": notes}
+    target, met = [], None
+    if min_ratio is not None:
+        target.append(f"ratio >= {min_ratio}")
+        met = ratio >= min_ratio
+    if max_ours is not None:
+        target.append(f"ours <= {max_ours} {unit}")
+        met = (met is not False) and ours <= max_ours
+    return {"name": name, "driver": DRIVER, "ours": round(ours, 3),
+            "baseline": round(baseline, 3), "unit": unit, "ratio": round(ratio, 3),
+            "target": " and ".join(target) or None, "met": met, "scale": SCALE,
+            "notes": notes}
 
 
 def median(values):
     return statistics.median(values)
 
 
-def write_results(results, path=ROOT / "bench" / "results.json"):
+# FIELDSALES_BENCH_RESULTS: write elsewhere (a trial run must not touch the committed table).
+RESULTS = Path(os.environ.get("FIELDSALES_BENCH_RESULTS", ROOT / "bench" / "results.json"))
+
+
+def write_results(results, path=RESULTS):
     existing = []
     if path.exists():
         try:
             existing = json.loads(path.read_text())
         except ValueError:
             existing = []
-    names = {r["name"] for r in results}
-    merged = [r for r in existing if r["name"] not in names] + results
+    key = lambda r: (r["name"], r.get("driver"))  # noqa: E731
+    names = {key(r) for r in results}
+    # Rows from before the driver was recorded give way to any new row of their benchmark.
+    renewed = {r["name"] for r in results}
+    merged = [r for r in existing if key(r) not in names
+              and not (r.get("driver") is None and r["name"] in renewed)] + results
     path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
     return merged
 
