@@ -60,12 +60,15 @@ _IN_POOL = (f"l.org_id = :org_id AND l.pool_id = :pool_id AND {_CLAIMABLE} "
             "AND EXISTS (SELECT FROM pool)")
 
 # Count the claim against today's limit (only if a lead was picked: nothing is claimed past the
-# limit), lock the caller's holding row, claim the lead (the holdings trigger checks
-# holding_limit), write the ledger entry, and lock the caller's audit chain head, last.
-# The trigger is an AFTER trigger: it runs when the whole statement is done, after the head
-# CTE, so `held` takes the holding row's lock first (creating the row, empty, if need be);
-# otherwise a manager assigning a lead to the caller (holding, then head) would deadlock with
-# this claim (head, then holding). `head` reads `claimed` and `held`: it runs after both.
+# limit), claim the lead (the holdings trigger checks holding_limit), write the ledger entry,
+# and lock the caller's audit chain head, last, as every other move of a lead does.
+# Last for real: the holdings trigger and the foreign-key checks are AFTER triggers and run when
+# the whole statement is done, after the head CTE. So the statement takes their locks itself
+# before the head: `held` the holding row (created empty if need be), `keys` the key-share
+# locks the foreign keys take on the org and the caller's user row (the same locks, earlier).
+# Otherwise a manager assigning a lead to the caller (holding, then head) or an admin editing
+# the caller (user row, then head) would deadlock with the claim. `head` reads `keys`, which
+# reads `held`: it runs after both.
 _CLAIM = f"""counted AS (
     INSERT INTO lead_daily_claims AS d (org_id, pool_id, user_id, day, claims)
     SELECT :org_id, pick.pool_id, :user_id, :day, 1 FROM pick
@@ -85,7 +88,11 @@ _CLAIM = f"""counted AS (
 ), logged AS (
     INSERT INTO lead_events (id, org_id, lead_id, at, action, actor_id, to_user_id)
     SELECT :event_id, org_id, id, :now, 'claimed', :user_id, :user_id FROM claimed
-), {head_cte("head", "SELECT c.owner_id, c.org_id FROM claimed c, held")}"""  # noqa: S608
+), keys AS (
+    SELECT FROM orgs o, users u, held
+    WHERE o.id = :org_id AND u.org_id = :org_id AND u.id = :user_id
+    FOR KEY SHARE OF o, u
+), {head_cte("head", "SELECT c.owner_id, c.org_id FROM claimed c, keys")}"""  # noqa: S608
 
 # The oldest claimable lead: the queue pattern on ix_leads_pooled_oldest.
 _OLDEST = f"""SELECT l.id, l.pool_id FROM leads l WHERE {_IN_POOL} {{also}}

@@ -289,3 +289,46 @@ def test_sixteen_identical_claim_next_keep_both_limits_and_a_valid_audit_chain(a
     with app.app_context():
         result = verify_chain(org_id=org.id, user_id=rep.id)
     assert result["ok"] is True, result["problems"]
+
+
+def test_claims_while_an_admin_edits_the_rep_neither_deadlock(app, committed):
+    """An edit of the rep locks the rep's user row, then the rep's audit chain; a claim takes
+    the chain head inside its statement and the user row's key-share lock (its foreign keys)
+    only when the statement ends. Taken in opposite orders they would deadlock."""
+    org, team, (rep,) = _org(1)
+    admin = ApiClient(app, factories.user(org, "admin"))
+    client = ApiClient(app, rep)
+    for n in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=100)
+        lf.leads(org, pool, 10)
+
+        def act(i, pool=pool, n=n):
+            if i % 2:
+                return admin.patch(f"/api/v1/users/{rep.id}", json={"name": f"Rep {n}.{i}"})
+            return client.post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
+
+        results = run_threads(16, act)
+        assert [r.status_code for r in results] == [200] * 16, [
+            (r.status_code, r.json.get("error")) for r in results]
+
+
+def test_a_manager_claiming_while_changing_the_pool_does_not_deadlock(app, committed):
+    """A pool change locks the pool, then the manager's audit chain; the manager's first claim
+    of the day from that pool creates its counter rows, whose foreign keys lock the pool
+    (key share) when the claim statement ends, after its head CTE."""
+    org, team, _ = _org(0)
+    manager = factories.user(org, "manager", team)
+    client = ApiClient(app, manager)
+    for n in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=100)
+        lf.leads(org, pool, 10)
+
+        def act(i, pool=pool, n=n):
+            if i % 2:
+                return client.patch(f"/api/v1/lead-pools/{pool.id}",
+                                    json={"name": f"Pool {pool.id} {n}.{i}"})
+            return client.post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
+
+        results = run_threads(16, act)
+        assert [r.status_code for r in results] == [200] * 16, [
+            (r.status_code, r.json.get("error")) for r in results]
