@@ -291,25 +291,28 @@ def test_sixteen_identical_claim_next_keep_both_limits_and_a_valid_audit_chain(a
     assert result["ok"] is True, result["problems"]
 
 
+def _claims_alongside(app, org, team, claimer, other):
+    """Each round, 8 claim-next by `claimer` and 8 `other(pool, i)` requests at once, on a fresh
+    pool: every one answers 200 (a deadlock would be a 503)."""
+    client = ApiClient(app, claimer)
+    for n in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=100)
+        lf.leads(org, pool, 10)
+        results = run_threads(16, lambda i, pool=pool, n=n: other(pool, f"{n}.{i}") if i % 2
+                              else client.post(f"/api/v1/lead-pools/{pool.id}/claim-next",
+                                               json={}))
+        assert [r.status_code for r in results] == [200] * 16, [
+            (r.status_code, r.json.get("error")) for r in results]
+
+
 def test_claims_while_an_admin_edits_the_rep_neither_deadlock(app, committed):
     """An edit of the rep locks the rep's user row, then the rep's audit chain; a claim takes
     the chain head inside its statement and the user row's key-share lock (its foreign keys)
     only when the statement ends. Taken in opposite orders they would deadlock."""
     org, team, (rep,) = _org(1)
     admin = ApiClient(app, factories.user(org, "admin"))
-    client = ApiClient(app, rep)
-    for n in range(ROUNDS):
-        pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=100)
-        lf.leads(org, pool, 10)
-
-        def act(i, pool=pool, n=n):
-            if i % 2:
-                return admin.patch(f"/api/v1/users/{rep.id}", json={"name": f"Rep {n}.{i}"})
-            return client.post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
-
-        results = run_threads(16, act)
-        assert [r.status_code for r in results] == [200] * 16, [
-            (r.status_code, r.json.get("error")) for r in results]
+    _claims_alongside(app, org, team, rep, lambda pool, tag: admin.patch(
+        f"/api/v1/users/{rep.id}", json={"name": f"Rep {tag}"}))
 
 
 def test_a_manager_claiming_while_changing_the_pool_does_not_deadlock(app, committed):
@@ -319,16 +322,5 @@ def test_a_manager_claiming_while_changing_the_pool_does_not_deadlock(app, commi
     org, team, _ = _org(0)
     manager = factories.user(org, "manager", team)
     client = ApiClient(app, manager)
-    for n in range(ROUNDS):
-        pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=100)
-        lf.leads(org, pool, 10)
-
-        def act(i, pool=pool, n=n):
-            if i % 2:
-                return client.patch(f"/api/v1/lead-pools/{pool.id}",
-                                    json={"name": f"Pool {pool.id} {n}.{i}"})
-            return client.post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
-
-        results = run_threads(16, act)
-        assert [r.status_code for r in results] == [200] * 16, [
-            (r.status_code, r.json.get("error")) for r in results]
+    _claims_alongside(app, org, team, manager, lambda pool, tag: client.patch(
+        f"/api/v1/lead-pools/{pool.id}", json={"name": f"Pool {pool.id} {tag}"}))
