@@ -26,6 +26,7 @@ from types import SimpleNamespace
 from sqlalchemy import DateTime, Integer, String, Uuid, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from fieldsales import scope_sql
@@ -119,7 +120,7 @@ _PICK_NEAREST = f"""nearby AS (
 ), oldest AS ({_OLDEST.format(also="AND NOT EXISTS (SELECT FROM nearest)")}
 ), pick AS (SELECT id, pool_id FROM nearest UNION ALL SELECT id, pool_id FROM oldest)"""  # noqa: S608
 
-# No row: the pool is not visible. A row without a lead: nothing was claimed (see _explain).
+# No row: the pool is not visible. A row without a lead: nothing was claimed (_explain_empty).
 _CLAIM_NEXT = """WITH pool AS ({pool}), {pick}, {claim}
 SELECT {pool_columns}, {lead_columns}, head.seq AS audit_seq, head.hash AS audit_hash
 FROM pool LEFT JOIN claimed ON true LEFT JOIN head ON true"""
@@ -259,8 +260,9 @@ def _seal(principal, row, lead, params, **data):
     written at commit, in one statement)."""
     # An ORM copy of the lead loaded earlier in this session (a job, a test) must not keep
     # its state from before the claim: the statement bypassed the ORM.
-    if (stale := db.session.identity_map.get(identity_key(Lead, lead.id))) is not None:
-        db.session.expire(stale)
+    if (copy := db.session.identity_map.get(identity_key(Lead, lead.id))) is not None:
+        for key in ("status", "owner_id", "claimed_at"):
+            set_committed_value(copy, key, getattr(lead, key))
     adopt(user_id=principal.id, org_id=principal.org_id, seq=row.audit_seq, hash_=row.audit_hash)
     event = SimpleNamespace(id=params["event_id"], org_id=lead.org_id, lead_id=lead.id,
                             at=params["now"], action="claimed", actor_id=principal.id,
