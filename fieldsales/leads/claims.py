@@ -1,8 +1,13 @@
 """Claiming leads: claim one by id, claim-next (nearest or oldest), the limits and the cooldown.
 
+Each claim is one statement (then the audit entry's, then COMMIT): the caller's scope, the
+lock, the limits, the claim, the ledger entry and the lock of the audit chain head, so a claim
+costs two round trips after authentication. Refusals are explained afterwards, off the hot path.
+
 How the limits hold under concurrency (never count in Python, then write):
 - One owner per lead: a claim locks the lead row (FOR UPDATE; claim-next with SKIP LOCKED, so
-  concurrent claimers take different leads instead of queueing) and re-reads its state.
+  concurrent claimers take different leads instead of queueing) and claims it only if the
+  locked row is still claimable.
 - holding_limit: the trigger leads_track_holdings (migration 0003) keeps lead_holdings per
   (pool, rep) on every change of a lead and raises check_violation `lead_holding_limit` when a
   change would take the rep past the limit; its row lock queues one rep's claims behind each
@@ -10,99 +15,156 @@ How the limits hold under concurrency (never count in Python, then write):
 - daily_claim_limit: a conditional upsert of lead_daily_claims (pool, rep, local day) that
   only increments while below the limit; it locks the row, so the check and the increment are
   one atomic step.
+Locks are taken in one order on every path: the lead, the day's counter, the holding, then the
+audit chain head (its CTE reads the claimed row), as moves and recycling take them too.
 """
+import functools
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import select, text
+from sqlalchemy import DateTime, Integer, String, Uuid, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from fieldsales import scope_sql
+from fieldsales.audit.service import HEAD_PARAMS, adopt, head_cte
 from fieldsales.db import transaction
-from fieldsales.errors import Conflict, NotFound, Unprocessable
+from fieldsales.errors import Conflict, Forbidden, NotFound, Unprocessable
 from fieldsales.extensions import db
 from fieldsales.leads import rules
-from fieldsales.leads.guards import (closed, daily_limit, flush_holding, holding_limit,
-                                     is_holding_limit)
-from fieldsales.leads.ledger import add_event, seal_event
-from fieldsales.leads.models import Lead, LeadCooldown, LeadDailyClaims, LeadHolding, LeadPool
-from fieldsales.leads.reading import reveal
+from fieldsales.leads.guards import closed, daily_limit, holding_limit, is_holding_limit
+from fieldsales.leads.ledger import seal_event
+from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadHolding, LeadPool,
+                                     LeadRow)
 from fieldsales.scope import Principal
+from fieldsales.timeutil import iso_utc
 
-_COUNT_DAILY_CLAIM = text("""
+_LEAD_COLUMNS = tuple(c for c in Lead.__table__.columns if c.name != "geom")
+# What the response (recycle_at, recycle_warning, reveal) and the refusals need of the pool.
+_POOL_COLUMNS = tuple(LeadPool.__table__.c[name] for name in (
+    "holding_limit", "daily_claim_limit", "recycle_after_days", "warn_before_days", "team_id"))
+_RESULT_TYPES = {**{c.name: c.type for c in _LEAD_COLUMNS + _POOL_COLUMNS},
+                 "audit_seq": Integer(), "audit_hash": String(),
+                 "cooldown_until": DateTime(timezone=True), "claimed_now": DateTime(timezone=True)}
+
+# (S608: only the constant fragments of this module and SQL compiled from the scope's clauses
+# are formatted into these statements; every value is bound.)
+_COOLDOWN = """SELECT c.until FROM lead_cooldowns c
+    WHERE c.org_id = :org_id AND c.lead_id = {lead} AND c.user_id = :user_id AND c.until > :now"""
+# A lead `l` the caller may claim now: pooled, and not in the caller's cooldown.
+_CLAIMABLE = f"l.status = 'pooled' AND NOT EXISTS ({_COOLDOWN.format(lead='l.id')})"
+# ... of the requested pool, once the caller's scope showed it (`pool` is not empty).
+_IN_POOL = (f"l.org_id = :org_id AND l.pool_id = :pool_id AND {_CLAIMABLE} "
+            "AND EXISTS (SELECT FROM pool)")
+
+# Count the claim against today's limit (only if a lead was picked: nothing is claimed past the
+# limit), claim the lead (the holdings trigger checks holding_limit), write the ledger entry,
+# and lock the caller's audit chain head, last, as every other move of a lead does.
+# Last for real: the holdings trigger and the foreign-key checks are AFTER triggers and run when
+# the whole statement is done, after the head CTE. So the statement takes their locks itself
+# before the head: `held` the holding row (created empty if need be), `keys` the key-share
+# locks the foreign keys take on the org and the caller's user row (the same locks, earlier).
+# Otherwise a manager assigning a lead to the caller (holding, then head) or an admin editing
+# the caller (user row, then head) would deadlock with the claim. `head` reads `keys`, which
+# reads `held`: it runs after both.
+_CLAIM = f"""counted AS (
     INSERT INTO lead_daily_claims AS d (org_id, pool_id, user_id, day, claims)
-    VALUES (:org_id, :pool_id, :user_id, :day, 1)
+    SELECT :org_id, pick.pool_id, :user_id, :day, 1 FROM pick
     ON CONFLICT (pool_id, user_id, day) DO UPDATE SET claims = d.claims + 1
-    WHERE d.claims < :daily_limit
+    WHERE d.claims < (SELECT daily_claim_limit FROM pool)
     RETURNING claims
-""")
-
-_LEAD_COLUMNS = ", ".join(f"l.{c.name}" for c in Lead.__table__.columns if c.name != "geom")
-
-# One statement: pick a claimable lead (skipping rows other claimers hold), count the claim
-# against today's limit (only if a lead was picked; nothing is claimed past the limit), claim
-# it (the holdings trigger checks holding_limit) and write the ledger entry.
-CLAIM_NEXT_SQL = """
-WITH {pick}, counted AS (
-    INSERT INTO lead_daily_claims AS d (org_id, pool_id, user_id, day, claims)
-    SELECT :org_id, :pool_id, :user_id, :day, 1 FROM pick
-    ON CONFLICT (pool_id, user_id, day) DO UPDATE SET claims = d.claims + 1
-    WHERE d.claims < :daily_limit
-    RETURNING claims
+), held AS (
+    INSERT INTO lead_holdings AS h (org_id, pool_id, user_id, holding)
+    SELECT :org_id, pick.pool_id, :user_id, 0 FROM pick, counted
+    ON CONFLICT (pool_id, user_id) DO UPDATE SET holding = h.holding
+    RETURNING holding
 ), claimed AS (
     UPDATE leads l SET status = 'claimed', owner_id = :user_id, claimed_at = :now
     FROM pick, counted
-    WHERE l.id = pick.id
-    RETURNING {columns}
+    WHERE l.org_id = :org_id AND l.id = pick.id
+    RETURNING {", ".join(f"l.{c.name}" for c in _LEAD_COLUMNS)}
 ), logged AS (
     INSERT INTO lead_events (id, org_id, lead_id, at, action, actor_id, to_user_id)
     SELECT :event_id, org_id, id, :now, 'claimed', :user_id, :user_id FROM claimed
-)
-SELECT * FROM claimed
-"""
-_CLAIMABLE = """
-    l.org_id = :org_id AND l.pool_id = :pool_id AND l.status = 'pooled'
-    AND NOT EXISTS (SELECT 1 FROM lead_cooldowns c
-                    WHERE c.lead_id = l.id AND c.user_id = :user_id AND c.until > :now)
-"""
+), keys AS (
+    SELECT FROM orgs o, users u, held
+    WHERE o.id = :org_id AND u.org_id = :org_id AND u.id = :user_id
+    FOR KEY SHARE OF o, u
+), {head_cte("head", "SELECT c.owner_id, c.org_id FROM claimed c, keys")}"""  # noqa: S608
+
 # The oldest claimable lead: the queue pattern on ix_leads_pooled_oldest.
-# (S608: only the constant fragment _CLAIMABLE is formatted into these statements.)
-_PICK_OLDEST = f"""pick AS (
-    SELECT l.id FROM leads l WHERE {_CLAIMABLE}
+_OLDEST = f"""SELECT l.id, l.pool_id FROM leads l WHERE {_IN_POOL} {{also}}
     ORDER BY l.created_at, l.id
     LIMIT 1
-    FOR UPDATE OF l SKIP LOCKED
-)"""  # noqa: S608
+    FOR UPDATE OF l SKIP LOCKED"""  # noqa: S608
+_PICK_OLDEST = f"pick AS ({_OLDEST.format(also='')})"
 # The nearest one, in two steps: a KNN scan of ix_leads_pooled_geom for candidates, then the
 # lock on the closest free one by true (geography) distance. Locking straight off a KNN scan
 # fails on PostgreSQL 15 ("attempted to lock invisible tuple" from the reordering GiST scan),
 # and a geography KNN scan is ~30x slower than the planar one; among 64 planar-nearest points
 # the true nearest is always found at city scale, and the 64 outnumber concurrent lockers.
+# No located lead left near the caller: the oldest one (its scan runs only then).
 _PICK_NEAREST = f"""nearby AS (
-    SELECT l.id FROM leads l WHERE {_CLAIMABLE} AND l.geom IS NOT NULL
+    SELECT l.id FROM leads l WHERE {_IN_POOL} AND l.geom IS NOT NULL
     ORDER BY l.geom <-> ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)
     LIMIT 64
-), pick AS (
-    SELECT l.id FROM leads l
-    WHERE l.id IN (SELECT id FROM nearby) AND l.status = 'pooled'
+), nearest AS (
+    SELECT l.id, l.pool_id FROM leads l
+    WHERE l.org_id = :org_id AND l.id IN (SELECT id FROM nearby) AND l.status = 'pooled'
     ORDER BY geography(l.geom) <-> geography(ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)), l.id
     LIMIT 1
     FOR UPDATE OF l SKIP LOCKED
-)"""  # noqa: S608
-_OLDEST = text(CLAIM_NEXT_SQL.format(pick=_PICK_OLDEST, columns=_LEAD_COLUMNS))
-_NEAREST = text(CLAIM_NEXT_SQL.format(pick=_PICK_NEAREST, columns=_LEAD_COLUMNS))
+), oldest AS ({_OLDEST.format(also="AND NOT EXISTS (SELECT FROM nearest)")}
+), pick AS (SELECT id, pool_id FROM nearest UNION ALL SELECT id, pool_id FROM oldest)"""  # noqa: S608
+
+# No row: the pool is not visible. A row without a lead: nothing was claimed (_explain_empty).
+_CLAIM_NEXT = """WITH pool AS ({pool}), {pick}, {claim}
+SELECT {pool_columns}, {lead_columns}, head.seq AS audit_seq, head.hash AS audit_hash
+FROM pool LEFT JOIN claimed ON true LEFT JOIN head ON true"""
+
+# The lead as locked (before the claim), whether it was claimed, and the caller's cooldown on
+# it. No row: the lead is not visible.
+_CLAIM_LEAD = f"""WITH target AS ({{target}}), pool AS (
+    SELECT {", ".join(f"p.{c.name}" for c in _POOL_COLUMNS)} FROM lead_pools p, target t
+    WHERE p.org_id = :org_id AND p.id = t.pool_id
+), cooling AS ({_COOLDOWN.format(lead=":lead_id")}
+), pick AS (SELECT l.id, l.pool_id FROM target l WHERE {_CLAIMABLE}), {_CLAIM}
+SELECT target.*, {{pool_columns}}, cooling.until AS cooldown_until,
+       claimed.claimed_at AS claimed_now, head.seq AS audit_seq, head.hash AS audit_hash
+FROM target CROSS JOIN pool LEFT JOIN cooling ON true LEFT JOIN claimed ON true
+     LEFT JOIN head ON true"""  # noqa: S608
 
 
-def _iso(at):
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def _statement(sql: str, constants: dict):
+    return text(sql).bindparams(**constants, **HEAD_PARAMS).columns(**_RESULT_TYPES)
 
 
-def _cooldown_until(lead_id, user_id, now):
-    return db.session.scalar(select(LeadCooldown.until).where(
-        LeadCooldown.lead_id == lead_id, LeadCooldown.user_id == user_id,
-        LeadCooldown.until > now))
+def _pool_columns(alias):
+    return ", ".join(f"{alias}.{c.name}" for c in _POOL_COLUMNS)
+
+
+@functools.cache
+def _claim_next_sql(shape: tuple, near: bool):
+    scope = scope_sql.template(shape).scope
+    pool, constants = scope_sql.compile_sql(select(*_POOL_COLUMNS).where(
+        LeadPool.id == bindparam("pool_id", type_=Uuid), scope.lead_pools()))
+    return _statement(_CLAIM_NEXT.format(
+        pool=pool, pick=_PICK_NEAREST if near else _PICK_OLDEST, claim=_CLAIM,
+        pool_columns=_pool_columns("pool"),
+        lead_columns=", ".join(f"claimed.{c.name}" for c in _LEAD_COLUMNS)), constants)
+
+
+@functools.cache
+def _claim_lead_sql(shape: tuple):
+    scope = scope_sql.template(shape).scope
+    target, constants = scope_sql.compile_sql(
+        select(*_LEAD_COLUMNS).where(Lead.id == bindparam("lead_id", type_=Uuid),
+                                     scope.leads_to_claim()).with_for_update(of=Lead))
+    return _statement(_CLAIM_LEAD.format(target=target, pool_columns=_pool_columns("pool")),
+                      constants)
 
 
 def start_cooldown(lead, pool, user_id, now):
@@ -120,73 +182,109 @@ def claim_lead(*, principal: Principal, lead_id, now=None):
     """Claim a pooled lead for the caller (already the caller's: unchanged)."""
     now = now or datetime.now(UTC)
     scope = principal.scope
+    _require_writer(principal, Lead, lead_id, scope.leads_to_claim())
+    params = _params(principal, now, lead_id=lead_id)
     with transaction():
-        lead = scope.get(Lead, lead_id, scope.leads_to_claim(), for_update=True)
-        scope.require_writer()
-        state = rules.claim_state(status=lead.status, owner_id=lead.owner_id,
-                                  caller_id=principal.id)
-        if state == rules.CLOSED:
-            raise closed()
-        if state == rules.TAKEN:
-            raise Conflict("Someone else claimed this lead first.", error="already_claimed")
-        if state == rules.MINE:
-            return reveal(principal, lead)  # nothing written; the commit lets the lock go
-        pool = lead.pool
-        if until := _cooldown_until(lead.id, principal.id, now):
-            raise Unprocessable("You released this lead recently; you may claim it again "
-                                "later.", error="cooldown_active", until=_iso(until))
-        counted = db.session.execute(_COUNT_DAILY_CLAIM, {
-            "org_id": principal.org_id, "pool_id": pool.id, "user_id": principal.id,
-            "day": rules.local_day(now, principal.timezone),
-            "daily_limit": pool.daily_claim_limit}).first()
-        if counted is None:
-            raise daily_limit(pool)
-        lead.status, lead.owner_id, lead.claimed_at = "claimed", principal.id, now
-        flush_holding(pool)
-        event = add_event(lead, "claimed", at=now, actor_id=principal.id,
-                          to_user_id=principal.id)
-        seal_event(lead, "claimed", event=event, user_id=principal.id, actor_id=principal.id)
-    return reveal(principal, lead)
+        row = _run(_claim_lead_sql(scope_sql.shape(principal)), params,
+                   lambda: scope.get(Lead, lead_id, scope.leads_to_claim()).pool)
+        if row is None:
+            raise NotFound("Lead not found.")
+        pool = _pool(row, row.pool_id)
+        lead = LeadRow({c.name: getattr(row, c.name) for c in _LEAD_COLUMNS}, pool)
+        if row.claimed_now is None:
+            _refuse(principal, lead, pool, row.cooldown_until)
+            return _revealed(principal, lead)  # already the caller's: nothing written
+        lead.status, lead.owner_id, lead.claimed_at = "claimed", principal.id, row.claimed_now
+        _seal(principal, row, lead, params)
+    return _revealed(principal, lead)
 
 
 def claim_next(*, principal: Principal, pool_id, near=None, now=None):
     """Claim the nearest (with `near`) or oldest claimable lead of a pool, atomically."""
     now = now or datetime.now(UTC)
     scope = principal.scope
+    _require_writer(principal, LeadPool, pool_id, scope.lead_pools())
+    params = _params(principal, now, pool_id=pool_id)
+    if near:
+        params.update(lat=near["lat"], lng=near["lng"])
     with transaction():
-        pool = scope.get(LeadPool, pool_id, scope.lead_pools())
-        scope.require_writer()
-        day = rules.local_day(now, principal.timezone)
-        params = {"org_id": principal.org_id, "pool_id": pool.id, "user_id": principal.id,
-                  "now": now, "day": day, "daily_limit": pool.daily_claim_limit,
-                  "event_id": uuid.uuid4()}
-        refusal = holding_limit(pool)  # built now: the rollback expires `pool`
-        lead = None
-        try:
-            if near:
-                lead = _claim_one(_NEAREST, {**params, "lat": near["lat"], "lng": near["lng"]})
-            if lead is None:
-                # No located lead left near the caller: fall back to the oldest one.
-                lead = _claim_one(_OLDEST, params)
-        except IntegrityError as exc:
-            if is_holding_limit(exc):
-                raise refusal from None
+        row = _run(_claim_next_sql(scope_sql.shape(principal), bool(near)), params,
+                   lambda: scope.get(LeadPool, pool_id, scope.lead_pools()))
+        if row is None:
+            raise NotFound("LeadPool not found.")
+        pool = _pool(row, pool_id)
+        if row.id is None:
+            _explain_empty(principal, pool, params["day"])
+        lead = LeadRow({c.name: getattr(row, c.name) for c in _LEAD_COLUMNS}, pool)
+        _seal(principal, row, lead, params, via="claim_next")
+    return _revealed(principal, lead)
+
+
+def _require_writer(principal, model, id_, clause):
+    """hr is read-only; an invisible row is still 404 first, as everywhere."""
+    try:
+        principal.scope.require_writer()
+    except Forbidden:
+        principal.scope.get(model, id_, clause)
+        raise
+
+
+def _params(principal, now, **ids):
+    return {**scope_sql.params(principal), **ids, "now": now, "event_id": uuid.uuid4(),
+            "day": rules.local_day(now, principal.timezone)}
+
+
+def _run(stmt, params, load_pool):
+    """The claim statement's one row (None: not visible); the holdings trigger's refusal as
+    holding_limit_reached, naming the limit of the pool `load_pool` reads after the rollback."""
+    try:
+        return db.session.execute(stmt, params).first()
+    except IntegrityError as exc:
+        if not is_holding_limit(exc):
             raise
-        if lead is None:
-            _explain_empty(principal, pool, day)
-        set_committed_value(lead, "pool", pool)
-        event = SimpleNamespace(id=params["event_id"], org_id=lead.org_id, lead_id=lead.id,
-                                at=now, action="claimed", actor_id=principal.id,
-                                from_user_id=None, to_user_id=principal.id,
-                                reason=None)  # as the statement wrote it
-        seal_event(lead, "claimed", event=event, user_id=principal.id, actor_id=principal.id,
-                   via="claim_next")
-    lead.reveal = True
+    db.session.rollback()
+    raise holding_limit(load_pool())
+
+
+def _pool(row, pool_id):
+    return SimpleNamespace(id=pool_id, **{c.name: getattr(row, c.name) for c in _POOL_COLUMNS})
+
+
+def _revealed(principal, lead):
+    lead.reveal = principal.scope.reveals_lead_contact(lead)  # the caller's own lead: True
     return lead
 
 
-def _claim_one(stmt, params):
-    return db.session.scalars(select(Lead).from_statement(stmt.bindparams(**params))).first()
+def _seal(principal, row, lead, params, **data):
+    """Seal the ledger entry the statement wrote, on the chain head it locked (the entry is
+    written at commit, in one statement)."""
+    # An ORM copy of the lead loaded earlier in this session (a job, a test) must not keep
+    # its state from before the claim: the statement bypassed the ORM.
+    if (copy := db.session.identity_map.get(identity_key(Lead, lead.id))) is not None:
+        for key in ("status", "owner_id", "claimed_at"):
+            set_committed_value(copy, key, getattr(lead, key))
+    adopt(user_id=principal.id, org_id=principal.org_id, seq=row.audit_seq, hash_=row.audit_hash)
+    event = SimpleNamespace(id=params["event_id"], org_id=lead.org_id, lead_id=lead.id,
+                            at=params["now"], action="claimed", actor_id=principal.id,
+                            from_user_id=None, to_user_id=principal.id,
+                            reason=None)  # as the statement wrote it
+    seal_event(lead, "claimed", event=event, user_id=principal.id, actor_id=principal.id, **data)
+
+
+def _refuse(principal, lead, pool, cooldown_until):
+    """The locked lead was not claimed: why (returns when it is already the caller's)."""
+    state = rules.claim_state(status=lead.status, owner_id=lead.owner_id,
+                              caller_id=principal.id)
+    if state == rules.CLOSED:
+        raise closed()
+    if state == rules.TAKEN:
+        raise Conflict("Someone else claimed this lead first.", error="already_claimed")
+    if state == rules.MINE:
+        return
+    if cooldown_until is not None:
+        raise Unprocessable("You released this lead recently; you may claim it again later.",
+                            error="cooldown_active", until=iso_utc(cooldown_until))
+    raise daily_limit(pool)
 
 
 def _explain_empty(principal, pool, day):

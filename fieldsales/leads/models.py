@@ -7,7 +7,7 @@ per (pool, rep) on every insert/update/delete of a lead, and refuses (check_viol
 `lead_holding_limit`) the change that would take a rep past the pool's holding_limit. The row
 it updates is the per-rep lock: concurrent claims by one rep queue on it, and each sees the
 count its predecessors committed. Daily claims are counted the same way in `lead_daily_claims`
-by a conditional upsert (see service.CLAIM_NEXT_SQL).
+by a conditional upsert (see claims.py).
 """
 import uuid
 from datetime import UTC, date, datetime
@@ -61,7 +61,41 @@ class LeadPool(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
     cooldown_days: Mapped[int] = mapped_column(Integer, server_default="3")
 
 
-class Lead(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
+class LeadFacts:
+    """What LeadSchema reads besides the stored columns, derived from them and the lead's
+    `pool`: for an ORM Lead and for a LeadRow alike."""
+
+    # Whether the caller may read phone and email in full; set by the service for each caller,
+    # never stored. Absent means masked.
+    reveal = False
+
+    @property
+    def location(self):
+        return None if self.lat is None else {"lat": self.lat, "lng": self.lng}
+
+    @property
+    def recycle_at(self):
+        return rules.recycle_at(status=self.status, claimed_at=self.claimed_at,
+                                last_follow_up_at=self.last_follow_up_at,
+                                recycle_after_days=self.pool.recycle_after_days)
+
+    @property
+    def recycle_warning(self):
+        return rules.recycle_warning(recycle_at=self.recycle_at,
+                                     warn_before_days=self.pool.warn_before_days,
+                                     now=datetime.now(UTC))
+
+
+class LeadRow(LeadFacts):
+    """A lead as a Core statement returned it (the claim hot paths): the stored columns as
+    attributes, its pool's settings as `pool`; no ORM object, nothing in the session."""
+
+    def __init__(self, columns: dict, pool):
+        self.__dict__.update(columns)
+        self.pool = pool
+
+
+class Lead(LeadFacts, IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
@@ -83,7 +117,7 @@ class Lead(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
         # claim-next without `near`: the oldest pooled lead of a pool.
         Index("ix_leads_pooled_oldest", "pool_id", "created_at", "id",
               postgresql_where=text("status = 'pooled'")),
-        # claim-next with `near`: planar KNN over pooled leads (see service._PICK_NEAREST).
+        # claim-next with `near`: planar KNN over pooled leads (see claims._PICK_NEAREST).
         Index("ix_leads_pooled_geom", "geom", postgresql_using="gist",
               postgresql_where=text("status = 'pooled'")),
         # GET /leads?near=&radius_m= (ST_DWithin on geography).
@@ -126,25 +160,6 @@ class Lead(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
     pool: Mapped[LeadPool] = relationship(
         primaryjoin="foreign(Lead.pool_id) == LeadPool.id", viewonly=True, lazy="select")
 
-    # Whether the caller may read phone and email in full; set by the service for each caller,
-    # never stored. Absent means masked.
-    reveal = False
-
-    @property
-    def location(self):
-        return None if self.lat is None else {"lat": self.lat, "lng": self.lng}
-
-    @property
-    def recycle_at(self):
-        return rules.recycle_at(status=self.status, claimed_at=self.claimed_at,
-                                last_follow_up_at=self.last_follow_up_at,
-                                recycle_after_days=self.pool.recycle_after_days)
-
-    @property
-    def recycle_warning(self):
-        return rules.recycle_warning(recycle_at=self.recycle_at,
-                                     warn_before_days=self.pool.warn_before_days,
-                                     now=datetime.now(UTC))
 
 
 class LeadEvent(IdMixin, OrgMixin, Base):

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from fieldsales import audit, idempotency
 from fieldsales.db import apply_changes, paginate, transaction
-from fieldsales.errors import Forbidden, field_error
+from fieldsales.errors import Forbidden, NotFound, field_error
 from fieldsales.extensions import db
 from fieldsales.leads import rules
 from fieldsales.leads.models import LeadPool
@@ -75,7 +75,14 @@ def update_pool(*, principal: Principal, pool_id, data: dict):
     """Rename a pool or change its rules (admin; managers of its team)."""
     scope = principal.scope
     with transaction():
-        pool = scope.get(LeadPool, pool_id, scope.lead_pools(), for_update=True)
+        # FOR NO KEY UPDATE, not FOR UPDATE: a claim's counter rows reference the pool, and
+        # their foreign-key checks (key share) must not wait for this change, which then
+        # appends to the caller's audit chain (a claim by the same caller holds its head).
+        pool = db.session.scalar(select(LeadPool).where(LeadPool.id == pool_id,
+                                                        scope.lead_pools())
+                                 .with_for_update(key_share=True))
+        if pool is None:
+            raise NotFound("LeadPool not found.")
         scope.require_writer()
         if not scope.can_manage_pool(pool):
             raise Forbidden("Only admins and the managers of the pool's team may change it.")

@@ -241,3 +241,86 @@ def test_a_create_retried_in_parallel_makes_one_row(app, committed):
         assert committed.scalar(select(func.count()).select_from(LeadFollowUp).where(
             LeadFollowUp.lead_id == lead.id)) == 1
         assert committed.scalar(select(Lead.follow_up_count).where(Lead.id == lead.id)) == 1
+
+
+def test_sixteen_identical_claim_next_keep_both_limits_and_a_valid_audit_chain(app, committed):
+    """The same claim-next fired from 16 threads at once, twice per pool: first the holding
+    limit stops it, then (after releasing some) the daily limit. No limit is exceeded, no lead
+    is handed out twice, and the rep's audit chain verifies with one entry per claim."""
+    from fieldsales.audit.models import AuditEntry
+    from fieldsales.audit.service import verify_chain
+
+    org, team, (rep,) = _org(1)
+    client = ApiClient(app, rep)
+    claimed_total = 0
+    for _ in range(3):
+        pool = lf.pool(org, team, holding_limit=4, daily_claim_limit=6, cooldown_days=3)
+        lf.leads(org, pool, 40)
+
+        def fire(i, pool=pool):
+            return client.post(f"/api/v1/lead-pools/{pool.id}/claim-next", json={})
+
+        first = run_threads(16, fire)
+        codes = Counter((r.status_code, r.json.get("error")) for r in first)
+        assert codes == {(200, None): 4, (422, "holding_limit_reached"): 12}, codes
+        got = [r.json["id"] for r in first if r.status_code == 200]
+        for lead_id in got[:3]:
+            assert client.post(f"/api/v1/leads/{lead_id}/release", json={}).status_code == 200
+
+        second = run_threads(16, fire)
+        codes = Counter((r.status_code, r.json.get("error")) for r in second)
+        assert codes == {(200, None): 2, (422, "daily_claim_limit_reached"): 14}, codes
+        got += [r.json["id"] for r in second if r.status_code == 200]
+        claimed_total += len(got)
+
+        assert len(got) == len(set(got)) == 6  # released leads are in the rep's cooldown
+        assert _claimed_by(committed, pool, rep) == 3 == _holding_row(committed, pool, rep)
+        assert committed.scalar(select(LeadDailyClaims.claims).where(
+            LeadDailyClaims.pool_id == pool.id, LeadDailyClaims.user_id == rep.id)) == 6
+        per_lead = Counter(committed.scalars(select(LeadEvent.lead_id).join(
+            Lead, Lead.id == LeadEvent.lead_id).where(
+            Lead.pool_id == pool.id, LeadEvent.action == "claimed")).all())
+        assert sorted(map(str, per_lead)) == sorted(got) and set(per_lead.values()) == {1}
+
+    committed.expire_all()
+    claims = committed.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.user_id == rep.id, AuditEntry.action == "lead.claimed"))
+    assert claims == claimed_total == 18
+    with app.app_context():
+        result = verify_chain(org_id=org.id, user_id=rep.id)
+    assert result["ok"] is True, result["problems"]
+
+
+def _claims_alongside(app, org, team, claimer, other):
+    """Each round, 8 claim-next by `claimer` and 8 `other(pool, i)` requests at once, on a fresh
+    pool: every one answers 200 (a deadlock would be a 503)."""
+    client = ApiClient(app, claimer)
+    for n in range(ROUNDS):
+        pool = lf.pool(org, team, holding_limit=100, daily_claim_limit=100)
+        lf.leads(org, pool, 10)
+        results = run_threads(16, lambda i, pool=pool, n=n: other(pool, f"{n}.{i}") if i % 2
+                              else client.post(f"/api/v1/lead-pools/{pool.id}/claim-next",
+                                               json={}))
+        assert [r.status_code for r in results] == [200] * 16, [
+            (r.status_code, r.json.get("error")) for r in results]
+
+
+def test_claims_while_an_admin_edits_the_rep_neither_deadlock(app, committed):
+    """An edit of the rep locks the rep's user row, then the rep's audit chain; a claim takes
+    the chain head inside its statement and the user row's key-share lock (its foreign keys)
+    only when the statement ends. Taken in opposite orders they would deadlock."""
+    org, team, (rep,) = _org(1)
+    admin = ApiClient(app, factories.user(org, "admin"))
+    _claims_alongside(app, org, team, rep, lambda pool, tag: admin.patch(
+        f"/api/v1/users/{rep.id}", json={"name": f"Rep {tag}"}))
+
+
+def test_a_manager_claiming_while_changing_the_pool_does_not_deadlock(app, committed):
+    """A pool change locks the pool, then the manager's audit chain; the manager's first claim
+    of the day from that pool creates its counter rows, whose foreign keys lock the pool
+    (key share) when the claim statement ends, after its head CTE."""
+    org, team, _ = _org(0)
+    manager = factories.user(org, "manager", team)
+    client = ApiClient(app, manager)
+    _claims_alongside(app, org, team, manager, lambda pool, tag: client.patch(
+        f"/api/v1/lead-pools/{pool.id}", json={"name": f"Pool {pool.id} {tag}"}))
