@@ -296,10 +296,14 @@ class Scope(LeadVisibility):
     # --- loading --------------------------------------------------------------------------
 
     def get(self, model, id_, clause, *, for_update=False):
-        """Load one row by id under `clause`, or 404."""
+        """Load one row by id under `clause`, or 404; for_update locks it FOR NO KEY UPDATE."""
         stmt = select(model).where(model.id == id_, clause)
         if for_update:
-            stmt = stmt.with_for_update()
+            # NO KEY UPDATE: no write through the API changes a row's key, and a plain FOR
+            # UPDATE would block the key-share locks that foreign keys take on this row, which a
+            # check-in or a claim takes while it holds an audit chain head (a deadlock with
+            # an edit that locks this row, then that chain).
+            stmt = stmt.with_for_update(key_share=True)
         row = db.session.scalar(stmt)
         if row is None:
             raise NotFound(f"{model.__name__} not found.")

@@ -43,7 +43,8 @@ def update_settings(*, principal: Principal, data: dict):
     """Change org settings (admin)."""
     with transaction():
         principal.scope.require_role("admin")
-        org = db.session.scalar(select(Org).where(Org.id == principal.org_id).with_for_update())
+        org = db.session.scalar(select(Org).where(Org.id == principal.org_id)
+                                .with_for_update(key_share=True))
         changed = apply_changes(org, data, SETTINGS)
         if changed:
             audit.record(org_id=org.id, user_id=principal.id, actor_id=principal.id,

@@ -22,7 +22,7 @@ def get_team(*, principal: Principal, team_id):
 
 def _lock_tree(org_id):
     # Tree edits are serialised per org, so two concurrent moves cannot build a cycle together.
-    db.session.execute(select(Org.id).where(Org.id == org_id).with_for_update())
+    db.session.execute(select(Org.id).where(Org.id == org_id).with_for_update(key_share=True))
 
 
 def _check_parent(principal, parent_id, team_id=None):

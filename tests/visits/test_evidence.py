@@ -194,3 +194,22 @@ def test_close_stale_cli(app, committed):
     assert committed.scalar(select(Visit.status).where(Visit.org_id == org.id)) == "closed"
     bad = run_cli("visits", "close-stale", "--now", "tomorrow", check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_check_ins_while_the_rep_edits_that_customer_do_not_deadlock(app, committed, attempt):
+    """A check-in holds the rep's chain head when its insert takes the customer's key-share
+    lock; an edit of the customer locks the card, then the same chain. The edit's lock must not
+    block key-share locks (FOR NO KEY UPDATE), or the two deadlock (503)."""
+    org, rep, shop = _committed_rep()
+    client = ApiClient(app, rep)
+
+    def act(i):
+        if i % 2:
+            return client.patch(f"/api/v1/customers/{shop.id}", json={"name": f"Shop {i}"})
+        return client.post("/api/v1/visits", json=check_in_body(shop, note=f"#{i}"))
+
+    codes = [r.status_code for r in run_threads(12, act)]
+    assert codes.count(201) == 6 and codes.count(200) == 6, codes
+    with app.app_context():
+        assert verify_chain(org_id=org.id, user_id=rep.id)["ok"] is True
