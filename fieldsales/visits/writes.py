@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from sqlalchemy import (Integer, String, Uuid, bindparam, column, exists, func, literal, select,
                         text, true)
 
-from fieldsales import audit
+from fieldsales import audit, scope_sql
 from fieldsales.audit.models import AuditHead
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
@@ -26,7 +26,6 @@ from fieldsales.customers.models import ContactRecord, Customer
 from fieldsales.orgs.models import Org
 from fieldsales.photos.models import Photo
 from fieldsales.projects.models import Project
-from fieldsales.scope import Principal
 from fieldsales.users.models import User
 from fieldsales.visits import flags as rules
 from fieldsales.visits.models import Visit
@@ -44,10 +43,10 @@ _LOCKED_COLUMNS = [_LOCKED.c[c.name].label(f"v_{c.name}") for c in VISIT_COLUMNS
 _PREVIOUS_EVENT = """
     WITH candidates AS (
         (SELECT in_at AS at, in_geom AS geom FROM visits
-          WHERE user_id = :scope_user AND in_at < :at ORDER BY in_at DESC LIMIT 1)
+          WHERE user_id = :user_id AND in_at < :at ORDER BY in_at DESC LIMIT 1)
         UNION ALL
         (SELECT out_at, out_geom FROM visits
-          WHERE user_id = :scope_user AND out_at IS NOT NULL AND out_at < :at
+          WHERE user_id = :user_id AND out_at IS NOT NULL AND out_at < :at
           ORDER BY out_at DESC LIMIT 1)
     )
     SELECT at AS prev_at,
@@ -61,15 +60,9 @@ _PREVIOUS_EVENT = """
 
 # The statements are built once per shape (kind of write, role, …) with the caller's values as
 # named parameters: building and cache-keying a statement this size per request cost more CPU
-# than running it. A symbolic principal gives the scope rules parameters instead of values.
-_USER, _ORG, _TEAM = (bindparam("scope_user", type_=Uuid), bindparam("scope_org", type_=Uuid),
-                      bindparam("scope_team", type_=Uuid))
+# than running it. scope_sql's template principal gives the scope rules parameters.
+_USER, _ORG = bindparam("user_id", type_=Uuid), bindparam("org_id", type_=Uuid)
 _POINT = geog(make_point(bindparam("lat"), bindparam("lng")))
-
-
-def _symbolic(role, has_team):
-    return Principal(id=_USER, org_id=_ORG, role=role, team_id=_TEAM if has_team else None,
-                     name="", email="", timezone="UTC")
 
 
 def _locks(visit_where):
@@ -82,7 +75,7 @@ def _locks(visit_where):
              .with_for_update(of=Visit)
              .cte("visit").prefix_with("MATERIALIZED"))
     head = (text(audit.head_lock_sql(
-                "SELECT CAST(:scope_user AS uuid), CAST(:scope_org AS uuid) "
+                "SELECT CAST(:user_id AS uuid), CAST(:org_id AS uuid) "
                 "WHERE (SELECT count(*) FROM visit) >= 0"))
             .columns(column("seq", Integer), column("hash", String)).cte("audit_head"))
     return rep, visit, head
@@ -117,7 +110,7 @@ def _read_statement(locks, customer, *extra):
 
 @functools.cache
 def _check_in_statement(role, has_team, has_id, has_project):
-    scope = _symbolic(role, has_team).scope
+    scope = scope_sql.template((role, has_team)).scope
     locks = _locks((Visit.user_id == _USER, Visit.status == "open"))
     customer = _geofence(Customer.id == bindparam("customer_id", type_=Uuid), scope.customers())
     taken = (exists().where(Visit.id == bindparam("visit_id", type_=Uuid)) if has_id
@@ -131,7 +124,7 @@ def _check_in_statement(role, has_team, has_id, has_project):
 
 @functools.cache
 def _check_out_statement(role, has_team):
-    scope = _symbolic(role, has_team).scope
+    scope = scope_sql.template((role, has_team)).scope
     locks = _locks((Visit.id == bindparam("visit_id", type_=Uuid), scope.visits()))
     customer = _geofence(Customer.org_id == _LOCKED.c.org_id,
                          Customer.id == _LOCKED.c.customer_id)
@@ -139,8 +132,7 @@ def _check_out_statement(role, has_team):
 
 
 def _read(principal, stmt, params, *, at, location):
-    params = {**params, "scope_user": principal.id, "scope_org": principal.org_id,
-              "scope_team": principal.team_id, "at": at, "lat": location["lat"],
+    params = {**params, **scope_sql.params(principal), "at": at, "lat": location["lat"],
               "lng": location["lng"], **audit.HEAD_PARAMS}
     connection = db.session.connection()
     row = connection.execute(stmt, params).one()
@@ -174,7 +166,7 @@ def read_for_check_in(principal, *, data, at):
     """Lock the rep, its open visit and its chain; read the org's thresholds, whether the
     client id is taken, the customer's geofence (under the caller's scope), the project check
     and the previous event."""
-    stmt = _check_in_statement(principal.role, principal.team_id is not None,
+    stmt = _check_in_statement(*scope_sql.shape(principal),
                                data.get("id") is not None, data.get("project_id") is not None)
     row = _read(principal, stmt, {"customer_id": data["customer_id"], "visit_id": data.get("id"),
                                   "project_id": data.get("project_id")},
@@ -185,7 +177,7 @@ def read_for_check_in(principal, *, data, at):
 def read_for_check_out(principal, *, visit_id, data, at):
     """Lock the rep, the visit (under the caller's scope) and the chain; read the org's
     thresholds, the visit's customer geofence and the previous event."""
-    stmt = _check_out_statement(principal.role, principal.team_id is not None)
+    stmt = _check_out_statement(*scope_sql.shape(principal))
     return _state(_read(principal, stmt, {"visit_id": visit_id}, at=at,
                         location=data["location"]))
 
