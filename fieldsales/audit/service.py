@@ -5,6 +5,7 @@ hash = HMAC-SHA256(audit key, prev_hash + canonical JSON of the entry). Entries 
 recomputes it from the live rows, so editing a stored visit behind the API's back is caught
 (verify.py holds the checks).
 """
+import functools
 import hashlib
 import hmac
 import uuid
@@ -187,11 +188,16 @@ def pending_sql(session=None) -> tuple[list[str], dict]:
     return ctes, params
 
 
+@functools.cache
+def _statement(sql: str):
+    return text(sql)  # one per shape (chains × entries): parsed once, not on every commit
+
+
 def _write_pending(session):
     """Write every chain's new entries and its head, in one statement."""
     ctes, params = pending_sql(session)
     if ctes:
-        session.execute(text(f"WITH {', '.join(ctes)} SELECT 1"), params)
+        session.execute(_statement(f"WITH {', '.join(ctes)} SELECT 1"), params)
 
 
 def _forget_pending(session, transaction):
