@@ -124,7 +124,8 @@ def add_customer(*, principal: Principal, data: dict):
         org_id=principal.org_id, name=data["name"], address=data.get("address"),
         phone=data.get("phone"), geofence_radius_m=data.get("geofence_radius_m"),
         owner_id=owner_id, team_id=team_id, tags=data.get("tags", []),
-        status=data.get("status", "active"), custom=data.get("custom", {}), version=1,
+        status=data.get("status", "active"), custom=data.get("custom", {}),
+        grade=data.get("grade"), version=1,
     ), principal=principal, data=data)
     _apply_location(customer, data)
     db.session.add(customer)
@@ -156,7 +157,8 @@ def update_customer(*, principal: Principal, customer_id, data: dict, if_match: 
         if "team_id" in data and data["team_id"] != customer.team_id:
             _check_team(principal, data["team_id"])
         changed = apply_changes(customer, data, ("name", "address", "phone", "geofence_radius_m",
-                                                 "owner_id", "team_id", "tags", "status", "custom"))
+                                                 "owner_id", "team_id", "tags", "status", "custom",
+                                                 "grade"))
         if "location" in data and data["location"] != customer.location:
             _apply_location(customer, data)
             changed["location"] = data["location"]
