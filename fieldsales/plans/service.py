@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from fieldsales import audit, idempotency
 from fieldsales.db import apply_changes, paginate, transaction
-from fieldsales.errors import Conflict, Forbidden, field_error
+from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
+from fieldsales.plans.fulfil import require_planned
 from fieldsales.plans.models import Plan
 from fieldsales.scope import Principal
 from fieldsales.timeutil import local_date
@@ -114,16 +115,11 @@ def _editable(principal: Principal, plan_id) -> Plan:
     return plan
 
 
-def _require_open(plan: Plan):
-    if plan.status != "planned":
-        raise Conflict(f"The plan is {plan.status}.", error="plan_closed")
-
-
 def update_plan(*, principal: Principal, plan_id, data: dict):
     """Move or reword a plan while it is still planned."""
     with transaction():
         plan = _editable(principal, plan_id)
-        _require_open(plan)
+        require_planned(plan.status)
         start = data.get("planned_start", plan.planned_start)
         end = data.get("planned_end", plan.planned_end)
         if start is not None and end is not None and end < start:
@@ -145,7 +141,7 @@ def cancel_plan(*, principal: Principal, plan_id, reason: str | None):
         plan = _editable(principal, plan_id)
         if plan.status == "cancelled" and plan.cancel_reason == reason:
             return plan
-        _require_open(plan)
+        require_planned(plan.status)
         if principal.is_rep and plan.created_by != principal.id and not reason:
             raise field_error("reason", "Say why you cancel a plan your manager made.")
         plan.status, plan.cancel_reason = "cancelled", reason

@@ -1,5 +1,5 @@
-"""plans: the plans table (what a rep should do on a local date), customers.grade and the
-org's visit_cadence_days
+"""plans: the plans table (what a rep should do on a local date), the plan a visit fulfilled
+(visits.plan_id), customers.grade and the org's visit_cadence_days
 
 Revision ID: 0008
 Revises: 0006 (a parallel branch adds 0007; the integrator re-chains)
@@ -73,9 +73,16 @@ def upgrade():
     op.create_index("ix_plans_open_customer", "plans",
                     ["org_id", "user_id", "customer_id", "planned_date"],
                     postgresql_where=sa.text("status = 'planned'"))
+    op.add_column("visits", sa.Column("plan_id", sa.Uuid(), nullable=True))
+    op.create_foreign_key(op.f("fk_visits_org_id_plan_id_plans"), "visits", "plans",
+                          ["org_id", "plan_id"], ["org_id", "id"])
+    op.create_index("uq_visits_org_plan", "visits", ["org_id", "plan_id"], unique=True,
+                    postgresql_where=sa.text("plan_id IS NOT NULL"))
 
 
 def downgrade():
+    op.drop_index("uq_visits_org_plan", table_name="visits")
+    op.drop_column("visits", "plan_id")
     op.drop_table("plans")
     op.drop_column("orgs", "visit_cadence_days")
     op.drop_constraint("ck_customers_grade", "customers")
