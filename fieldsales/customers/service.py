@@ -1,5 +1,8 @@
 """Customer cards: search (incl. nearest-first), create, edit with optimistic locking, contacts,
 follow-up records and the timeline."""
+import uuid
+from datetime import UTC, datetime
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -9,6 +12,7 @@ from fieldsales.db import apply_changes, count_rows, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import make_point
+from fieldsales.plans.fulfil import fulfil_call
 from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
 
@@ -248,7 +252,11 @@ def create_contact_record(*, principal: Principal, customer_id, data: dict):
                                      Contact.id == data["contact_id"])
         ) is None:
             raise field_error("contact_id", "No such contact on this customer.")
-        return add_contact_record(principal=principal, customer=customer, data=data)
+        record_id = data.get("id") or uuid.uuid4()
+        fulfil_call(principal, at=datetime.now(UTC), customer_id=customer.id,
+                    contact_record_id=record_id)
+        return add_contact_record(principal=principal, customer=customer,
+                                  data={**data, "id": record_id})
 
     return idempotency.create(ContactRecord, principal=principal, data=data, write=write)
 

@@ -27,3 +27,28 @@ def plan_for_check_in(row, *, principal, data, customer_id):
     if row.plan_kind != "visit" or row.plan_customer_id != customer_id:
         raise field_error("plan_id", "This is not a visit plan for this customer.")
     return row.plan_id
+
+
+def fulfil_call(principal, *, at, customer_id=None, lead_id=None, contact_record_id=None):
+    """Mark done the caller's planned call/follow_up plan for this customer or lead on the
+    local day of `at` (earliest start first), in one statement inside the caller's
+    transaction, before it writes its audit entries (a plan is locked before an audit head);
+    returns the plan's id, or None when nothing was planned."""
+    from sqlalchemy import func, select, update
+
+    from fieldsales.extensions import db
+    from fieldsales.plans.models import Plan
+    from fieldsales.timeutil import local_date
+
+    subject = Plan.customer_id == customer_id if lead_id is None else Plan.lead_id == lead_id
+    target = (select(Plan.id).where(
+        Plan.org_id == principal.org_id, Plan.user_id == principal.id, subject,
+        Plan.kind.in_(("call", "follow_up")), Plan.status == "planned",
+        Plan.planned_date == local_date(at, principal.timezone))
+        .order_by(Plan.planned_start.asc().nulls_last(), Plan.created_at, Plan.id)
+        .limit(1).with_for_update().scalar_subquery())
+    return db.session.scalar(
+        update(Plan).where(Plan.org_id == principal.org_id, Plan.id == target)
+        .values(status="done", contact_record_id=contact_record_id,
+                updated_at=func.statement_timestamp())
+        .returning(Plan.id).execution_options(synchronize_session=False))

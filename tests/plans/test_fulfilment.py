@@ -200,3 +200,65 @@ def test_database_refuses_a_second_plan_for_one_visit(team_day, committed):
     committed.rollback()
     assert committed.scalar(select(func.count()).select_from(Plan).where(
         Plan.org_id == org.id, Plan.status == "done")) == 1
+
+
+# --- contact records, lead follow-ups, /sync plans -------------------------------------------
+
+def test_contact_record_fulfils_a_call_plan(api, world, shop):
+    rep = api.as_(world.rep_east)
+    visit_plan = _plan(rep, shop)
+    call = _plan(rep, shop, kind="call")
+    follow_up = _plan(rep, shop, kind="follow_up")
+    r = rep.post(f"/api/v1/customers/{shop.id}/contact-records",
+                 json={"method": "call", "summary": "Asked for the price list"})
+    assert r.status_code == 201
+    done = rep.get(f"{PLANS}/{call['id']}").json
+    assert (done["status"], done["contact_record_id"]) == ("done", r.json["id"])
+    assert rep.get(f"{PLANS}/{visit_plan['id']}").json["status"] == "planned"
+    r2 = rep.post(f"/api/v1/customers/{shop.id}/contact-records",
+                  json={"method": "message", "summary": "Sent it"})
+    assert rep.get(f"{PLANS}/{follow_up['id']}").json["contact_record_id"] == r2.json["id"]
+    rep.post(f"/api/v1/customers/{shop.id}/contact-records",
+             json={"method": "message", "summary": "Nothing left to fulfil"})
+    assert rep.get(f"{PLANS}/{visit_plan['id']}").json["status"] == "planned"
+
+
+def test_contact_record_retry_keeps_one_fulfilment(api, world, shop):
+    rep = api.as_(world.rep_east)
+    call = _plan(rep, shop, kind="call")
+    body = {"id": str(uuid.uuid4()), "method": "call", "summary": "x"}
+    url = f"/api/v1/customers/{shop.id}/contact-records"
+    assert rep.post(url, json=body).status_code == 201
+    assert rep.post(url, json=body).status_code == 200
+    assert rep.get(f"{PLANS}/{call['id']}").json["contact_record_id"] == body["id"]
+
+
+def test_lead_follow_up_fulfils_a_follow_up_plan(api, world):
+    from tests.factories import leads as lead_factories
+
+    pool = lead_factories.pool(world.org)
+    lead = lead_factories.lead(world.org, pool, world.rep_east)
+    other = lead_factories.lead(world.org, pool, world.rep_east)
+    rep = api.as_(world.rep_east)
+    plan = rep.post(PLANS, json=plan_body(kind="follow_up", offset=0,
+                                          lead_id=str(lead.id))).json
+    untouched = rep.post(PLANS, json=plan_body(kind="call", offset=0,
+                                               lead_id=str(other.id))).json
+    r = rep.post(f"/api/v1/leads/{lead.id}/follow-ups", json={"method": "call", "note": "ok"})
+    assert r.status_code == 201
+    assert rep.get(f"{PLANS}/{plan['id']}").json["status"] == "done"
+    assert rep.get(f"{PLANS}/{untouched['id']}").json["status"] == "planned"
+
+
+def test_sync_accepts_plan_events(api, world, shop):
+    rep = api.as_(world.rep_east)
+    plan_id = str(uuid.uuid4())
+    events = [{"type": "plan", "id": plan_id, **plan_body(shop, offset=0)},
+              {"type": "check_in", **check_in_body(shop, at=ago(minutes=5))},
+              {"type": "plan", **plan_body(shop, offset=-1)}]
+    results = rep.post("/api/v1/sync", json={"events": events}).json["results"]
+    assert [(x["type"], x["status"]) for x in results] == [("plan", 201), ("check_in", 201),
+                                                          ("plan", 422)]
+    assert results[0]["body"]["id"] == plan_id and results[1]["body"]["plan_id"] == plan_id
+    again = rep.post("/api/v1/sync", json={"events": events[:1]}).json["results"]
+    assert again[0]["status"] == 200
