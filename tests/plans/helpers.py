@@ -18,3 +18,16 @@ def plan_body(customer=None, *, kind="visit", offset=1, **extra):
 
 def as_date(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def plan_row(user, customer, planned_date: date, *, status="planned", kind="visit", **fields):
+    """A plan written straight to the database (any date, any status), committed."""
+    import uuid
+
+    from fieldsales.plans.models import Plan
+    from tests import factories
+
+    return factories._save(Plan(
+        org_id=user.org_id, id=uuid.uuid4(), user_id=user.id, kind=kind,
+        customer_id=customer.id, planned_date=planned_date, status=status, source="self",
+        created_by=user.id, purpose="", talking_points="", **fields))
