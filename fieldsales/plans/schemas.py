@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from fieldsales.customers.models import GRADES
+from fieldsales.geo import LatLng, LatLngParam
 from fieldsales.plans.models import KINDS, SOURCES, STATUSES
 from fieldsales.schemas import Day, IdArg, StrictSchema, Timestamp
 
@@ -91,3 +93,52 @@ class PlanQuerySchema(StrictSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
     from_ = Day(data_key="from", metadata={"description": "First planned_date (inclusive)"})
     to = Day(metadata={"description": "Last planned_date (inclusive)"})
+
+
+# --- the agenda ------------------------------------------------------------------------------
+
+class AgendaQuerySchema(StrictSchema):
+    date = Day(metadata={"description": "The user's local date (default: its today)"})
+    user_id = ma.fields.UUID(metadata={
+        "description": "Whose day (default: the caller); managers: their people"})
+    near = LatLngParam(metadata={"description": "LAT,LNG (WGS-84): each list nearest first, "
+                                                "with distance_m"})
+
+
+class AgendaCustomerSchema(ma.Schema):
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+    location = ma.fields.Nested(LatLng, allow_none=True)
+    distance_m = ma.fields.Float(allow_none=True, metadata={
+        "description": "Metres from `near` (null without near or without a location)"})
+
+
+class AgendaPlanSchema(PlanSchema):
+    customer = ma.fields.Nested(AgendaCustomerSchema, allow_none=True, metadata={
+        "description": "null for a plan that names a lead"})
+
+
+class DueFollowUpSchema(ma.Schema):
+    type = ma.fields.String(metadata={"enum": ["customer", "lead"]})
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+    next_follow_up_at = Timestamp()
+    from_ = ma.fields.String(data_key="from", metadata={
+        "enum": ["visit", "contact_record", "lead_follow_up"],
+        "description": "What set next_follow_up_at"})
+    distance_m = ma.fields.Float(allow_none=True)
+
+
+class OverdueCustomerSchema(ma.Schema):
+    customer = ma.fields.Nested(AgendaCustomerSchema)
+    grade = ma.fields.String(metadata={"enum": list(GRADES)})
+    last_visit_at = Timestamp(allow_none=True)
+    due_since = Timestamp(metadata={"description": "Last visit (or the card's creation) plus "
+                                                   "the grade's visit_cadence_days"})
+
+
+class AgendaSchema(ma.Schema):
+    date = Day()
+    plans = ma.fields.List(ma.fields.Nested(AgendaPlanSchema))
+    due_follow_ups = ma.fields.List(ma.fields.Nested(DueFollowUpSchema))
+    overdue_customers = ma.fields.List(ma.fields.Nested(OverdueCustomerSchema))

@@ -39,12 +39,18 @@ def get_plan(*, principal: Principal, plan_id, for_update=False):
 def planner(principal: Principal, user_id) -> Principal:
     """The principal of the user a plan is for: the caller, or (managers, admin) an active
     user in its scope; a rep naming someone else is 403, anyone else a 422 on user_id."""
-    from fieldsales.orgs.models import Org
 
     user = principal.scope.assignable_owner(user_id, what="plans")
     if not user.active:
         raise field_error("user_id", "This user is deactivated.")
-    org_tz = db.session.scalar(select(Org.timezone).where(Org.id == principal.org_id))
+    return as_principal(user)
+
+
+def as_principal(user) -> Principal:
+    """The principal acting as `user` (its effective time zone and scope)."""
+    from fieldsales.orgs.models import Org
+
+    org_tz = db.session.scalar(select(Org.timezone).where(Org.id == user.org_id))
     return Principal.for_user(user, org_timezone=org_tz)
 
 

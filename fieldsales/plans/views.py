@@ -1,9 +1,10 @@
 from fieldsales.auth.guard import current
 from fieldsales.extensions import Blueprint
 from fieldsales.openapi import describe, replayed, responds
-from fieldsales.plans import service
-from fieldsales.plans.schemas import (PlanCancelSchema, PlanCreateSchema, PlanPatchSchema,
-                                      PlanQuerySchema, PlanSchema)
+from fieldsales.plans import agenda, service
+from fieldsales.plans.schemas import (AgendaQuerySchema, AgendaSchema, PlanCancelSchema,
+                                      PlanCreateSchema, PlanPatchSchema, PlanQuerySchema,
+                                      PlanSchema)
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1",
                 description="Plans (拜访计划): what a rep should do on a local date")
@@ -17,7 +18,13 @@ their scope (`source: manager`). A plan's customer or lead must be visible to th
 and to the planned user (422); days already over in the user's time zone are 422. Its user or
 whoever made it may edit or cancel it while it is `planned` (else 409 `plan_closed`); a rep
 cancelling a plan its manager made must give a `reason`.
-""")
+
+`GET /agenda` is a user's day: its plans for that local date, the customers and held leads
+whose latest follow-up set a `next_follow_up_at` due by the end of the day (nothing logged
+since), and its own graded customers not visited within their grade's `visit_cadence_days`.
+With `near`, each list is nearest first (else by time); each list holds at most
+{limit} items.
+""".replace("{limit}", str(agenda.LIMIT)))
 
 
 @blp.get("/plans")
@@ -63,3 +70,13 @@ def update_plan(data, plan_id):
 def cancel_plan(data, plan_id):
     """Cancel a plan that is still planned."""
     return service.cancel_plan(principal=current(), plan_id=plan_id, reason=data.get("reason"))
+
+
+@blp.get("/agenda")
+@blp.arguments(AgendaQuerySchema, location="query")
+@blp.response(200, AgendaSchema)
+@responds(blp, 404)
+def get_agenda(query):
+    """A rep's day: plans, due follow-ups, overdue customers."""
+    return agenda.agenda(principal=current(), user_id=query.get("user_id"),
+                         day=query.get("date"), near=query.get("near"))
