@@ -3,20 +3,17 @@ by their grade's cadence — each list nearest first when the phone says where i
 KNN `<->` on the geography indexes), else by time. Each list is one statement."""
 from datetime import UTC, datetime
 
-from sqlalchemy import (Integer, Interval, String, and_, cast, func, literal, literal_column, null,
-                        select, union_all)
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import String, and_, func, literal, null, select, union_all
 
-from fieldsales.customers.models import ContactRecord, Customer
+from fieldsales.customers.models import Customer
 from fieldsales.extensions import db
-from fieldsales.leads.models import Lead, LeadFollowUp
-from fieldsales.orgs.models import Org
+from fieldsales.leads.models import Lead
+from fieldsales.plans.due import cadence_visits, customer_follow_ups, lead_follow_ups
 from fieldsales.plans.models import Plan
 from fieldsales.plans.service import as_principal
 from fieldsales.scope import Principal
 from fieldsales.timeutil import local_date, local_day_bounds
 from fieldsales.users.models import User
-from fieldsales.visits.models import Visit
 
 LIMIT = 100  # per list: the nearest (or most urgent) first
 
@@ -72,40 +69,25 @@ def _plans(who, day, point):
 
 
 def _due_follow_ups(who, day_end, point):
-    """Customers and held leads whose latest follow-up by the user set a next_follow_up_at on
-    or before the end of the day: nothing was logged since."""
-    events = union_all(
-        select(Visit.customer_id.label("subject_id"), Visit.in_at.label("at"),
-               Visit.next_follow_up_at, literal("visit", String).label("source"))
-        .where(Visit.org_id == who.org_id, Visit.user_id == who.id),
-        # a check-out's summary is a contact record too (visit_id set): counted as the visit
-        select(ContactRecord.customer_id, ContactRecord.created_at,
-               ContactRecord.next_follow_up_at, literal("contact_record", String))
-        .where(ContactRecord.org_id == who.org_id, ContactRecord.user_id == who.id,
-               ContactRecord.visit_id.is_(None)),
-    ).subquery("events")
-    latest = (select(events).ext(distinct_on(events.c.subject_id))
-              .order_by(events.c.subject_id, events.c.at.desc()).subquery("latest"))
+    """Customers (visible to the user) and held leads whose follow-up is due by the end of the
+    day (plans/due.py)."""
+    mine = lambda column: column == who.id  # noqa: E731
+    due = customer_follow_ups(who.org_id, mine)
     c_distance, c_knn = _distance(Customer.geom, point)
     customers = (select(literal("customer", String).label("type"), Customer.id, Customer.name,
-                        latest.c.next_follow_up_at, latest.c.source.label("from"),
+                        due.c.next_follow_up_at, due.c.source.label("from"),
                         c_distance.label("distance_m"),
                         (c_knn if c_knn is not None else null()).label("knn"))
                  .join(Customer, and_(Customer.org_id == who.org_id,
-                                      Customer.id == latest.c.subject_id))
-                 .where(latest.c.next_follow_up_at < day_end, who.scope.customers()))
-    last_lead = (select(LeadFollowUp.lead_id, LeadFollowUp.next_follow_up_at)
-                 .ext(distinct_on(LeadFollowUp.lead_id))
-                 .where(LeadFollowUp.org_id == who.org_id, LeadFollowUp.user_id == who.id)
-                 .order_by(LeadFollowUp.lead_id, LeadFollowUp.created_at.desc())
-                 .subquery("last_lead"))
+                                      Customer.id == due.c.customer_id))
+                 .where(due.c.next_follow_up_at < day_end, who.scope.customers()))
+    held = lead_follow_ups(who.org_id, mine)
     l_distance, l_knn = _distance(Lead.geom, point)
-    leads = (select(literal("lead", String), Lead.id, Lead.name, last_lead.c.next_follow_up_at,
+    leads = (select(literal("lead", String), Lead.id, Lead.name, held.c.next_follow_up_at,
                     literal("lead_follow_up", String), l_distance,
                     l_knn if l_knn is not None else null())
-             .join(Lead, and_(Lead.org_id == who.org_id, Lead.id == last_lead.c.lead_id))
-             .where(last_lead.c.next_follow_up_at < day_end, Lead.status == "claimed",
-                    Lead.owner_id == who.id))
+             .join(Lead, and_(Lead.org_id == who.org_id, Lead.id == held.c.lead_id))
+             .where(held.c.next_follow_up_at < day_end))
     both = union_all(customers, leads).subquery("due")
     order = [both.c.next_follow_up_at, both.c.id]
     if point is not None:
@@ -118,22 +100,9 @@ def _due_follow_ups(who, day_end, point):
 
 
 def _overdue_customers(who, day_end, point):
-    """The user's own graded customers whose last visit (by anyone; never: since the card was
-    made) is older than the grade's cadence at the end of the day."""
-    last_visit = (select(func.max(Visit.in_at))
-                  .where(Visit.org_id == Customer.org_id, Visit.customer_id == Customer.id)
-                  .correlate(Customer).scalar_subquery())
-    cadence = Org.visit_cadence_days[Customer.grade].astext.cast(Integer)
-    base = (select(Customer.id.label("c_id"), Customer.name.label("c_name"),
-                   Customer.lat.label("c_lat"), Customer.lng.label("c_lng"),
-                   Customer.grade, Customer.geom, last_visit.label("last_visit_at"),
-                   (func.coalesce(last_visit, Customer.created_at)
-                    + cadence * cast(literal_column("interval '1 day'"), Interval))
-                   .label("due_since"))
-            .join(Org, Org.id == Customer.org_id)
-            .where(Customer.org_id == who.org_id, Customer.owner_id == who.id,
-                   Customer.grade.is_not(None), Org.visit_cadence_days.has_key(Customer.grade))
-            .subquery("graded"))
+    """The user's own graded customers whose visit is due by the end of the day
+    (plans/due.py)."""
+    base = cadence_visits(who.org_id, lambda column: column == who.id)
     distance, knn = _distance(base.c.geom, point)
     order = [base.c.due_since, base.c.c_id] if knn is None else [knn.asc().nulls_last(),
                                                                   base.c.c_id]
