@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from fieldsales.extensions import db
 from fieldsales.plans.models import Plan
@@ -28,7 +28,7 @@ def seed_plans(context) -> str:
             customer.grade = GRADES[i % len(GRADES)]
     users = context["users"].values()
     managers = {u.team_id: u for u in users if u.role == "manager"}
-    made = 0
+    made, done_by = 0, {}
     for rep in sorted((u for u in users if u.role == "rep"), key=lambda u: u.email):
         tz = rep.timezone or org.timezone
         today = datetime.now(ZoneInfo(tz)).date()
@@ -47,7 +47,13 @@ def seed_plans(context) -> str:
                     if by_manager else "self",
                     created_by=managers[rep.team_id].id if by_manager else rep.id, **row))
                 made += 1
+                if row.get("visit_id") is not None:
+                    done_by[row["visit_id"]] = id_
     db.session.flush()
+    # the visits that did the done plans carry them, as a check-in that fulfils one does
+    for visit_id, plan_id in done_by.items():
+        db.session.execute(update(Visit).where(Visit.org_id == org.id, Visit.id == visit_id)
+                           .values(plan_id=plan_id))
     return f"seed: {made} demo plans"
 
 
