@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import String, and_, func, literal, null, select, union_all
 
 from fieldsales.customers.models import Customer
+from fieldsales.customers.service import geog_point
 from fieldsales.extensions import db
 from fieldsales.leads.models import Lead
 from fieldsales.plans.due import cadence_visits, customer_follow_ups, lead_follow_ups
@@ -32,8 +33,7 @@ def agenda(*, principal: Principal, user_id=None, day=None, near=None) -> dict:
     who = principal if user.id == principal.id else as_principal(user)
     day = day or local_date(datetime.now(UTC), who.timezone)
     day_end = local_day_bounds(day, who.timezone)[1]
-    point = func.geography(func.ST_SetSRID(func.ST_MakePoint(near[1], near[0]), 4326)) \
-        if near else None
+    point = geog_point(*near) if near else None
     return {"date": day, "plans": _plans(who, day, point),
             "due_follow_ups": _due_follow_ups(who, day_end, point),
             "overdue_customers": _overdue_customers(who, day_end, point)}
