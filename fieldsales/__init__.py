@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "fieldsales.alerts.views",
     "fieldsales.attendance.views",
     "fieldsales.maps.views",
+    "fieldsales.plans.views",
 )
 
 

@@ -173,6 +173,23 @@ def visits_close_stale(at):
 
 
 @main.group()
+def plans():
+    """Visit plans."""
+
+
+@plans.command("close-day")
+@click.option("--now", type=INSTANT, default=None, metavar="ISO_TIME",
+              help="Evaluate as of this instant (RFC 3339 with offset); default: now")
+def plans_close_day(now):
+    """Plans still planned after their local day become missed; prints {"missed": N}."""
+    from fieldsales.plans.close_day import close_day
+
+    with _app().app_context():
+        missed = close_day(now=now, progress=lambda msg: click.echo(msg, err=True))
+    _print_json({"missed": missed})
+
+
+@main.group()
 def leads():
     """The lead pool."""
 

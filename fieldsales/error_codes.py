@@ -52,6 +52,7 @@ CODES = {
     "report_too_old": (422, "the report is older than the write-back window"),
     "report_locked": (409, "the report is submitted or approved"),
     "report_not_submitted": (409, "only submitted reports can be reviewed"),
+    "plan_closed": (409, "the plan is no longer `planned` (done, missed or cancelled)"),
 }
 
 # Codes every operation answering with this status can give, whatever it does.

@@ -293,6 +293,13 @@ class Scope(LeadVisibility):
             return False
         return self.manages_user(report.user_id)
 
+    def plans(self):
+        """A plan is visible with its user (rep: its own; manager: its people's; hr, admin:
+        the org)."""
+        from fieldsales.plans.models import Plan
+
+        return and_(Plan.org_id == self.p.org_id, self.user_visible(Plan.user_id))
+
     # --- loading --------------------------------------------------------------------------
 
     def get(self, model, id_, clause, *, for_update=False):

@@ -111,6 +111,15 @@ def _seed_reports(context):
 SEEDERS.append(_seed_reports)
 
 
+def _seed_plans(context):
+    from fieldsales.plans.seed import seed_plans
+
+    return seed_plans(context)
+
+
+SEEDERS.append(_seed_plans)
+
+
 def seed_demo(progress=print):
     """Create or complete the demo org; returns the logins."""
     rng = random.Random(20261122)

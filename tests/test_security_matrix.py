@@ -23,6 +23,7 @@ ALLOWED = {
     ("/api/v1/projects", "post"): {"owner_id"},
     ("/api/v1/projects/{project_id}", "patch"): {"owner_id"},
     ("/api/v1/leads/{lead_id}/assign", "post"): {"user_id"},  # managers/admin, holding limit
+    ("/api/v1/plans", "post"): {"user_id"},  # reps: only themselves (403); managers: scope
 }
 # Endpoints any authenticated role may call.
 NOT_WRITES = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
@@ -57,6 +58,12 @@ def _submitted_report(api, world):
 def _visit(api, world, res):
     return api.as_(world.rep_east).post("/api/v1/visits",
                                         json=check_in_body(res["customer"])).json["id"]
+
+
+def _plan(api, world, res):
+    return api.as_(world.rep_east).post("/api/v1/plans", json={
+        "kind": "visit", "customer_id": str(res["customer"].id),
+        "planned_date": _today()}).json["id"]
 
 
 # (method, rule) → (path args, request kwargs) for a request that would succeed for a writer.
@@ -116,6 +123,12 @@ WRITES = {
     ("POST", "/api/v1/daily-reports/<uuid:report_id>/review"): lambda a, w, r: (
         {"report_id": _submitted_report(a, w)},
         {"json": {"decision": "approved", "comment": "ok"}}),
+    ("POST", "/api/v1/plans"): lambda a, w, r: ({}, {"json": {
+        "kind": "visit", "customer_id": str(r["customer"].id), "planned_date": _today()}}),
+    ("PATCH", "/api/v1/plans/<uuid:plan_id>"): lambda a, w, r: (
+        {"plan_id": _plan(a, w, r)}, {"json": {"purpose": "x"}}),
+    ("POST", "/api/v1/plans/<uuid:plan_id>/cancel"): lambda a, w, r: (
+        {"plan_id": _plan(a, w, r)}, {"json": {"reason": "x"}}),
 }
 
 

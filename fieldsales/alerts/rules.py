@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from fieldsales.timeutil import local_date, local_day_bounds
 
-ALERT_TYPES = ("stale_lead", "recycle_soon", "idle_rep", "risky_visit", "missing_daily_report")
+ALERT_TYPES = ("stale_lead", "recycle_soon", "idle_rep", "risky_visit", "missing_daily_report",
+               "missed_plan", "overdue_follow_up", "customer_visit_overdue")
 
 # risky_visit: a visit with at least this risk score, checked in during the last 7 days.
 RISKY_VISIT_MIN_RISK = 50
@@ -91,4 +92,14 @@ def detail(alert_type: str, facts: dict) -> str:
         state = {None: "none was saved", "draft": "a draft was saved but not submitted",
                  "returned": "it was returned and not submitted again"}.get(status, status)
         return f"No submitted daily report for {facts['date']} ({state})."
+    if alert_type == "missed_plan":
+        what = {"visit": "Visit", "call": "Call", "follow_up": "Follow-up"}[facts["kind"]]
+        return f"{what} planned for {facts['planned_date']} with {facts.get('name')} was missed."
+    if alert_type == "overdue_follow_up":
+        return f"Follow-up with {facts.get('name')} is overdue (set by a {facts['from']})."
+    if alert_type == "customer_visit_overdue":
+        last = facts.get("last_visit_at")
+        since = f"last visited {_at(last)}" if last else "never visited"
+        return (f"Grade {facts['grade']} customer {facts.get('name')} is due a visit "
+                f"({since}).")
     raise ValueError(f"unknown alert type {alert_type!r}")

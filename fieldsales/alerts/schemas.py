@@ -18,9 +18,12 @@ class AlertSchema(ma.Schema):
     subject_id = ma.fields.UUID(allow_none=True, metadata={
         "description": "stale_lead, recycle_soon: the lead; risky_visit: the visit; idle_rep: "
                        "the rep; missing_daily_report: the unsubmitted report (null when "
-                       "nothing was saved)"})
+                       "nothing was saved); missed_plan: the plan; overdue_follow_up: the "
+                       "customer or lead; customer_visit_overdue: the customer"})
     since = Timestamp(metadata={
         "description": "When the situation began: leads: their last follow-up (or claim); "
                        "idle_rep: the last check-in (or the account's creation); risky_visit: "
-                       "its check-in; missing_daily_report: the end of the day it is for"})
+                       "its check-in; missing_daily_report: the end of the day it is for; "
+                       "missed_plan: when it was marked missed; overdue_follow_up: the "
+                       "next_follow_up_at; customer_visit_overdue: when the visit fell due"})
     detail = ma.fields.String(metadata={"description": "One sentence for the manager"})

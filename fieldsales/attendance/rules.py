@@ -17,7 +17,7 @@ REPORT_STATUSES = ("missing", "draft", "submitted", "approved", "returned")
 
 CSV_COLUMNS = ("user_id", "user_name", "team_id", "date", "status", "first_check_in_at",
                "last_check_out_at", "worked_minutes", "visits", "flagged_visits", "flags",
-               "daily_report")
+               "daily_report", "plans", "plans_done")
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Google
 # Sheets (OWASP "CSV injection"); full-width forms are folded to them by some locales.

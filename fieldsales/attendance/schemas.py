@@ -56,6 +56,8 @@ class AttendanceRowSchema(ma.Schema):
     daily_report = ma.fields.String(metadata={
         "enum": list(rules.REPORT_STATUSES),
         "description": "The day's daily report: missing when none was saved"})
+    plans = ma.fields.Integer(metadata={"description": "Plans for the day (not cancelled)"})
+    plans_done = ma.fields.Integer(metadata={"description": "Of those, plans done"})
 
 
 class EvidenceQuerySchema(StrictSchema):

@@ -130,7 +130,20 @@ def _aggregates():
     ]
 
 
-def _row_columns(grid, agg):
+def _plan_counts(org_id, user_id, day):
+    """(plans, plans_done) of the user for that local date, cancelled plans not counted."""
+    from fieldsales.plans.models import Plan
+
+    def count(*where):
+        return (select(func.count()).where(Plan.org_id == org_id, Plan.user_id == user_id,
+                                           Plan.planned_date == day, *where)
+                .scalar_subquery())
+
+    return (count(Plan.status != "cancelled").label("plans"),
+            count(Plan.status == "done").label("plans_done"))
+
+
+def _row_columns(org_id, grid, agg):
     visits = func.coalesce(agg.c.visits, 0)
     worked = func.floor(extract("epoch", agg.c.last_check_out_at - agg.c.first_check_in_at) / 60)
     return [
@@ -144,6 +157,7 @@ def _row_columns(grid, agg):
         *(func.coalesce(agg.c[f"flag_{flag}"], 0).label(f"flag_{flag}") for flag in ALL_FLAGS),
         func.coalesce(report_status_sql(grid.c.user_id, grid.c.date),
                       "missing").label("daily_report"),
+        *_plan_counts(org_id, grid.c.user_id, grid.c.date),
     ]
 
 
@@ -163,8 +177,8 @@ def _page_statement(principal, people, first, last, *, limit, offset):
                Visit.in_at >= _day_start(page.c.tz, page.c.date),
                Visit.in_at < _day_start(page.c.tz, page.c.date + 1))
     ).alias("a")
-    return (select(*_row_columns(page, agg)).select_from(page.outerjoin(agg, true()))
-            .order_by(*_order(page.c)))
+    return (select(*_row_columns(principal.org_id, page, agg))
+            .select_from(page.outerjoin(agg, true())).order_by(*_order(page.c)))
 
 
 def _range_statement(principal, people, first, last):
@@ -181,7 +195,7 @@ def _range_statement(principal, people, first, last):
     ).alias("d")
     agg = (select(people.c.user_id, per_user).select_from(people.join(per_user, true()))
            .subquery("a"))
-    return (select(*_row_columns(grid, agg))
+    return (select(*_row_columns(principal.org_id, grid, agg))
             .select_from(grid.outerjoin(agg, and_(agg.c.user_id == grid.c.user_id,
                                                   agg.c.date == grid.c.date)))
             .order_by(*_order(grid.c)))
@@ -208,7 +222,8 @@ def _csv_statement(principal, people, first, last):
                    cast(rows.c.team_id, String), func.to_char(rows.c.date, "YYYY-MM-DD"),
                    rows.c.status, rfc3339(rows.c.first_check_in_at),
                    rfc3339(rows.c.last_check_out_at), rows.c.worked_minutes, rows.c.visits,
-                   rows.c.flagged_visits, flags, rows.c.daily_report)
+                   rows.c.flagged_visits, flags, rows.c.daily_report, rows.c.plans,
+                   rows.c.plans_done)
             .order_by(*_order(rows.c)))
 
 
@@ -220,7 +235,7 @@ def _as_dict(row) -> dict:
         "last_check_out_at": m["last_check_out_at"], "worked_minutes": m["worked_minutes"],
         "visits": m["visits"], "flagged_visits": m["flagged_visits"],
         "flags": rules.flag_counts(m[f"flag_{flag}"] for flag in ALL_FLAGS),
-        "daily_report": m["daily_report"],
+        "daily_report": m["daily_report"], "plans": m["plans"], "plans_done": m["plans_done"],
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, TimestampMixin, UpdatedMixin
 
 CUSTOMER_STATUSES = ("prospect", "active", "inactive")
+GRADES = ("A", "B", "C", "D")
 CONTACT_METHODS = ("visit", "call", "message", "email", "meeting")
 
 
@@ -31,6 +32,7 @@ class Customer(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
         CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="lat_lng_together"),
         CheckConstraint("status IN ('prospect', 'active', 'inactive')", name="status"),
         CheckConstraint("geofence_radius_m IS NULL OR geofence_radius_m > 0", name="radius"),
+        CheckConstraint("grade IN ('A', 'B', 'C', 'D')", name="grade"),
         Index("ix_customers_geog", text("geography(geom)"), postgresql_using="gist"),
         # one org's cards near a point (the exact `total` of customers near me), migration 0007
         Index("ix_customers_org_geog", "org_id", text("geography(geom)"), postgresql_using="gist"),
@@ -53,6 +55,7 @@ class Customer(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
                                             server_default=text("'{}'"))
     status: Mapped[str] = mapped_column(default="active", server_default="active")
     custom: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
+    grade: Mapped[str | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @property

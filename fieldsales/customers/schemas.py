@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from fieldsales.customers.models import CONTACT_METHODS, CUSTOMER_STATUSES
+from fieldsales.customers.models import CONTACT_METHODS, CUSTOMER_STATUSES, GRADES
 from fieldsales.geo import LatLng, LatLngParam, LocationIn
 from fieldsales.schemas import IdArg, StrictSchema, Timestamp, name_field
 
@@ -22,6 +22,8 @@ class CustomerSchema(ma.Schema):
     tags = ma.fields.List(ma.fields.String())
     status = ma.fields.String(metadata={"enum": list(CUSTOMER_STATUSES)})
     custom = ma.fields.Dict()
+    grade = ma.fields.String(allow_none=True, metadata={
+        "enum": list(GRADES), "description": "A–D; sets the visit cadence (org settings)"})
     created_at = Timestamp()
     updated_at = Timestamp()
     distance_m = ma.fields.Float(metadata={"description": "Only with `near`: metres from it",
@@ -43,6 +45,7 @@ class _CustomerFields(StrictSchema):
     tags = _tags
     status = ma.fields.String(validate=ma.validate.OneOf(CUSTOMER_STATUSES))
     custom = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(max=100)))
+    grade = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(GRADES))
 
 
 class CustomerCreateSchema(_CustomerFields, IdArg):

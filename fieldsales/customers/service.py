@@ -1,5 +1,8 @@
 """Customer cards: search (incl. nearest-first), create, edit with optimistic locking, contacts,
 follow-up records and the timeline."""
+import uuid
+from datetime import UTC, datetime
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -9,6 +12,7 @@ from fieldsales.db import apply_changes, count_rows, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.geo import make_point
+from fieldsales.plans.fulfil import fulfil_call
 from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
 
@@ -124,7 +128,8 @@ def add_customer(*, principal: Principal, data: dict):
         org_id=principal.org_id, name=data["name"], address=data.get("address"),
         phone=data.get("phone"), geofence_radius_m=data.get("geofence_radius_m"),
         owner_id=owner_id, team_id=team_id, tags=data.get("tags", []),
-        status=data.get("status", "active"), custom=data.get("custom", {}), version=1,
+        status=data.get("status", "active"), custom=data.get("custom", {}),
+        grade=data.get("grade"), version=1,
     ), principal=principal, data=data)
     _apply_location(customer, data)
     db.session.add(customer)
@@ -156,7 +161,8 @@ def update_customer(*, principal: Principal, customer_id, data: dict, if_match: 
         if "team_id" in data and data["team_id"] != customer.team_id:
             _check_team(principal, data["team_id"])
         changed = apply_changes(customer, data, ("name", "address", "phone", "geofence_radius_m",
-                                                 "owner_id", "team_id", "tags", "status", "custom"))
+                                                 "owner_id", "team_id", "tags", "status", "custom",
+                                                 "grade"))
         if "location" in data and data["location"] != customer.location:
             _apply_location(customer, data)
             changed["location"] = data["location"]
@@ -246,7 +252,11 @@ def create_contact_record(*, principal: Principal, customer_id, data: dict):
                                      Contact.id == data["contact_id"])
         ) is None:
             raise field_error("contact_id", "No such contact on this customer.")
-        return add_contact_record(principal=principal, customer=customer, data=data)
+        record_id = data.get("id") or uuid.uuid4()
+        fulfil_call(principal, at=datetime.now(UTC), customer_id=customer.id,
+                    contact_record_id=record_id)
+        return add_contact_record(principal=principal, customer=customer,
+                                  data={**data, "id": record_id})
 
     return idempotency.create(ContactRecord, principal=principal, data=data, write=write)
 

@@ -13,6 +13,7 @@ from fieldsales.leads.guards import (closed, flush_holding, lock_lead, lock_open
                                      not_claimed, require_holder_or_manager)
 from fieldsales.leads.ledger import add_event, seal_event
 from fieldsales.leads.models import LeadFollowUp
+from fieldsales.plans.fulfil import fulfil_call
 from fieldsales.leads.reading import reveal
 from fieldsales.scope import Principal, team_ancestor_ids
 from fieldsales.users.models import User
@@ -89,6 +90,7 @@ def add_follow_up(*, principal: Principal, lead_id, data: dict, now=None):
         if lead.status != "claimed" or lead.owner_id != principal.id:
             raise Forbidden("Only the lead's current owner may log follow-ups.",
                             error="not_lead_owner")
+        fulfil_call(principal, at=now, lead_id=lead.id)
         follow_up = idempotency.stamp(LeadFollowUp(
             org_id=principal.org_id, lead_id=lead.id, user_id=principal.id,
             method=data["method"], note=data["note"],

@@ -2,7 +2,7 @@
 import uuid
 
 from sqlalchemy import CheckConstraint, Integer, SmallInteger, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldsales.db import Base, IdMixin, TimestampMixin
@@ -14,6 +14,7 @@ SETTING_DEFAULTS = {
     "max_speed_kmh": 200,
     "min_visit_minutes": 2,
     "photo_max_mb": 15,
+    "visit_cadence_days": {"A": 7, "B": 14, "C": 30},
 }
 
 
@@ -37,6 +38,9 @@ class Org(IdMixin, TimestampMixin, Base):
     max_speed_kmh: Mapped[int] = mapped_column(Integer, server_default="200")
     min_visit_minutes: Mapped[int] = mapped_column(Integer, server_default="2")
     photo_max_mb: Mapped[int] = mapped_column(Integer, server_default="15")
+    # Days between visits per customer grade; a grade left out has no cadence.
+    visit_cadence_days: Mapped[dict] = mapped_column(
+        JSONB, server_default=text("""'{"A": 7, "B": 14, "C": 30}'::jsonb"""))
 
     @property
     def org_id(self) -> uuid.UUID:

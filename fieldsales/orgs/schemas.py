@@ -1,6 +1,10 @@
 import marshmallow as ma
 
+from fieldsales.customers.models import GRADES
 from fieldsales.schemas import StrictSchema, timezone_field
+
+_CADENCE = ("Days between visits per customer grade, default {\"A\": 7, \"B\": 14, \"C\": "
+            "30}; a grade left out has no cadence")
 
 
 def _workdays(value):
@@ -17,6 +21,8 @@ class SettingsSchema(ma.Schema):
     max_speed_kmh = ma.fields.Integer(metadata={"description": "default 200"})
     min_visit_minutes = ma.fields.Integer(metadata={"description": "default 2"})
     photo_max_mb = ma.fields.Integer(metadata={"description": "default 15"})
+    visit_cadence_days = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                                        metadata={"description": _CADENCE})
 
 
 class SettingsPatchSchema(StrictSchema):
@@ -28,3 +34,7 @@ class SettingsPatchSchema(StrictSchema):
     max_speed_kmh = ma.fields.Integer(validate=ma.validate.Range(1, 2000))
     min_visit_minutes = ma.fields.Integer(validate=ma.validate.Range(0, 1440))
     photo_max_mb = ma.fields.Integer(validate=ma.validate.Range(1, 100))
+    visit_cadence_days = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(GRADES)),
+        values=ma.fields.Integer(validate=ma.validate.Range(1, 3650)),
+        metadata={"description": _CADENCE})

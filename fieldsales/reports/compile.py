@@ -20,6 +20,8 @@ What each number means (README "Daily reports and alerts"):
   messages, meetings...), except the record a check-out writes for its visit (that visit is
   counted already) and the copies a lead conversion makes of the lead's follow-ups (counted
   already as lead follow-ups).
+- plans, plans_done, plans_missed: the rep's plans for that local date (cancelled ones not
+  counted), those done, those missed.
 """
 import uuid
 from datetime import datetime
@@ -27,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import Date, Uuid, text
 
 from fieldsales.extensions import db
+from fieldsales.reports.rules import STATS_FIELDS
 from fieldsales.timeutil import local_day_bounds
 
 # One statement: per (rep, day), a lateral aggregate over the day's visits (an index range
@@ -59,8 +62,16 @@ _COMPILE = text("""
                    SELECT 1 FROM lead_follow_ups f
                     WHERE f.org_id = c.org_id AND f.user_id = c.user_id
                       AND f.created_at = c.created_at AND f.method = c.method
-                      AND f.note = c.summary)) AS follow_ups
+                      AND f.note = c.summary)) AS follow_ups,
+           pl.plans, pl.plans_done, pl.plans_missed
     FROM days d
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE p.status <> 'cancelled') AS plans,
+               count(*) FILTER (WHERE p.status = 'done') AS plans_done,
+               count(*) FILTER (WHERE p.status = 'missed') AS plans_missed
+        FROM plans p
+        WHERE p.org_id = :org_id AND p.user_id = d.user_id AND p.planned_date = d.day
+    ) pl
     CROSS JOIN LATERAL (
         SELECT count(*) AS visits,
                count(DISTINCT v.customer_id) AS customers_visited,
@@ -84,9 +95,6 @@ _COMPILE = text("""
     ) s
 """).columns(user_id=Uuid, day=Date)
 
-_STAT_COLUMNS = ("visits", "customers_visited", "first_check_in_at", "last_check_out_at",
-                 "working_minutes", "travel_km", "flagged_visits", "photos", "leads_claimed",
-                 "follow_ups")
 
 
 def _time(value):
@@ -110,6 +118,6 @@ def compile_days(*, org_id, days) -> dict:
     params = {"org_id": org_id, "user_ids": [str(u) for u, _, _ in days],
               "days": [day for _, day, _ in days], "starts": [b[0] for b in bounds],
               "ends": [b[1] for b in bounds]}
-    return {(row["user_id"], row["day"]): ({k: row[k] for k in _STAT_COLUMNS},
+    return {(row["user_id"], row["day"]): ({k: row[k] for k in STATS_FIELDS},
                                            [_visit(v) for v in row["visit_list"]])
             for row in db.session.execute(_COMPILE, params).mappings()}

@@ -18,9 +18,10 @@ WRITE_BACK_DAYS = 7
 # No report is older than this (it also keeps local-day arithmetic away from year 1).
 EARLIEST_DATE = date(2000, 1, 1)
 
+PLAN_STATS = ("plans", "plans_done", "plans_missed")
 STATS_FIELDS = ("visits", "customers_visited", "first_check_in_at", "last_check_out_at",
                 "working_minutes", "travel_km", "flagged_visits", "photos", "leads_claimed",
-                "follow_ups")
+                "follow_ups", *PLAN_STATS)
 _STATS_TIMES = ("first_check_in_at", "last_check_out_at")
 _VISIT_TIMES = ("check_in_at", "check_out_at")
 
@@ -98,7 +99,9 @@ def freeze(stats: dict, visits: list[dict]) -> tuple[dict, list[dict]]:
 
 def thaw(frozen_stats: dict, frozen_visits: list[dict]) -> tuple[dict, list[dict]]:
     """The stored JSON back as compiled values (times as datetimes), for serialising."""
-    stats = {k: _parse(v) if k in _STATS_TIMES else v for k, v in frozen_stats.items()}
+    # Reports submitted before plans existed had none to count.
+    stats = {**dict.fromkeys(PLAN_STATS, 0),
+             **{k: _parse(v) if k in _STATS_TIMES else v for k, v in frozen_stats.items()}}
     visits = [{k: _parse(v) if k in _VISIT_TIMES else v for k, v in visit.items()}
               for visit in frozen_visits]
     return stats, visits

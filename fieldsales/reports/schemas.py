@@ -100,6 +100,12 @@ class ReportStatsSchema(ma.Schema):
     follow_ups = ma.fields.Integer(metadata={
         "description": "Lead follow-ups plus contact records the rep logged, without the "
                        "records written by check-outs and lead conversions"})
+    plans = ma.fields.Integer(metadata={"description": "Plans for the day, cancelled ones "
+                                                       "not counted"})
+    plans_done = ma.fields.Integer(metadata={"description": "Plans done (by a visit, contact "
+                                                            "record or lead follow-up)"})
+    plans_missed = ma.fields.Integer(metadata={"description": "Plans missed (still planned "
+                                                              "when the day ended)"})
 
 
 class ReportVisitSchema(ma.Schema):

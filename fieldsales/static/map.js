@@ -431,13 +431,21 @@
     info.textContent = "Loading route…";
     info.dataset.state = "loading";
     try {
-      var data = await getJson("/maps/routes?" + qs({user_id: rep, date: $("route-date").value}));
+      var date = $("route-date").value;
+      var loaded = await Promise.all([
+        getJson("/maps/routes?" + qs({user_id: rep, date: date})),
+        getJson("/agenda?" + qs({user_id: rep, date: date})),
+        fetchAll("/visits?" + qs({user_id: rep, from: date, to: date}))]);
+      var data = loaded[0], agenda = loaded[1];
+      var unplanned = {};
+      loaded[2].forEach(function (v) { if (!v.plan_id) unplanned[v.id] = true; });
       routeLayer.clearLayers();
       var line = data.features[0].properties;
       var layer = L.geoJSON(data, {
         style: {className: "route-line", color: "#7c3aed", weight: 4, opacity: 0.85},
         pointToLayer: function (f, latlng) {
-          var icon = el("div", "route-stop-icon" + (f.properties.flags.length ? " flagged" : ""),
+          var icon = el("div", "route-stop-icon" + (f.properties.flags.length ? " flagged" : "") +
+                        (unplanned[f.properties.visit_id] ? " unplanned" : ""),
                         f.properties.seq);
           return L.marker(latlng, {icon: L.divIcon({html: icon, className: "route-stop",
                                                      iconSize: [24, 24]}),
@@ -457,6 +465,7 @@
       info.textContent = line.visits ? line.user_name + " · " + line.date + ": " + line.visits +
         " check-ins, " + (line.distance_m / 1000).toFixed(2) + " km between them"
         : line.user_name + " has no check-in on " + line.date + ".";
+      drawPlan(agenda.plans, Object.keys(unplanned).length);
       $("route-clear").hidden = false;
       if (line.visits) map.fitBounds(layer.getBounds(), {padding: [60, 60], maxZoom: 16});
     } catch (e) {
@@ -466,8 +475,37 @@
     }
   });
 
+  // Plan vs actual: the day's planned stops (done ✓, missed ✗, still planned •) beside the
+  // route, whose unplanned check-ins are ringed; the counts in words.
+  var PLAN_MARKS = {done: "✓", missed: "✗", planned: "•"};
+
+  function drawPlan(plans, unplannedCount) {
+    var counts = {done: 0, missed: 0, planned: 0};
+    plans.forEach(function (p) {
+      if (!(p.status in counts)) return;  // cancelled plans are not part of the day
+      counts[p.status] += 1;
+      if (!p.customer || !p.customer.location) return;
+      var icon = el("div", "plan-stop-icon plan-" + p.status, PLAN_MARKS[p.status]);
+      icon.dataset.planId = p.id;
+      L.marker([p.customer.location.lat, p.customer.location.lng], {
+        icon: L.divIcon({html: icon, className: "plan-stop", iconSize: [20, 20],
+                         iconAnchor: [-4, 24]}),
+        title: "Planned: " + p.customer.name + " (" + p.status + ")", zIndexOffset: 900,
+      }).addTo(routeLayer);
+    });
+    var info = $("plan-info");
+    info.dataset.done = String(counts.done);
+    info.dataset.missed = String(counts.missed);
+    info.dataset.planned = String(counts.planned);
+    info.dataset.unplanned = String(unplannedCount);
+    info.textContent = "Plan vs actual: " + counts.done + " done, " + counts.missed +
+      " missed, " + counts.planned + " still planned; " + unplannedCount + " unplanned visits";
+    info.dataset.state = "ready";
+  }
+
   $("route-clear").addEventListener("click", function () {
     routeLayer.clearLayers();
+    $("plan-info").textContent = "";
     $("route-info").textContent = "";
     $("route-clear").hidden = true;
   });

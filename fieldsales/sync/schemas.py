@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from fieldsales.leads.schemas import FollowUpCreateSchema, FollowUpSchema
+from fieldsales.plans.schemas import PlanCreateSchema, PlanSchema
 from fieldsales.schemas import ErrorSchema, StrictSchema, Variants
 from fieldsales.visits.schemas import CheckInSchema, CheckOutSchema, VisitSchema
 
@@ -28,8 +29,12 @@ class FollowUpEventSchema(FollowUpCreateSchema):
     lead_id = ma.fields.UUID(required=True, metadata={"description": "The lead followed up"})
 
 
+class PlanEventSchema(PlanCreateSchema):
+    type = _type("plan")
+
+
 EVENTS = {"check_in": CheckInEventSchema, "check_out": CheckOutEventSchema,
-          "follow_up": FollowUpEventSchema}
+          "follow_up": FollowUpEventSchema, "plan": PlanEventSchema}
 
 
 class SyncSchema(StrictSchema):
@@ -40,7 +45,8 @@ class SyncSchema(StrictSchema):
         validate=ma.validate.Length(max=MAX_EVENTS),
         metadata={"description": "Up to 200 events, applied in order, each on its own. Each is "
                                  "the single endpoint's body plus its `type` (and `visit_id` "
-                                 "for check_out, `lead_id` for follow_up)."})
+                                 "for check_out, `lead_id` for follow_up; a `plan` event is "
+                                 "the POST /plans body)."})
 
 
 class _ResultFields(ma.Schema):
@@ -69,13 +75,19 @@ class FollowUpResultSchema(_ResultFields):
     body = Variants({"follow_up": FollowUpSchema, "error": ErrorSchema})
 
 
+class PlanResultSchema(_ResultFields):
+    type = _result_type("plan")
+    body = Variants({"plan": PlanSchema, "error": ErrorSchema})
+
+
 class InvalidEventResultSchema(_ResultFields):
     type = _result_type(INVALID)
     body = ma.fields.Nested(ErrorSchema)
 
 
 RESULTS = {"check_in": CheckInResultSchema, "check_out": CheckOutResultSchema,
-           "follow_up": FollowUpResultSchema, INVALID: InvalidEventResultSchema}
+           "follow_up": FollowUpResultSchema, "plan": PlanResultSchema,
+           INVALID: InvalidEventResultSchema}
 
 
 class SyncResponseSchema(ma.Schema):

@@ -16,6 +16,8 @@ from fieldsales.errors import DomainError, Unprocessable, render_domain_error
 from fieldsales.extensions import db
 from fieldsales.leads import moves as leads
 from fieldsales.leads.schemas import FollowUpCreateSchema, FollowUpSchema
+from fieldsales.plans import service as plans
+from fieldsales.plans.schemas import PlanCreateSchema, PlanSchema
 from fieldsales.scope import Principal
 from fieldsales.sync.schemas import INVALID
 from fieldsales.visits import service as visits
@@ -40,6 +42,7 @@ EVENT_TYPES = {
     "check_in": EventType(CheckInSchema, VisitSchema, visits.check_in),
     "check_out": EventType(CheckOutSchema, VisitSchema, _check_out, "visit_id"),
     "follow_up": EventType(FollowUpCreateSchema, FollowUpSchema, leads.add_follow_up, "lead_id"),
+    "plan": EventType(PlanCreateSchema, PlanSchema, plans.create_plan),
 }
 
 

@@ -29,6 +29,7 @@ class Visit(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
         ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"]),
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
         ForeignKeyConstraint(["org_id", "project_id"], ["projects.org_id", "projects.id"]),
+        ForeignKeyConstraint(["org_id", "plan_id"], ["plans.org_id", "plans.id"]),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         CheckConstraint("(status = 'open') = (closed_at IS NULL)", name="closed_when_closed"),
         CheckConstraint("closed_by IS NULL OR closed_by IN ('rep', 'auto')", name="closed_by"),
@@ -47,11 +48,15 @@ class Visit(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
         Index("ix_visits_project_id", "project_id",
               postgresql_where=text("project_id IS NOT NULL")),
         Index("ix_visits_in_geom", "in_geom", postgresql_using="gist"),
+        # A plan is done by one visit (plans.visit_id is unique the other way round).
+        Index("uq_visits_org_plan", "org_id", "plan_id", unique=True,
+              postgresql_where=text("plan_id IS NOT NULL")),
     )
 
     user_id: Mapped[uuid.UUID]
     customer_id: Mapped[uuid.UUID]
     project_id: Mapped[uuid.UUID | None]
+    plan_id: Mapped[uuid.UUID | None]  # the plan this check-in fulfilled
     purpose: Mapped[str | None]
     note: Mapped[str | None]
     status: Mapped[str] = mapped_column(default="open", server_default="open")

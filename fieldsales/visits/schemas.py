@@ -26,6 +26,10 @@ class CheckInSchema(_EventFields, IdArg):
     customer_id = ma.fields.UUID(required=True)
     project_id = ma.fields.UUID(allow_none=True, metadata={
         "description": "A project of the same customer (else 422)"})
+    plan_id = ma.fields.UUID(allow_none=True, metadata={
+        "description": "The visit plan this check-in carries out (404 if invisible, 409 "
+                       "plan_closed if no longer planned, 422 if not a visit plan of this "
+                       "customer). Default: the rep's planned visit to this customer that day"})
     purpose = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
     note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=5000))
 
@@ -82,6 +86,8 @@ class VisitSchema(ma.Schema):
     user_id = ma.fields.UUID()
     customer_id = ma.fields.UUID()
     project_id = ma.fields.UUID(allow_none=True)
+    plan_id = ma.fields.UUID(allow_none=True, metadata={
+        "description": "The plan this check-in fulfilled (null: unplanned)"})
     purpose = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"enum": list(VISIT_STATUSES)})
     check_in = ma.fields.Nested(VisitEventSchema)

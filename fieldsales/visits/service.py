@@ -18,6 +18,7 @@ from fieldsales.errors import Conflict, NotFound, field_error
 from fieldsales.extensions import db
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
+from fieldsales.plans.fulfil import plan_for_check_in
 from fieldsales.scope import Principal
 from fieldsales.timeutil import iso_utc
 from fieldsales.users.models import User
@@ -129,6 +130,8 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
             raise NotFound("Customer not found.")
         if not row.project_ok:
             raise field_error("project_id", "No such project on this customer.")
+        plan_id = plan_for_check_in(row, principal=principal, data=data,
+                                    customer_id=state.customer.id)
         event_flags = _event_flags(data=data, received_at=received_at, state=state)
         still_open = state.visit
         if still_open is not None:
@@ -137,7 +140,7 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
         loc = data["location"]
         visit = idempotency.stamp(Visit(
             org_id=principal.org_id, user_id=principal.id, customer_id=state.customer.id,
-            project_id=data.get("project_id"), purpose=data.get("purpose"),
+            project_id=data.get("project_id"), plan_id=plan_id, purpose=data.get("purpose"),
             note=data.get("note"), status="open", created_at=state.now,
             in_at=at, in_device_time=data["device_time"], in_received_at=received_at,
             in_lat=loc["lat"], in_lng=loc["lng"], in_accuracy_m=loc.get("accuracy_m"),
@@ -147,7 +150,8 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
         ), principal=principal, data=data)
         add_flags(visit, event_flags)
         seal(visit, action="visit.checked_in", actor_id=principal.id,
-             data={"closed_visit_id": still_open.id if still_open else None})
+             data={"closed_visit_id": still_open.id if still_open else None,
+                   **({"plan_id": plan_id} if plan_id else {})})
         writes.write_check_in(visit, still_open)
         set_committed_value(visit, "photos", [])
         return visit

@@ -3,8 +3,9 @@ the rules need, one writes the visit, its contact record and the audit entries; 
 follows. The rules themselves stay in Python (flags.py, service.py).
 
 Lock order, as wherever a visit is written: the rep's user row (it queues the rep's visit
-writes), the visit row, then the rep's audit chain head (each CTE reads the one before, so the
-order does not depend on the plan). Every change to a
+writes), the visit row, on a check-in the plan it fulfils, then the rep's audit chain head
+(each CTE reads the one before, so the order does not depend on the query plan; a plan is
+always locked before an audit head, as PATCH and cancel do). Every change to a
 rep's visits is sealed in the rep's chain, so the head is also the rep's version: the head
 lock returns the latest committed head, and when that is newer than the head in the
 statement's snapshot, someone committed a visit write while we waited, the snapshot's reads
@@ -15,8 +16,8 @@ locks already held. That is what keeps one open visit and ordered events
 import functools
 from types import SimpleNamespace
 
-from sqlalchemy import (Integer, String, Uuid, bindparam, column, exists, func, literal, select,
-                        text, true)
+from sqlalchemy import (Date, DateTime, Integer, String, Uuid, bindparam, cast, column, exists,
+                        func, literal, select, text, true)
 
 from fieldsales import audit, scope_sql
 from fieldsales.audit.models import AuditHead
@@ -25,6 +26,7 @@ from fieldsales.geo import geog, make_point
 from fieldsales.customers.models import ContactRecord, Customer
 from fieldsales.orgs.models import Org
 from fieldsales.photos.models import Photo
+from fieldsales.plans.models import Plan
 from fieldsales.projects.models import Project
 from fieldsales.users.models import User
 from fieldsales.visits import flags as rules
@@ -65,8 +67,8 @@ _USER, _ORG = bindparam("user_id", type_=Uuid), bindparam("org_id", type_=Uuid)
 _POINT = geog(make_point(bindparam("lat"), bindparam("lng")))
 
 
-def _locks(visit_where):
-    """CTEs rep → visit → audit_head, each lock taken after the one before."""
+def _locks(visit_where, plan_where=None):
+    """CTEs rep → visit [→ plan] → audit_head, each lock taken after the one before."""
     rep = (select(User.id).where(User.id == _USER, User.org_id == _ORG)
            .with_for_update(of=User, key_share=True)  # NO KEY UPDATE: FK checks pass
            .cte("rep").prefix_with("MATERIALIZED"))
@@ -74,11 +76,19 @@ def _locks(visit_where):
     visit = (select(Visit.id).where(*visit_where, after_rep)
              .with_for_update(of=Visit)
              .cte("visit").prefix_with("MATERIALIZED"))
+    ctes, after = [rep, visit], "WHERE (SELECT count(*) FROM visit) >= 0"
+    if plan_where is not None:
+        after_visit = select(func.count()).select_from(visit).scalar_subquery() >= 0
+        ctes.append(select(Plan.id, Plan.user_id, Plan.kind, Plan.customer_id, Plan.status)
+                    .where(*plan_where, after_visit)
+                    .order_by(Plan.planned_start.asc().nulls_last(), Plan.created_at, Plan.id)
+                    .limit(1).with_for_update(of=Plan)
+                    .cte("plan").prefix_with("MATERIALIZED"))
+        after = "WHERE (SELECT count(*) FROM plan) >= 0"
     head = (text(audit.head_lock_sql(
-                "SELECT CAST(:user_id AS uuid), CAST(:org_id AS uuid) "
-                "WHERE (SELECT count(*) FROM visit) >= 0"))
+                "SELECT CAST(:user_id AS uuid), CAST(:org_id AS uuid) " + after))
             .columns(column("seq", Integer), column("hash", String)).cte("audit_head"))
-    return rep, visit, head
+    return (*ctes, head)
 
 
 def _geofence(*where):
@@ -91,7 +101,7 @@ def _geofence(*where):
 
 
 def _read_statement(locks, customer, *extra):
-    _, visit, head = locks
+    visit, head = locks[1], locks[-1]
     previous = (text(_PREVIOUS_EVENT)
                 .columns(column("prev_at"), column("prev_distance_m"), column("prev_beyond_1km"))
                 .subquery("previous").lateral())
@@ -108,10 +118,24 @@ def _read_statement(locks, customer, *extra):
             .add_cte(*locks))
 
 
+def _plan_where(scope, has_plan_id):
+    """The plan a check-in fulfils: the one named (visible to the caller), else the rep's
+    planned visit to this customer on the check-in's local date, earliest start first."""
+    if has_plan_id:
+        return (Plan.id == bindparam("plan_id", type_=Uuid), scope.plans())
+    local_day = cast(func.timezone(bindparam("tz", type_=String),
+                                   bindparam("at", type_=DateTime(timezone=True))), Date)
+    return (Plan.org_id == _ORG, Plan.user_id == _USER,
+            Plan.customer_id == bindparam("customer_id", type_=Uuid), Plan.kind == "visit",
+            Plan.status == "planned", Plan.planned_date == local_day)
+
+
 @functools.cache
-def _check_in_statement(role, has_team, has_id, has_project):
+def _check_in_statement(role, has_team, has_id, has_project, has_plan_id):
     scope = scope_sql.template((role, has_team)).scope
-    locks = _locks((Visit.user_id == _USER, Visit.status == "open"))
+    locks = _locks((Visit.user_id == _USER, Visit.status == "open"),
+                   _plan_where(scope, has_plan_id))
+    plan = locks[2]
     customer = _geofence(Customer.id == bindparam("customer_id", type_=Uuid), scope.customers())
     taken = (exists().where(Visit.id == bindparam("visit_id", type_=Uuid)) if has_id
              else literal(False))
@@ -119,7 +143,12 @@ def _check_in_statement(role, has_team, has_id, has_project):
                                  Project.id == bindparam("project_id", type_=Uuid),
                                  Project.customer_id == customer.c.customer_id)
                   if has_project else literal(True))
-    return _read_statement(locks, customer, taken.label("taken"), project_ok.label("project_ok"))
+    return (_read_statement(locks, customer, taken.label("taken"), project_ok.label("project_ok"),
+                            plan.c.id.label("plan_id"), plan.c.user_id.label("plan_user_id"),
+                            plan.c.kind.label("plan_kind"),
+                            plan.c.customer_id.label("plan_customer_id"),
+                            plan.c.status.label("plan_status"))
+            .outerjoin(plan, true()))
 
 
 @functools.cache
@@ -167,9 +196,11 @@ def read_for_check_in(principal, *, data, at):
     client id is taken, the customer's geofence (under the caller's scope), the project check
     and the previous event."""
     stmt = _check_in_statement(*scope_sql.shape(principal),
-                               data.get("id") is not None, data.get("project_id") is not None)
+                               data.get("id") is not None, data.get("project_id") is not None,
+                               data.get("plan_id") is not None)
     row = _read(principal, stmt, {"customer_id": data["customer_id"], "visit_id": data.get("id"),
-                                  "project_id": data.get("project_id")},
+                                  "project_id": data.get("project_id"),
+                                  "plan_id": data.get("plan_id"), "tz": principal.timezone},
                 at=at, location=data["location"])
     return row, _state(row)
 
@@ -223,15 +254,23 @@ _INSERT_AFTER_CLOSE = _insert("new_visit", Visit.__table__, VISIT_COLUMNS,
 _INSERT = _insert("new_visit", Visit.__table__, VISIT_COLUMNS)
 
 
+# The plan the visit fulfils (locked by the read statement); plans.visit_id is unique, so one
+# visit never fulfils two plans.
+_FULFIL = ("fulfilled AS (UPDATE plans SET status = 'done', visit_id = :new_visit_id, "
+           "updated_at = statement_timestamp() "
+           "WHERE org_id = :new_visit_org_id AND id = :new_visit_plan_id)")
+
+
 def write_check_in(visit, closed=None):
-    """Insert the new visit (closing `closed` first, when the rep left one open) and the
-    pending audit entries, in one statement."""
+    """Insert the new visit (closing `closed` first, when the rep left one open), mark the plan
+    it fulfils done, and write the pending audit entries, in one statement."""
     params = _values("new_visit", visit, VISIT_COLUMNS)
+    fulfil = [_FULFIL] if visit.plan_id is not None else []
     if closed is None:
-        _execute([_INSERT], params)
+        _execute([_INSERT, *fulfil], params)
         return
     params.update(_values("closed", closed, _CLOSED), closed_id=closed.id)
-    _execute([_CLOSE, _INSERT_AFTER_CLOSE], params)
+    _execute([_CLOSE, _INSERT_AFTER_CLOSE, *fulfil], params)
 
 
 _CHECKED_OUT = [c for c in VISIT_COLUMNS if c.name.startswith("out_")] + [

@@ -12,7 +12,7 @@ beside the point, so the count reads exactly the org's cards in the circle's box
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_mapsnear"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

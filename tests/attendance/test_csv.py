@@ -17,7 +17,7 @@ from tests.attendance.test_attendance import MON, SUN
 URL = "/api/v1/attendance.csv"
 HEADER = ["user_id", "user_name", "team_id", "date", "status", "first_check_in_at",
           "last_check_out_at", "worked_minutes", "visits", "flagged_visits", "flags",
-          "daily_report"]
+          "daily_report", "plans", "plans_done"]
 
 
 def parse(body: bytes):
@@ -60,7 +60,7 @@ def test_the_same_rows_as_the_json_list(api, world, shop):
         return [row["user_id"], row["user_name"], row["team_id"] or "", row["date"],
                 row["status"], row["first_check_in_at"] or "", row["last_check_out_at"] or "",
                 str(row["worked_minutes"]), str(row["visits"]), str(row["flagged_visits"]),
-                flags, row["daily_report"]]
+                flags, row["daily_report"], str(row["plans"]), str(row["plans_done"])]
 
     assert table[1:] == [as_cells(row) for row in listed]
     monday = next(cells for cells in table if cells[0] == str(rep.id) and cells[3] == str(MON))

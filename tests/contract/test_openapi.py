@@ -98,14 +98,15 @@ def _one_of(node):
 def test_sync_events_and_results_are_a_one_of_on_type(spec):
     schemas = spec["components"]["schemas"]
     events, disc = _one_of(schemas["Sync"]["properties"]["events"]["items"])
-    assert events == {"CheckInEvent", "CheckOutEvent", "FollowUpEvent"}
+    assert events == {"CheckInEvent", "CheckOutEvent", "FollowUpEvent", "PlanEvent"}
     assert disc["propertyName"] == "type"
     assert disc["mapping"]["check_out"] == "#/components/schemas/CheckOutEvent"
     assert schemas["CheckOutEvent"]["properties"]["type"]["enum"] == ["check_out"]
     assert "visit_id" in schemas["CheckOutEvent"]["required"]
     assert "lead_id" in schemas["FollowUpEvent"]["required"]
     results, disc = _one_of(schemas["SyncResponse"]["properties"]["results"]["items"])
-    assert results == {"CheckInResult", "CheckOutResult", "FollowUpResult", "InvalidEventResult"}
+    assert results == {"CheckInResult", "CheckOutResult", "FollowUpResult", "PlanResult",
+                       "InvalidEventResult"}
     assert disc["propertyName"] == "type"
     body = schemas["FollowUpResult"]["properties"]["body"]["anyOf"]
     assert [b["$ref"].rsplit("/", 1)[-1] for b in body] == ["FollowUp", "Error"]

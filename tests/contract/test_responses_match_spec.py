@@ -19,7 +19,8 @@ ROLES = {"admin": "admin@demo.fieldsales.dev", "manager": "manager.east@demo.fie
 SOURCES = {"user_id": "/api/v1/users", "team_id": "/api/v1/teams",
            "customer_id": "/api/v1/customers", "project_id": "/api/v1/projects",
            "visit_id": "/api/v1/visits?page_size=100", "lead_id": "/api/v1/leads",
-           "pool_id": "/api/v1/lead-pools", "report_id": "/api/v1/daily-reports"}
+           "pool_id": "/api/v1/lead-pools", "report_id": "/api/v1/daily-reports",
+           "plan_id": "/api/v1/plans"}
 
 pytestmark = pytest.mark.slow
 

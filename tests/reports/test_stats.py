@@ -132,7 +132,8 @@ def test_an_empty_day_and_a_single_visit(api, world, day):
     assert empty["stats"] == {
         "visits": 0, "customers_visited": 0, "first_check_in_at": None,
         "last_check_out_at": None, "working_minutes": 0, "travel_km": 0.0,
-        "flagged_visits": 0, "photos": 0, "leads_claimed": 0, "follow_ups": 0}
+        "flagged_visits": 0, "photos": 0, "leads_claimed": 0, "follow_ups": 0, "plans": 0,
+        "plans_done": 0, "plans_missed": 0}
     assert empty["visits"] == []
     shop = factories.customer(world.org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
     fv.visit(rep, shop, in_at=rf.local(day, 10), out_at=rf.local(day, 10, 45))

@@ -76,7 +76,8 @@ def test_freeze_and_thaw_round_trip():
     at = datetime(2026, 3, 10, 9, 30, tzinfo=timezone(timedelta(hours=8)))
     stats = {"visits": 2, "customers_visited": 1, "first_check_in_at": at,
              "last_check_out_at": None, "working_minutes": 75, "travel_km": 3.25,
-             "flagged_visits": 1, "photos": 4, "leads_claimed": 0, "follow_ups": 2}
+             "flagged_visits": 1, "photos": 4, "leads_claimed": 0, "follow_ups": 2,
+             "plans": 3, "plans_done": 2, "plans_missed": 1}
     import uuid
 
     vid, cid = uuid.uuid4(), uuid.uuid4()
