@@ -260,9 +260,10 @@ def _bad_argument(message):
 
 
 @audit.command("verify")
+@click.option("--org-id", default=None, help="Verify one org's chains (default: every org)")
 @click.option("--user-id", default=None, help="Verify one user's chain (default: every chain)")
 @click.option("--photos", is_flag=True, help="Also check stored originals against their sha256")
-def audit_verify(user_id, photos):
+def audit_verify(org_id, user_id, photos):
     """Verify chains, heads, the latest checkpoint and every sealed row; exit 0 when all
     verifies, 1 naming each problem, 2 for bad arguments."""
     import uuid
@@ -273,22 +274,29 @@ def audit_verify(user_id, photos):
     from fieldsales.extensions import db as database
     from fieldsales.users.models import User
 
-    try:
-        uid = uuid.UUID(user_id) if user_id is not None else None
-    except ValueError:
-        _bad_argument(f"--user-id: {user_id!r} is not a UUID")
+    from fieldsales.orgs.models import Org
+
+    ids = {}
+    for name, value in (("--org-id", org_id), ("--user-id", user_id)):
+        try:
+            ids[name] = uuid.UUID(value) if value is not None else None
+        except ValueError:
+            _bad_argument(f"{name}: {value!r} is not a UUID")
+    oid, uid = ids["--org-id"], ids["--user-id"]
     progress = lambda msg: click.echo(msg, err=True)  # noqa: E731
     with _app().app_context():
-        org_id = None
+        if oid is not None and database.session.get(Org, oid) is None:
+            _bad_argument(f"--org-id: no org {oid}")
         if uid is not None:
-            org_id = database.session.scalar(select(User.org_id).where(User.id == uid))
-            if org_id is None:
-                _bad_argument(f"--user-id: no user {uid}")
-        result = verify(org_id=org_id, user_id=uid, progress=progress)
+            user_org = database.session.scalar(select(User.org_id).where(User.id == uid))
+            if user_org is None or (oid is not None and user_org != oid):
+                _bad_argument(f"--user-id: no user {uid}" + (f" in org {oid}" if oid else ""))
+            oid = user_org
+        result = verify(org_id=oid, user_id=uid, progress=progress)
         if photos:
             from fieldsales.photos.integrity import damaged_originals
 
-            damaged = damaged_originals(org_id=None, user_id=uid, progress=progress)
+            damaged = damaged_originals(org_id=oid, user_id=uid, progress=progress)
             result["problems"] += damaged
             result["problems_total"] += len(damaged)
             result["ok"] = result["ok"] and not damaged

@@ -108,3 +108,23 @@ def test_a_bad_or_unknown_user_id_exits_2_with_a_json_error(app, user_id):
     assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
     error = json.loads(proc.stderr.strip().splitlines()[-1])
     assert error["error"] == "bad_argument" and user_id in error["message"]
+
+
+def test_org_id_verifies_one_org_and_names_only_its_problems(rep, committed):
+    """--org-id checks one org's chains and rows: another org's tampered visit is not its
+    problem, its own is; a bad or unknown id is exit 2."""
+    other = factories.org()
+    other_rep = factories.user(other, "rep", factories.team(other))
+    committed.commit()
+    code, result = verify("--org-id", str(rep["org"]))
+    assert code == 0 and result["ok"] is True and result["chains"] == 1
+    tamper(committed, "UPDATE visits SET note = 'edited' WHERE id = :v", v=rep["visit"])
+    code, result = verify("--org-id", str(other.id))
+    assert code == 0 and result["chains"] == 0
+    code, result = verify("--org-id", str(rep["org"]))
+    assert code == 1 and ("evidence_mismatch", rep["visit"], str(rep["id"])) in {
+        (p["kind"], p.get("entity_id"), p.get("user_id")) for p in result["problems"]}
+    assert verify("--org-id", "not-a-uuid")[0] == 2
+    assert verify("--org-id", str(uuid.uuid4()))[0] == 2
+    assert verify("--org-id", str(other.id), "--user-id", str(rep["id"]))[0] == 2
+    assert verify("--org-id", str(rep["org"]), "--user-id", str(other_rep.id))[0] == 2
