@@ -27,7 +27,8 @@ GENESIS = "0" * 64
 # that keep evidence register here. Entries record the version their digest was computed in.
 EVIDENCE_LOADERS = {}
 # 2: visits and photos seal created_at; lead events are sealed one by one (data.lead_event_id).
-EVIDENCE_VERSION = 2
+# 3: visits seal the plan they fulfilled (plan_id).
+EVIDENCE_VERSION = 3
 
 
 def register_evidence(entity_type):

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from fieldsales.extensions import db
 from fieldsales.plans.models import Plan
@@ -50,10 +50,16 @@ def seed_plans(context) -> str:
                 if row.get("visit_id") is not None:
                     done_by[row["visit_id"]] = id_
     db.session.flush()
-    # the visits that did the done plans carry them, as a check-in that fulfils one does
+    # the visits that did the done plans carry them, as a check-in that fulfils one does; the
+    # link is evidence (plan_id is sealed), so each linked visit is sealed again
+    from fieldsales.visits.service import seal
+
     for visit_id, plan_id in done_by.items():
-        db.session.execute(update(Visit).where(Visit.org_id == org.id, Visit.id == visit_id)
-                           .values(plan_id=plan_id))
+        visit = db.session.get(Visit, visit_id)
+        if visit.plan_id == plan_id:
+            continue
+        visit.plan_id = plan_id
+        seal(visit, action="visit.plan_linked", actor_id=None, data={"plan_id": plan_id})
     return f"seed: {made} demo plans"
 
 

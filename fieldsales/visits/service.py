@@ -64,6 +64,8 @@ def evidence(v: Visit, version=audit.EVIDENCE_VERSION) -> dict:
     }
     if version >= 2:
         fields["created_at"] = iso_utc(v.created_at, zulu=False)
+    if version >= 3:  # the plan it fulfilled: plan stats (and pay) are read from it
+        fields["plan_id"] = str(v.plan_id) if v.plan_id else None
     return fields
 
 

@@ -128,3 +128,21 @@ def test_org_id_verifies_one_org_and_names_only_its_problems(rep, committed):
     assert verify("--org-id", str(uuid.uuid4()))[0] == 2
     assert verify("--org-id", str(other.id), "--user-id", str(rep["id"]))[0] == 2
     assert verify("--org-id", str(rep["org"]), "--user-id", str(other_rep.id))[0] == 2
+
+
+def test_moving_a_visit_onto_another_plan_is_caught(rep, committed):
+    """plan_id is sealed with the visit (evidence version 3): pointing a visit at a plan behind
+    the API's back, which would change the plan stats, fails verification."""
+    plan_id = uuid.uuid4()
+    tamper(committed, "INSERT INTO plans (org_id, id, user_id, kind, customer_id, planned_date, "
+           "status, source, created_by) SELECT v.org_id, :p, v.user_id, 'visit', v.customer_id, "
+           "current_date, 'planned', 'self', v.user_id FROM visits v WHERE v.id = :v",
+           p=plan_id, v=rep["visit"])
+    assert verify("--user-id", str(rep["id"]))[0] == 0
+    tamper(committed, "UPDATE visits SET plan_id = :p WHERE id = :v", p=plan_id, v=rep["visit"])
+    code, result = verify("--user-id", str(rep["id"]))
+    tamper(committed, "UPDATE visits SET plan_id = NULL WHERE id = :v", v=rep["visit"],
+           p=plan_id)
+    tamper(committed, "DELETE FROM plans WHERE id = :p", p=plan_id)
+    assert code == 1
+    assert ("evidence_mismatch", rep["visit"], str(rep["id"])) in kinds(result)
