@@ -262,3 +262,34 @@ def test_sync_accepts_plan_events(api, world, shop):
     assert results[0]["body"]["id"] == plan_id and results[1]["body"]["plan_id"] == plan_id
     again = rep.post("/api/v1/sync", json={"events": events[:1]}).json["results"]
     assert again[0]["status"] == 200
+
+
+def test_the_same_cancel_at_once_cancels_once_and_races_a_check_in_cleanly(team_day, committed):
+    """A phone retrying a cancel in parallel: every copy answers 200 with the same plan and one
+    plan.cancelled entry is written; a check-in racing the cancel either fulfils the plan (the
+    cancels then get 409 plan_closed) or finds it cancelled (the visit carries no plan)."""
+    from fieldsales.audit.models import AuditEntry
+
+    org, rep, shop, client = team_day
+    plan = _plan(client, shop)
+    path = f"/api/v1/plans/{plan['id']}/cancel"
+    responses = run_threads(8, lambda i: client.post(path, json={"reason": "shop closed"}))
+    assert [r.status_code for r in responses] == [200] * 8
+    assert {r.json["status"] for r in responses} == {"cancelled"}
+    committed.expire_all()
+    assert committed.scalar(select(func.count()).where(
+        AuditEntry.org_id == org.id, AuditEntry.action == "plan.cancelled")) == 1
+
+    other = _plan(client, shop)
+    body = check_in_body(shop, id=str(uuid.uuid4()))
+    raced = run_threads(6, lambda i: client.post(VISITS, json=body) if i == 0 else client.post(
+        f"/api/v1/plans/{other['id']}/cancel", json={"reason": "moved"}))
+    assert raced[0].status_code == 201
+    cancels = sorted(r.status_code for r in raced[1:])
+    plans = {str(p.id): p for p in _fulfilled(committed, org)[0]}
+    if plans[other["id"]].status == "done":
+        assert cancels == [409] * 5 and raced[0].json["plan_id"] == other["id"]
+        assert {r.json["error"] for r in raced[1:]} == {"plan_closed"}
+    else:
+        assert plans[other["id"]].status == "cancelled" and cancels == [200] * 5
+        assert raced[0].json["plan_id"] is None
