@@ -56,9 +56,23 @@ _COOLDOWN = """SELECT c.until FROM lead_cooldowns c
     WHERE c.org_id = :org_id AND c.lead_id = {lead} AND c.user_id = :user_id AND c.until > :now"""
 # A lead `l` the caller may claim now: pooled, and not in the caller's cooldown.
 _CLAIMABLE = f"l.status = 'pooled' AND NOT EXISTS ({_COOLDOWN.format(lead='l.id')})"
-# ... of the requested pool, once the caller's scope showed it (`pool` is not empty).
+# ... of the requested pool, once the caller's scope showed it and while the caller has room
+# under both limits (`room` is not empty). A caller at a limit must not lock a lead it cannot
+# take: SKIP LOCKED would hide that lead from a claimer who can, and tell them `pool_empty`.
 _IN_POOL = (f"l.org_id = :org_id AND l.pool_id = :pool_id AND {_CLAIMABLE} "
-            "AND EXISTS (SELECT FROM pool)")
+            "AND EXISTS (SELECT FROM room)")
+_ROOM = """room AS (SELECT FROM pool WHERE coalesce((SELECT h.holding FROM lead_holdings h
+        WHERE h.org_id = :org_id AND h.pool_id = :pool_id AND h.user_id = :user_id), 0)
+        < pool.holding_limit
+    AND coalesce((SELECT d.claims FROM lead_daily_claims d WHERE d.org_id = :org_id
+        AND d.pool_id = :pool_id AND d.user_id = :user_id AND d.day = :day), 0)
+        < pool.daily_claim_limit)"""
+# A claimable lead that a concurrent claimer has locked: waited for, then re-checked (a
+# claimed one drops out and the next is tried), so `pool_empty` is only ever said of a pool
+# with nothing claimable left. Runs only when claim-next found nothing.
+_ATTEMPTS = 3
+_LOCKED_LEFT = text(f"""WITH room AS (SELECT) SELECT l.id FROM leads l WHERE {_IN_POOL}
+    LIMIT 1 FOR UPDATE OF l""")  # noqa: S608
 
 # Count the claim against today's limit (only if a lead was picked: nothing is claimed past the
 # limit), claim the lead (the holdings trigger checks holding_limit), write the ledger entry,
@@ -120,8 +134,9 @@ _PICK_NEAREST = f"""nearby AS (
 ), oldest AS ({_OLDEST.format(also="AND NOT EXISTS (SELECT FROM nearest)")}
 ), pick AS (SELECT id, pool_id FROM nearest UNION ALL SELECT id, pool_id FROM oldest)"""  # noqa: S608
 
-# No row: the pool is not visible. A row without a lead: nothing was claimed (_explain_empty).
-_CLAIM_NEXT = """WITH pool AS ({pool}), {pick}, {claim}
+# No row: the pool is not visible. A row without a lead: nothing was claimed (a limit, named
+# by _explain_limit, or `pool_empty`).
+_CLAIM_NEXT = """WITH pool AS ({pool}), {room}, {pick}, {claim}
 SELECT {pool_columns}, {lead_columns}, head.seq AS audit_seq, head.hash AS audit_hash
 FROM pool LEFT JOIN claimed ON true LEFT JOIN head ON true"""
 
@@ -152,7 +167,7 @@ def _claim_next_sql(shape: tuple, near: bool):
     pool, constants = scope_sql.compile_sql(select(*_POOL_COLUMNS).where(
         LeadPool.id == bindparam("pool_id", type_=Uuid), scope.lead_pools()))
     return _statement(_CLAIM_NEXT.format(
-        pool=pool, pick=_PICK_NEAREST if near else _PICK_OLDEST, claim=_CLAIM,
+        pool=pool, room=_ROOM, pick=_PICK_NEAREST if near else _PICK_OLDEST, claim=_CLAIM,
         pool_columns=_pool_columns("pool"),
         lead_columns=", ".join(f"claimed.{c.name}" for c in _LEAD_COLUMNS)), constants)
 
@@ -207,17 +222,22 @@ def claim_next(*, principal: Principal, pool_id, near=None, now=None):
     params = _params(principal, now, pool_id=pool_id)
     if near:
         params.update(lat=near["lat"], lng=near["lng"])
-    with transaction():
-        row = _run(_claim_next_sql(scope_sql.shape(principal), bool(near)), params,
-                   lambda: scope.get(LeadPool, pool_id, scope.lead_pools()))
-        if row is None:
-            raise NotFound("LeadPool not found.")
-        pool = _pool(row, pool_id)
-        if row.id is None:
-            _explain_empty(principal, pool, params["day"])
-        lead = LeadRow({c.name: getattr(row, c.name) for c in _LEAD_COLUMNS}, pool)
-        _seal(principal, row, lead, params, via="claim_next")
-    return _revealed(principal, lead)
+    for attempt in range(_ATTEMPTS):
+        with transaction():
+            row = _run(_claim_next_sql(scope_sql.shape(principal), bool(near)), params,
+                       lambda: scope.get(LeadPool, pool_id, scope.lead_pools()))
+            if row is None:
+                raise NotFound("LeadPool not found.")
+            pool = _pool(row, pool_id)
+            if row.id is None:
+                _explain_limit(principal, pool, params["day"])
+                if attempt + 1 < _ATTEMPTS and db.session.execute(_LOCKED_LEFT, params).first():
+                    continue  # a concurrent claimer let a lead go: try again
+                raise NotFound("No lead in this pool is claimable by you right now.",
+                               error="pool_empty")
+            lead = LeadRow({c.name: getattr(row, c.name) for c in _LEAD_COLUMNS}, pool)
+            _seal(principal, row, lead, params, via="claim_next")
+            return _revealed(principal, lead)
 
 
 def _require_writer(principal, load):
@@ -288,8 +308,8 @@ def _refuse(principal, lead, pool, cooldown_until):
     raise daily_limit(pool)
 
 
-def _explain_empty(principal, pool, day):
-    """Nothing was claimed: a limit, or no claimable lead."""
+def _explain_limit(principal, pool, day):
+    """Nothing was claimed: the limit that stopped it (returns if none did)."""
     holding = db.session.scalar(select(LeadHolding.holding).where(
         LeadHolding.pool_id == pool.id, LeadHolding.user_id == principal.id)) or 0
     claims = db.session.scalar(select(LeadDailyClaims.claims).where(
@@ -302,4 +322,3 @@ def _explain_empty(principal, pool, day):
         raise holding_limit(pool)
     if refusal == "daily_claim_limit_reached":
         raise daily_limit(pool)
-    raise NotFound("No lead in this pool is claimable by you right now.", error="pool_empty")

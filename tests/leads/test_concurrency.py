@@ -1,8 +1,12 @@
 """The limits under contention: real threads, each request on its own connection, committed
 data, every scenario repeated several times in a row to give a race the chance to show."""
+import threading
+import time
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+
+from fieldsales.extensions import db
 
 from fieldsales.leads.models import Lead, LeadDailyClaims, LeadEvent, LeadHolding
 from tests import factories
@@ -324,3 +328,35 @@ def test_a_manager_claiming_while_changing_the_pool_does_not_deadlock(app, commi
     client = ApiClient(app, manager)
     _claims_alongside(app, org, team, manager, lambda pool, tag: client.patch(
         f"/api/v1/lead-pools/{pool.id}", json={"name": f"Pool {pool.id} {tag}"}))
+
+
+
+def _claim_next_behind_a_lock(app, rep, pool, lead, body):
+    """claim-next while another connection holds the lead's row lock, released unclaimed."""
+    results = []
+    blocker = db.engine.connect()
+    try:
+        blocker.execute(text("SELECT 1 FROM leads WHERE id = :id FOR UPDATE"), {"id": lead.id})
+        client = ApiClient(app, rep)
+        worker = threading.Thread(target=lambda: results.append(client.post(
+            f"/api/v1/lead-pools/{pool.id}/claim-next", json=body)))
+        worker.start()
+        time.sleep(0.5)  # the claim is now waiting on the blocker's lock (or has answered)
+    finally:
+        blocker.rollback()  # the blocker lets the lead go without claiming it
+        blocker.close()
+    worker.join(timeout=30)
+    return results
+
+
+def test_claim_next_waits_for_a_lead_another_claimer_let_go_instead_of_saying_pool_empty(
+        app, committed):
+    """The last lead is locked by a claim that then fails (another rep's holding limit, an
+    aborted request): claim-next waits for the lock and takes the lead. SKIP LOCKED alone skips
+    it and answers pool_empty for a pool that still has a lead."""
+    org, team, (rep,) = _org(1)
+    for body in ({}, {"near": {"lat": 31.2, "lng": 121.4}}):
+        pool = lf.pool(org, team, holding_limit=4, daily_claim_limit=100)
+        lead = lf.lead(org, pool, lat=31.2, lng=121.4)
+        results = _claim_next_behind_a_lock(app, rep, pool, lead, body)
+        assert [(r.status_code, r.json.get("id")) for r in results] == [(200, str(lead.id))]
