@@ -122,8 +122,8 @@ class Scope(LeadVisibility):
             return select(Team.id).where(false())
         tree = (select(Team.id).where(Team.org_id == self.p.org_id, Team.id == self.p.team_id)
                 .cte("managed_teams", recursive=True))
-        tree = tree.union_all(select(Team.id).where(Team.org_id == self.p.org_id,
-                                                    Team.parent_id == tree.c.id))
+        tree = tree.union_all(select(Team.id).join(tree, Team.parent_id == tree.c.id)
+                              .where(Team.org_id == self.p.org_id))
         return select(tree.c.id)
 
     @cached_property
