@@ -9,7 +9,7 @@ owner of these rules.
 `users` is a function of a user id column giving the clause that picks whose work counts.
 """
 from sqlalchemy import (Integer, Interval, String, and_, cast, func, literal, literal_column,
-                        select, union_all)
+                        select, true, union_all)
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from fieldsales.customers.models import ContactRecord, Customer
@@ -55,17 +55,19 @@ def lead_follow_ups(org_id, users):
 def cadence_visits(org_id, owners):
     """Subquery of the graded customers owned by `owners` with a cadence: (owner_id, c_id,
     c_name, c_lat, c_lng, grade, geom, last_visit_at, due_since)."""
-    last_visit = (select(func.max(Visit.in_at))
-                  .where(Visit.org_id == Customer.org_id, Visit.customer_id == Customer.id)
-                  .correlate(Customer).scalar_subquery())
+    # LATERAL: the last visit is looked up once per customer, not once per use of it.
+    last = (select(func.max(Visit.in_at).label("at"))
+            .where(Visit.org_id == Customer.org_id, Visit.customer_id == Customer.id)
+            .lateral("last_visit"))
     cadence = Org.visit_cadence_days[Customer.grade].astext.cast(Integer)
     return (select(Customer.owner_id, Customer.id.label("c_id"), Customer.name.label("c_name"),
                    Customer.lat.label("c_lat"), Customer.lng.label("c_lng"),
-                   Customer.grade, Customer.geom, last_visit.label("last_visit_at"),
-                   (func.coalesce(last_visit, Customer.created_at)
+                   Customer.grade, Customer.geom, last.c.at.label("last_visit_at"),
+                   (func.coalesce(last.c.at, Customer.created_at)
                     + cadence * cast(literal_column("interval '1 day'"), Interval))
                    .label("due_since"))
-            .join(Org, Org.id == Customer.org_id)
+            .select_from(Customer).join(Org, Org.id == Customer.org_id)
+            .outerjoin(last, true())
             .where(Customer.org_id == org_id, owners(Customer.owner_id),
                    Customer.grade.is_not(None), Org.visit_cadence_days.has_key(Customer.grade))
             .subquery("graded"))

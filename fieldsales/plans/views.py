@@ -1,10 +1,14 @@
+from flask import current_app
+
 from fieldsales.auth.guard import current
 from fieldsales.extensions import Blueprint
 from fieldsales.openapi import describe, replayed, responds
 from fieldsales.plans import agenda, service
-from fieldsales.plans.schemas import (AgendaQuerySchema, AgendaSchema, PlanCancelSchema,
-                                      PlanCreateSchema, PlanPatchSchema, PlanQuerySchema,
-                                      PlanSchema)
+from fieldsales.plans.schemas import (AgendaPlanSchema, AgendaQuerySchema, AgendaSchema,
+                                      PlanCancelSchema, PlanCreateSchema, PlanPatchSchema,
+                                      PlanQuerySchema, PlanSchema)
+
+_AGENDA_PLANS = AgendaPlanSchema(many=True)
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1",
                 description="Plans (拜访计划): what a rep should do on a local date")
@@ -78,5 +82,11 @@ def cancel_plan(data, plan_id):
 @responds(blp, 404)
 def get_agenda(query):
     """A rep's day: plans, due follow-ups, overdue customers."""
-    return agenda.agenda(principal=current(), user_id=query.get("user_id"),
-                         day=query.get("date"), near=query.get("near"))
+    day = agenda.agenda(principal=current(), user_id=query.get("user_id"),
+                        day=query.get("date"), near=query.get("near"))
+    # The up to 200 flat follow-up and customer items come from the service as JSON already:
+    # dumping them through marshmallow took 40% of the request (bench `agenda`). The schema
+    # still documents them, and tests/contract validates every answer against it.
+    return current_app.json.response({
+        "date": day["date"].isoformat(), "plans": _AGENDA_PLANS.dump(day["plans"]),
+        "due_follow_ups": day["due_follow_ups"], "overdue_customers": day["overdue_customers"]})
