@@ -1,90 +1,19 @@
-"""Customer cards: search (incl. nearest-first), create, edit with optimistic locking, contacts,
+"""Customer cards: search (customers/search.py), create, edit with optimistic locking, contacts,
 follow-up records and the timeline."""
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from fieldsales import audit, idempotency
 from fieldsales.customers.models import Contact, ContactRecord, Customer
-from fieldsales.db import apply_changes, count_rows, paginate, transaction
+from fieldsales.customers.search import list_customers  # noqa: F401  (the views' entry point)
+from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
-from fieldsales.geo import make_point
 from fieldsales.plans.fulfil import fulfil_call
 from fieldsales.scope import Principal
 from fieldsales.web import check_if_match
-
-
-def geog_point(lat, lng):
-    return func.geography(make_point(lat, lng))
-
-
-def customer_geog():
-    # Matches the expression index ix_customers_geog.
-    return func.geography(Customer.geom)
-
-
-def list_customers(*, principal: Principal, filters: dict, page):
-    """Visible customers, filtered; with `near`, nearest first with distance_m."""
-    stmt = select(Customer).where(principal.scope.customers())
-    if q := filters.get("q"):
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Customer.name.ilike(like), Customer.address.ilike(like),
-                              Customer.phone.ilike(like)))
-    for key in ("owner_id", "team_id", "status"):
-        if key in filters:
-            stmt = stmt.where(getattr(Customer, key) == filters[key])
-    if "tag" in filters:
-        stmt = stmt.where(Customer.tags.contains([filters["tag"]]))
-    if "updated_since" in filters:
-        stmt = stmt.where(Customer.updated_at >= filters["updated_since"])
-    if "near" not in filters:
-        return paginate(stmt.order_by(Customer.name, Customer.id), page)
-
-    point = geog_point(*filters["near"])
-    stmt = stmt.where(Customer.geom.is_not(None))
-    rows = _nearest_page(stmt, point, filters.get("radius_m"), page)
-    for customer, distance_m in rows:
-        customer.distance_m = round(distance_m, 1)
-    return [customer for customer, _ in rows]
-
-
-def within(geog, point, radius_m):
-    return func.ST_DWithin(geog, point, radius_m)
-
-
-def _nearest_page(stmt, point, radius_m, page):
-    """One page of `stmt` within `radius`, ordered by (`<->` distance, id), as
-    (customer, distance_m) rows.
-
-    An `ORDER BY <->, id` cannot use the GiST KNN scan (nor can a radius the planner misjudges),
-    so the page is cut from a window of the ~3x (offset + page size) nearest visible rows ordered
-    by `<->` alone, the radius applied after; when that window may have cut a tie or missed a
-    match it falls back to the plain query: same answer."""
-    plain = stmt if radius_m is None else stmt.where(within(customer_geog(), point, radius_m))
-    total = page.item_count = count_rows(plain)
-    first, size, limit = page.first_item, page.page_size, 3 * (page.first_item + page.page_size)
-    knn = customer_geog().op("<->")(point)
-    inner = stmt.add_columns(knn.label("knn")).order_by(knn).limit(limit).subquery()
-    near = aliased(Customer, inner)
-    window = select(near, inner.c.knn, func.max(inner.c.knn).over().label("wmax"),
-                    func.count().over().label("wn")).subquery()
-    near = aliased(Customer, window)
-    page_stmt = select(near, func.ST_Distance(func.geography(near.geom), point), window.c.knn,
-                       window.c.wmax, window.c.wn)
-    if radius_m is not None:
-        page_stmt = page_stmt.where(within(func.geography(near.geom), point, radius_m))
-    rows = db.session.execute(
-        page_stmt.order_by(window.c.knn, near.id).limit(size).offset(first)).all()
-    # Whole window (every visible row), or the page ends strictly before the window's farthest
-    # distance (so nothing ordered before it is outside) and is whole or the last one.
-    if rows and (rows[0][4] < limit or (rows[-1][2] < rows[-1][3] and (
-            len(rows) == size or first + len(rows) == total))):
-        return [(row[0], row[1]) for row in rows]
-    full = plain.add_columns(func.ST_Distance(customer_geog(), point)).order_by(knn, Customer.id)
-    return db.session.execute(full.limit(size).offset(first)).all()
 
 
 def get_customer(*, principal: Principal, customer_id, for_update=False):
