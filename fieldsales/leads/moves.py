@@ -45,11 +45,15 @@ def _assignee(principal, pool, user_id):
         raise field_error("user_id", "No such user in your scope.")
     if not user.active or user.role not in ("rep", "manager"):
         raise field_error("user_id", "Leads can be assigned to active reps and managers only.")
-    if pool.team_id is not None and (
-            user.team_id is None
-            or pool.team_id not in team_ancestor_ids(principal.org_id, user.team_id)):
+    if not pool_open_to(pool, user):
         raise field_error("user_id", "This lead's pool is not open to that user.")
     return user
+
+
+def pool_open_to(pool, user) -> bool:
+    """A pool of no team is open to everyone; a team's pool to that team and the teams below."""
+    return pool.team_id is None or (
+        user.team_id is not None and pool.team_id in team_ancestor_ids(user.org_id, user.team_id))
 
 
 def assign_lead(*, principal: Principal, lead_id, user_id, now=None):

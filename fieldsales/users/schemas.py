@@ -41,3 +41,16 @@ class UserQuerySchema(StrictSchema):
     active = ma.fields.Boolean()
     q = ma.fields.String(validate=ma.validate.Length(max=200),
                          metadata={"description": "Substring of name or email"})
+
+
+class HandoverSchema(StrictSchema):
+    to_user_id = ma.fields.UUID(required=True, metadata={
+        "description": "An active rep or manager the caller manages (not the user itself)"})
+
+
+class HandoverResultSchema(ma.Schema):
+    customers = ma.fields.Integer(metadata={"description": "Customers whose owner it became"})
+    leads = ma.fields.Integer(metadata={"description": "Claimed leads assigned to it "
+                                                       "(ledger `assigned`, reason handover)"})
+    plans = ma.fields.Integer(metadata={"description": "Plans still planned for today or later"})
+    contracts = ma.fields.Integer(metadata={"description": "Active contracts"})

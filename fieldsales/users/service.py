@@ -1,4 +1,6 @@
 """Users: listing within scope, creation and changes by admins."""
+from datetime import UTC, datetime
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -89,6 +91,10 @@ def update_user(*, principal: Principal, user_id, data: dict):
             changed["password_changed"] = True
         if changed.get("active") is False or changed.get("password_changed"):
             revoke_all(user_id=user.id)
+        if changed.get("active") is False:
+            from fieldsales.users.handover import release_leads_of  # (leads import users)
+
+            release_leads_of(principal=principal, user=user, now=datetime.now(UTC))
         if changed:
             audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
                          action="user.updated", entity_type="user", entity_id=user.id, data=changed)
