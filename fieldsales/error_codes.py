@@ -40,12 +40,17 @@ CODES = {
     "already_claimed": (409, "someone else claimed the lead first"),
     "lead_closed": (409, "the lead is converted or dead"),
     "lead_not_claimed": (409, "the lead is not claimed by anyone"),
-    "holding_limit_reached": (422, "the caller holds as many leads of this pool as allowed"),
+    "holding_limit_reached": (422, "the caller (or, assigning, the recipient; distributing, "
+                                   "every rep) holds as many leads of this pool as allowed"),
     "daily_claim_limit_reached": (422, "the caller claimed as many leads of this pool today "
                                        "as allowed"),
     "cooldown_active": (422, "the caller released this lead recently (`until` says when it "
                              "may claim it again)"),
-    "pool_empty": (404, "no lead in the pool is claimable by the caller right now"),
+    "pool_empty": (404, "no lead in the pool is claimable by the caller (claim-next) or "
+                        "waiting to be distributed (distribute) right now"),
+    "distribution_off": (409, "the pool's assignment strategy is `claim`: reps claim leads "
+                              "themselves"),
+    "no_recipients": (422, "no active rep can receive leads from this pool"),
     "not_lead_owner": (403, "only the lead's current owner may do this"),
     "too_many_features": (422, "too many visits for one GeoJSON answer: use clusters or tiles"),
     "date_in_future": (422, "this date has not begun yet in the rep's time zone"),

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (CheckConstraint, Float, ForeignKey, ForeignKeyConstraint, Index, Integer,
                         String, UniqueConstraint, text)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldsales.customers.models import CONTACT_METHODS, point_column
@@ -50,6 +50,8 @@ class LeadPool(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
         CheckConstraint("warn_before_days >= 0 AND warn_before_days < recycle_after_days",
                         name="warn_before_recycle"),
         CheckConstraint("cooldown_days >= 0", name="cooldown_days_nonnegative"),
+        CheckConstraint(f"assignment ->> 'strategy' IN ({_in(rules.STRATEGIES)})",
+                        name="assignment_strategy"),
     )
 
     name: Mapped[str]
@@ -59,6 +61,11 @@ class LeadPool(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
     recycle_after_days: Mapped[int] = mapped_column(Integer, server_default="7")
     warn_before_days: Mapped[int] = mapped_column(Integer, server_default="1")
     cooldown_days: Mapped[int] = mapped_column(Integer, server_default="3")
+    # How `distribute` hands out pooled leads (leads/distribute.py); `claim`: reps claim.
+    assignment: Mapped[dict] = mapped_column(
+        JSONB, server_default=text("""'{"strategy": "claim"}'::jsonb"""))
+    # Round robin resumes after this user (the last one given a lead), call after call.
+    round_robin_after: Mapped[uuid.UUID | None]
 
 
 class LeadFacts:

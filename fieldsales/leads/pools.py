@@ -59,13 +59,16 @@ def create_pool(*, principal: Principal, data: dict):
         _check_pool_team(principal, data.get("team_id"))
         settings = {k: data.get(k, v) for k, v in rules.POOL_DEFAULTS.items()}
         _check_settings(settings)
+        assignment = data.get("assignment", {"strategy": "claim"})
         pool = idempotency.stamp(LeadPool(org_id=principal.org_id, name=data["name"],
-                                          team_id=data.get("team_id"), **settings),
+                                          team_id=data.get("team_id"), assignment=assignment,
+                                          **settings),
                                  principal=principal, data=data)
         db.session.add(pool)
         audit.record(org_id=principal.org_id, user_id=principal.id, actor_id=principal.id,
                      action="lead_pool.created", entity_type="lead_pool", entity_id=pool.id,
-                     data={"name": pool.name, "team_id": pool.team_id, **settings})
+                     data={"name": pool.name, "team_id": pool.team_id, "assignment": assignment,
+                           **settings})
         return pool
 
     return idempotency.create(LeadPool, principal=principal, data=data, write=write)

@@ -145,6 +145,8 @@ def refusal(quota: Quota) -> str | None:
 
 # --- pool settings ---------------------------------------------------------------------------
 
+STRATEGIES = ("claim", "round_robin", "load_balance", "tag_match")
+
 POOL_DEFAULTS = {"holding_limit": 20, "daily_claim_limit": 10, "recycle_after_days": 7,
                  "warn_before_days": 1, "cooldown_days": 3}
 

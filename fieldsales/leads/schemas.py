@@ -15,6 +15,16 @@ _tags = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=5
 
 # --- pools ------------------------------------------------------------------------------------
 
+class AssignmentSchema(StrictSchema):
+    strategy = ma.fields.String(required=True, validate=ma.validate.OneOf(rules.STRATEGIES),
+                                metadata={"enum": list(rules.STRATEGIES), "description": (
+        "How POST /lead-pools/{id}/distribute hands out pooled leads: `claim` (it does not; "
+        "reps claim), `round_robin` (in turn, resuming where the last call stopped), "
+        "`load_balance` (to whoever holds fewest from this pool), `tag_match` (to the rep "
+        "sharing most tags with the lead; ties: higher level, then fewer held; leads sharing "
+        "no tag with anyone stay pooled)")})
+
+
 class PoolSchema(ma.Schema):
     id = ma.fields.UUID()
     name = ma.fields.String()
@@ -32,6 +42,7 @@ class PoolSchema(ma.Schema):
     cooldown_days = ma.fields.Integer(metadata={
         "description": "After releasing (or losing) a lead, the rep may not claim it back "
                        "for this long"})
+    assignment = ma.fields.Nested(AssignmentSchema)
 
 
 class _PoolFields(StrictSchema):
@@ -46,6 +57,8 @@ class _PoolFields(StrictSchema):
         "description": "Default 1; must be less than recycle_after_days"})
     cooldown_days = ma.fields.Integer(validate=ma.validate.Range(0, 365),
                                       metadata={"description": "Default 3"})
+    assignment = ma.fields.Nested(AssignmentSchema, metadata={
+        "description": 'Default {"strategy": "claim"}'})
 
 
 class PoolCreateSchema(_PoolFields, IdArg):
@@ -246,3 +259,17 @@ class ImportResultSchema(ma.Schema):
     errors = ma.fields.List(ma.fields.Nested(ImportErrorSchema), metadata={
         "description": "Rows not imported, by line (the first 1,000)"})
     errors_total = ma.fields.Integer(metadata={"description": "All rows with errors"})
+
+
+class DistributeSchema(StrictSchema):
+    count = ma.fields.Integer(validate=ma.validate.Range(1, 1000), metadata={
+        "description": "At most this many leads, oldest first (default and maximum 1,000)"})
+
+
+class AssignedSchema(ma.Schema):
+    lead_id = ma.fields.UUID()
+    user_id = ma.fields.UUID()
+
+
+class DistributedSchema(ma.Schema):
+    assigned = ma.fields.List(ma.fields.Nested(AssignedSchema))

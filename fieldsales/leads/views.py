@@ -2,10 +2,11 @@ from flask import request
 
 from fieldsales.auth.guard import current
 from fieldsales.extensions import Blueprint
-from fieldsales.leads import (claims, converting, creating, csv_import, importing, moves, pools,
-                              reading)
+from fieldsales.leads import (claims, converting, creating, csv_import, distribute, importing,
+                              moves, pools, reading)
 from fieldsales.leads.schemas import (AssignSchema, ClaimNextSchema, ConvertResultSchema,
-                                      ConvertSchema, FollowUpCreateSchema, FollowUpSchema,
+                                      ConvertSchema, DistributedSchema, DistributeSchema,
+                                      FollowUpCreateSchema, FollowUpSchema,
                                       ImportResultSchema, LeadCreateSchema, LeadEventSchema,
                                       LeadQuerySchema, LeadSchema, MarkDeadSchema,
                                       PoolCreateSchema, PoolPatchSchema, PoolSchema,
@@ -87,6 +88,16 @@ def import_leads(pool_id):
     return importing.import_leads(principal=current(), pool_id=pool_id, stream=request.stream,
                                   mimetype=request.mimetype,
                                   charset=request.mimetype_params.get("charset"))
+
+
+@blp.post("/lead-pools/<uuid:pool_id>/distribute")
+@blp.arguments(DistributeSchema)
+@blp.response(200, DistributedSchema)
+@responds(blp, 403, "pool_empty", "distribution_off", "no_recipients", "holding_limit_reached")
+def distribute_leads(data, pool_id):
+    """Hand pooled leads (oldest first) to the pool's reps by its assignment strategy, never
+    past a holding limit (managers of the pool's team, admin); each move in the ledger."""
+    return distribute.distribute(principal=current(), pool_id=pool_id, count=data.get("count"))
 
 
 @blp.post("/lead-pools/<uuid:pool_id>/claim-next")

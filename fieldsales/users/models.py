@@ -1,7 +1,9 @@
 """Users: one role each, optionally in a team."""
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, UniqueConstraint, func
+from sqlalchemy import (CheckConstraint, ForeignKeyConstraint, Index, String, UniqueConstraint,
+                        func)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, UpdatedMixin
@@ -15,6 +17,7 @@ class User(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
         UniqueConstraint("org_id", "id"),
         CheckConstraint("role IN ('admin', 'manager', 'hr', 'rep')", name="role"),
         ForeignKeyConstraint(["org_id", "team_id"], ["teams.org_id", "teams.id"]),
+        CheckConstraint("level BETWEEN 1 AND 10", name="level"),
     )
 
     email: Mapped[str]
@@ -24,6 +27,10 @@ class User(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
     timezone: Mapped[str | None]
     active: Mapped[bool] = mapped_column(server_default="true")
     password_hash: Mapped[str]
+    # What a lead pool's `tag_match` distribution matches leads' tags against, and seniority
+    # (1-10) that breaks its ties.
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String), default=list, server_default="{}")
+    level: Mapped[int | None]
 
 
 # Logins are by email alone, so an email is unique across all orgs (case-insensitively).

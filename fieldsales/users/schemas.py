@@ -12,7 +12,20 @@ class UserSchema(ma.Schema):
     team_id = ma.fields.UUID(allow_none=True)
     timezone = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
+    tags = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Matched against leads' tags by a pool's `tag_match` distribution"})
+    level = ma.fields.Integer(allow_none=True, metadata={
+        "description": "1-10 seniority; breaks `tag_match` ties (higher first)"})
     created_at = Timestamp()
+
+
+def _tags():
+    return ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 50)),
+                          validate=ma.validate.Length(max=20))
+
+
+def _level():
+    return ma.fields.Integer(allow_none=True, validate=ma.validate.Range(1, 10))
 
 
 class UserCreateSchema(IdArg):
@@ -23,6 +36,8 @@ class UserCreateSchema(IdArg):
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     team_id = ma.fields.UUID(allow_none=True)
     timezone = timezone_field(allow_none=True)
+    tags = _tags()
+    level = _level()
 
 
 class UserPatchSchema(StrictSchema):
@@ -33,6 +48,8 @@ class UserPatchSchema(StrictSchema):
     active = ma.fields.Boolean(metadata={"description": "false deactivates: all tokens stop "
                                                         "working at once."})
     password = ma.fields.String(load_only=True, validate=ma.validate.Length(min=8, max=256))
+    tags = _tags()
+    level = _level()
 
 
 class UserQuerySchema(StrictSchema):

@@ -58,6 +58,7 @@ def create_user(*, principal: Principal, data: dict):
         user = idempotency.stamp(User(
             org_id=principal.org_id, email=data["email"].strip(), name=data["name"],
             role=data["role"], team_id=data.get("team_id"), timezone=data.get("timezone"),
+            tags=data.get("tags", []), level=data.get("level"),
             password_hash=passwords.hash_password(data["password"]),
         ), principal=principal, data=data)
         db.session.add(user)
@@ -85,7 +86,8 @@ def update_user(*, principal: Principal, user_id, data: dict):
             raise Conflict("You cannot deactivate or demote yourself.", error="self_lockout")
         if "team_id" in data:
             principal.scope.require_team_in_org(data["team_id"])
-        changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active"))
+        changed = apply_changes(user, data, ("name", "role", "team_id", "timezone", "active",
+                                             "tags", "level"))
         if data.get("password"):
             user.password_hash = passwords.hash_password(data["password"])
             changed["password_changed"] = True
