@@ -129,6 +129,8 @@ WRITES = {
         {"plan_id": _plan(a, w, r)}, {"json": {"purpose": "x"}}),
     ("POST", "/api/v1/plans/<uuid:plan_id>/cancel"): lambda a, w, r: (
         {"plan_id": _plan(a, w, r)}, {"json": {"reason": "x"}}),
+    ("POST", "/api/v1/lead-pools/<uuid:pool_id>/distribute"): lambda a, w, r: (
+        {"pool_id": r["pool"].id}, {"json": {}}),
     ("POST", "/api/v1/users/<uuid:user_id>/handover"): lambda a, w, r: (
         {"user_id": w.rep_east.id}, {"json": {"to_user_id": str(w.rep_east2.id)}}),
 }

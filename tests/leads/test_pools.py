@@ -11,7 +11,8 @@ DEFAULTS = {"holding_limit": 20, "daily_claim_limit": 10, "recycle_after_days": 
 def test_admin_creates_org_wide_pool_with_defaults(api, world):
     r = api.as_(world.admin).post("/api/v1/lead-pools", json={"name": "Open pool"})
     assert r.status_code == 201
-    assert r.json == {"id": r.json["id"], "name": "Open pool", "team_id": None, **DEFAULTS}
+    assert r.json == {"id": r.json["id"], "name": "Open pool", "team_id": None, **DEFAULTS,
+                      "assignment": {"strategy": "claim"}}  # API.md: pools gain assignment
 
 
 def test_manager_creates_pool_for_own_subtree_only(api, world):
