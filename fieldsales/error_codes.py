@@ -53,6 +53,8 @@ CODES = {
     "report_locked": (409, "the report is submitted or approved"),
     "report_not_submitted": (409, "only submitted reports can be reviewed"),
     "plan_closed": (409, "the plan is no longer `planned` (done, missed or cancelled)"),
+    "stage_backwards": (409, "a project's stage moves forward only (reopening a won or lost "
+                             "project is for the owner's managers and admins)"),
 }
 
 # Codes every operation answering with this status can give, whatever it does.
