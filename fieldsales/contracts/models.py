@@ -4,9 +4,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer,
-                        Numeric, String, Text, UniqueConstraint, text)
+                        Numeric, String, Text, UniqueConstraint, func, select, text)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from fieldsales.db import Base, ClientIdMixin, TimestampMixin, UpdatedMixin
 
@@ -93,3 +93,11 @@ class Payment(TimestampMixin, ClientIdMixin, Base):
     received_on: Mapped[date]
     method: Mapped[str]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# What was received: always the sum of the payments, read with the contract.
+Contract.received = column_property(
+    select(func.coalesce(func.sum(Payment.amount), 0))
+    .where(Payment.org_id == Contract.org_id, Payment.contract_id == Contract.id)
+    .correlate_except(Payment).scalar_subquery())
+Contract.outstanding = property(lambda self: self.amount - self.received)
