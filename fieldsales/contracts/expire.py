@@ -15,18 +15,21 @@ from fieldsales.users.models import User
 from fieldsales.users.timezone import effective_timezone_sql
 
 
-def expire(*, now: datetime | None = None, progress=None) -> int:
-    """Mark expired every active contract that ended before its owner's local today; one
-    transaction per owner (its contracts locked, then its chain). Returns how many."""
+def expire(*, now: datetime | None = None, org_id=None, progress=None) -> int:
+    """Mark expired every active contract (of every org, or of `org_id`) that ended before its
+    owner's local today; one transaction per owner (its contracts locked, then its chain).
+    Returns how many."""
     now = now or datetime.now(UTC)
     today = cast(func.timezone(effective_timezone_sql(), now), Date)
-    with transaction():
-        due = db.session.execute(
-            select(Contract.org_id, Contract.owner_id, Contract.id)
+    stmt = (select(Contract.org_id, Contract.owner_id, Contract.id)
             .join(User, (User.org_id == Contract.org_id) & (User.id == Contract.owner_id))
             .join(Org, Org.id == Contract.org_id)
             .where(Contract.status == "active", Contract.end_date < today)
-            .order_by(Contract.org_id, Contract.owner_id, Contract.id)).all()
+            .order_by(Contract.org_id, Contract.owner_id, Contract.id))
+    if org_id is not None:
+        stmt = stmt.where(Contract.org_id == org_id)
+    with transaction():
+        due = db.session.execute(stmt).all()
     expired = owners = 0
     for (org_id, _owner), rows in groupby(due, key=lambda r: (r.org_id, r.owner_id)):
         with transaction():

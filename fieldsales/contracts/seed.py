@@ -75,7 +75,7 @@ def seed_deals(context) -> str:
                 "start_date": today + timedelta(days=days + 1),
                 "end_date": today + timedelta(days=days + 366)})
         made += 1
-    expired = expire()
+    expired = expire(org_id=org.id)
     return f"seed: {made} demo contracts ({expired} expired)"
 
 

@@ -80,6 +80,7 @@ def test_payment_overdue_follows_what_the_money_covers(app, world):
 
 def test_alerts_over_http(api, world):
     c = factories.customer(world.org, world.rep_east)
-    k = deals.contract(world.org, c, world.rep_east, end_date=date.today())
+    k = deals.contract(world.org, c, world.rep_east,
+                       end_date=datetime.now(ZoneInfo("Asia/Shanghai")).date())
     r = api.as_(world.mgr_east).get("/api/v1/alerts?type=contract_expiring")
     assert r.status_code == 200 and [a["subject_id"] for a in r.json] == [str(k.id)]

@@ -1,7 +1,8 @@
 """Payment plans and payments through HTTP: never more received than the contract amount, even
 from many threads at once; a retried payment is one row; plan status computed."""
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_plans_never_exceed_the_amount_and_show_what_covers_them(api, world):
     c = factories.customer(world.org, world.rep_east)
     k = deals.contract(world.org, c, world.rep_east, amount="1000.00")
     rep = api.as_(world.rep_east)
-    today = date.today()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the org's calendar
     days = [today - timedelta(days=60), today - timedelta(days=30), today + timedelta(days=1),
             today + timedelta(days=30)]
     ids = []
