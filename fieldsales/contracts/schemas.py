@@ -151,13 +151,13 @@ class RenewalQuerySchema(StrictSchema):
     owner_id = ma.fields.UUID()
 
 
-class _Ref(ma.Schema):
+class RenewalPartySchema(ma.Schema):
     id = ma.fields.UUID()
     name = ma.fields.String()
 
 
 class RenewalSchema(ContractSchema):
-    customer = ma.fields.Nested(_Ref)
-    owner = ma.fields.Nested(_Ref)
+    customer = ma.fields.Nested(RenewalPartySchema)
+    owner = ma.fields.Nested(RenewalPartySchema)
     days_left = ma.fields.Integer(metadata={"description": "Days until end_date (negative: "
                                                            "past it, not yet expired)"})
