@@ -120,6 +120,15 @@ def _seed_plans(context):
 SEEDERS.append(_seed_plans)
 
 
+def _seed_deals(context):
+    from fieldsales.contracts.seed import seed_deals
+
+    return seed_deals(context)
+
+
+SEEDERS.append(_seed_deals)
+
+
 def seed_demo(progress=print):
     """Create or complete the demo org; returns the logins."""
     rng = random.Random(20261122)
