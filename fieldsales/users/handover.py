@@ -1,12 +1,15 @@
 """Handing a user's work to someone else (a rep leaves, changes territory): its customers,
-claimed leads and open plans move in one transaction, each lead with a ledger entry, the whole
-move sealed in both users' audit chains — and deactivating a user returns its leads to their
-pools, so nobody leaves with them."""
+claimed leads, open plans and active contracts move in one transaction, each lead with a
+ledger entry, each contract sealed again for its new owner, the whole move in both users'
+audit chains — and deactivating a user returns its leads to their pools, so nobody leaves
+with them."""
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
 from fieldsales import audit
+from fieldsales.contracts.evidence import seal_contract
+from fieldsales.contracts.models import Contract
 from fieldsales.customers.models import Customer
 from fieldsales.db import transaction
 from fieldsales.errors import Forbidden, field_error
@@ -39,7 +42,8 @@ def handover(*, principal: Principal, user_id, to_user_id, now=None) -> dict:
         _lock_users(source.id, target.id)
         moved = {"customers": _customers(source, target, now),
                  "leads": _leads(principal, source, target, now),
-                 "plans": _plans(source, target), "contracts": []}
+                 "plans": _plans(source, target),
+                 "contracts": _contracts(principal, source, target)}
         for user, direction in ((source, "out"), (target, "in")):
             audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
                          action=f"user.handover_{direction}", entity_type="user",
@@ -115,6 +119,19 @@ def _leads(principal, source, target, now):
         seal_event(lead, "assigned", event=event, user_id=target.id, actor_id=principal.id,
                    from_user_id=source.id, reason="handover")
     return [lead.id for lead in leads]
+
+
+def _contracts(principal, source, target):
+    """Active contracts, each sealed again in its new owner's chain (the sealed owner must
+    match the row, or audit verify would name the contract)."""
+    contracts = db.session.scalars(select(Contract).where(
+        Contract.org_id == source.org_id, Contract.owner_id == source.id,
+        Contract.status == "active").order_by(Contract.id).with_for_update()).all()
+    for contract in contracts:
+        contract.owner_id = target.id
+        seal_contract(contract, action="handed_over", actor_id=principal.id,
+                      data={"from_user_id": str(source.id)})
+    return [contract.id for contract in contracts]
 
 
 def _plans(source, target):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from fieldsales.audit.verify import verify
+from fieldsales.contracts.models import Contract
 from fieldsales.customers.models import Customer
 from fieldsales.leads.models import Lead, LeadEvent, LeadHolding
 from fieldsales.plans.models import Plan
@@ -35,6 +36,15 @@ def _work_of(org, leaving, pool, manager, app, *, customers=3, leads=4):
                                                "planned_date": day.isoformat()})
         assert r.status_code == 201, r.json
         plans.append(r.json["id"])
+    for n, status in enumerate(("active", "active", "terminated")):
+        r = client.post("/api/v1/contracts", json={
+            "customer_id": str(cards[n].id), "owner_id": str(leaving.id),
+            "number": f"HO-{leaving.id.hex[:8]}-{n}", "amount": "1000.00",
+            "signed_on": today().isoformat(), "start_date": today().isoformat()})
+        assert r.status_code == 201, r.json
+        if status == "terminated":
+            assert client.post(f"/api/v1/contracts/{r.json['id']}/terminate",
+                               json={"reason": "x"}).status_code == 200
     return cards, held, plans
 
 
@@ -50,7 +60,8 @@ def _owned(session, org, user):
                                                       *more))
     return {"customers": count(Customer, Customer.owner_id),
             "leads": count(Lead, Lead.owner_id, Lead.status == "claimed"),
-            "plans": count(Plan, Plan.user_id, Plan.status == "planned")}
+            "plans": count(Plan, Plan.user_id, Plan.status == "planned"),
+            "contracts": count(Contract, Contract.owner_id, Contract.status == "active")}
 
 
 def test_handover_moves_customers_leads_and_plans_in_one_go(app, committed):
@@ -59,9 +70,11 @@ def test_handover_moves_customers_leads_and_plans_in_one_go(app, committed):
     r = ApiClient(app, manager).post(f"/api/v1/users/{leaving.id}/handover",
                                      json={"to_user_id": str(staying.id)})
     assert r.status_code == 200, r.json
-    assert r.json == {"customers": 3, "leads": 4, "plans": 2, "contracts": 0}
-    assert _owned(committed, org, leaving) == {"customers": 0, "leads": 0, "plans": 0}
-    assert _owned(committed, org, staying) == {"customers": 3, "leads": 4, "plans": 2}
+    assert r.json == {"customers": 3, "leads": 4, "plans": 2, "contracts": 2}
+    assert _owned(committed, org, leaving) == {"customers": 0, "leads": 0, "plans": 0,
+                                               "contracts": 0}
+    assert _owned(committed, org, staying) == {"customers": 3, "leads": 4, "plans": 2,
+                                               "contracts": 2}
     events = committed.scalars(select(LeadEvent).where(LeadEvent.org_id == org.id,
                                                        LeadEvent.reason == "handover")).all()
     assert len(events) == 4 and {(e.action, e.from_user_id, e.to_user_id) for e in events} == {
@@ -86,7 +99,7 @@ def test_the_same_handover_fired_from_8_threads_moves_everything_once(app, commi
     totals = Counter()
     for r in results:
         totals.update(r.json)
-    assert dict(totals) == {"customers": 5, "leads": 6, "plans": 2, "contracts": 0}
+    assert dict(totals) == {"customers": 5, "leads": 6, "plans": 2, "contracts": 2}
     assert max(r.json["leads"] for r in results) == 6  # one transaction moved them all
     assert committed.scalar(select(func.count()).select_from(LeadEvent).where(
         LeadEvent.org_id == org.id, LeadEvent.reason == "handover")) == 6
@@ -101,7 +114,8 @@ def test_handover_past_the_recipients_holding_limit_moves_nothing(app, committed
     r = ApiClient(app, manager).post(f"/api/v1/users/{leaving.id}/handover",
                                      json={"to_user_id": str(staying.id)})
     assert r.status_code == 422 and r.json["error"] == "holding_limit_reached"
-    assert _owned(committed, org, leaving) == {"customers": 3, "leads": 3, "plans": 2}
+    assert _owned(committed, org, leaving) == {"customers": 3, "leads": 3, "plans": 2,
+                                               "contracts": 2}
 
 
 def test_handover_refusals(api, world):
