@@ -147,3 +147,14 @@ def test_edit_and_terminate(api, world):
     r = rep.patch(f"/api/v1/contracts/{k.id}", json={"title": "x"})
     assert r.status_code == 409 and r.json["error"] == "contract_terminated"
     assert rep.request("DELETE", f"/api/v1/contracts/{k.id}").status_code == 405
+
+
+def test_a_refused_contract_leaves_its_project_as_it_was(api, world):
+    c = factories.customer(world.org, world.rep_east)
+    p = factories.project(world.org, c, world.rep_east, stage="quote").id
+    rep = api.as_(world.rep_east)
+    assert rep.post("/api/v1/contracts", json=_body(c, number="DUP-1")).status_code == 201
+    r = rep.post("/api/v1/contracts", json=_body(c, number="DUP-1", project_id=str(p)))
+    assert r.status_code == 409 and r.json["error"] == "contract_number_taken"
+    assert rep.get(f"/api/v1/projects/{p}").json["stage"] == "quote"
+    assert rep.get(f"/api/v1/projects/{p}/stages").json == []
