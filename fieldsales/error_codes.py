@@ -53,6 +53,8 @@ CODES = {
     "report_locked": (409, "the report is submitted or approved"),
     "report_not_submitted": (409, "only submitted reports can be reviewed"),
     "plan_closed": (409, "the plan is no longer `planned` (done, missed or cancelled)"),
+    "target_exists": (409, "a target for this metric, period and subject already exists"),
+    "allocation_short": (422, "the target's children add up to less than the target"),
 }
 
 # Codes every operation answering with this status can give, whatever it does.

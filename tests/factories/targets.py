@@ -1,0 +1,28 @@
+"""Targets written straight to the database (any status), committed."""
+import uuid
+from decimal import Decimal
+
+
+def target(org, subject, metric="visits", period="2027", amount="100", parent=None,
+           status="draft", created_by=None):
+    """A target for `subject` (an Org, Team or User row)."""
+    from fieldsales.orgs.models import Org
+    from fieldsales.targets.models import Target
+    from fieldsales.targets.periods import parse
+    from fieldsales.teams.models import Team
+    from tests.factories.core import _save
+
+    kind = "org" if isinstance(subject, Org) else "team" if isinstance(subject, Team) else "user"
+    p = parse(period)
+    return _save(Target(org_id=org.id, id=uuid.uuid4(), metric=metric, period=period,
+                        starts=p.first, ends=p.last, subject_type=kind, subject_id=subject.id,
+                        amount=Decimal(amount), parent_id=parent.id if parent else None,
+                        status=status, created_by=created_by.id if created_by else None))
+
+
+def subject(row) -> dict:
+    from fieldsales.orgs.models import Org
+    from fieldsales.teams.models import Team
+
+    kind = "org" if isinstance(row, Org) else "team" if isinstance(row, Team) else "user"
+    return {"type": kind, "id": str(row.id)}
