@@ -32,38 +32,50 @@ def _zone_sql() -> str:
 
 
 # Built from constants (metrics.py, the zone rule); the request supplies bind values only.
+# The events of the span are read once and rolled up per (metric, user, team of the time,
+# local day); each target then sums the rows of its user, its teams or the whole org.
 ACHIEVED = text(f"""
 WITH t AS (
-    SELECT id, org_id, metric, subject_type, subject_id, starts, ends,
-           (starts - 2)::timestamp AT TIME ZONE 'UTC' AS lo,
-           (ends + 2)::timestamp AT TIME ZONE 'UTC' AS hi
-      FROM targets WHERE org_id = :org_id AND id = ANY(:ids)
-)
-SELECT t.id, a.achieved
-  FROM t
- CROSS JOIN LATERAL (
-    SELECT CASE WHEN t.subject_type = 'team' THEN ARRAY(
-        WITH RECURSIVE sub(id) AS (
+    SELECT id, metric, subject_type, subject_id, starts, ends FROM targets
+     WHERE org_id = :org_id AND id = ANY(:ids)
+), span AS (
+    SELECT metric, (min(starts) - 2)::timestamp AT TIME ZONE 'UTC' AS lo,
+           (max(ends) + 2)::timestamp AT TIME ZONE 'UTC' AS hi
+      FROM t GROUP BY metric
+), daily AS (
+    SELECT ev.metric, ev.user_id, h.team_id,
+           (ev.at AT TIME ZONE {_zone_sql()})::date AS day, sum(ev.value) AS value
+      FROM ({metrics.events_sql()}) ev
+      JOIN orgs o ON o.id = :org_id
+      LEFT JOIN users u ON u.org_id = :org_id AND u.id = ev.user_id
+      LEFT JOIN user_team_history h
+        ON h.org_id = :org_id AND h.user_id = ev.user_id
+       AND h.since <= ev.at AND (h.until IS NULL OR ev.at < h.until)
+     GROUP BY 1, 2, 3, 4
+), team_of AS (  -- each team target's team and the teams below it today
+    SELECT t.id, sub.team_id FROM t CROSS JOIN LATERAL (
+        WITH RECURSIVE sub(team_id) AS (
             SELECT t.subject_id
             UNION ALL
-            SELECT tm.id FROM teams tm JOIN sub ON tm.parent_id = sub.id
-             WHERE tm.org_id = t.org_id)
-        SELECT id FROM sub) END AS teams) s
- CROSS JOIN LATERAL (
-    SELECT coalesce(sum(ev.value), 0) AS achieved
-      FROM ({metrics.events_sql()}) ev (user_id, at, value)
-      JOIN orgs o ON o.id = t.org_id
-      LEFT JOIN users u ON u.org_id = t.org_id AND u.id = ev.user_id
-     WHERE (ev.at AT TIME ZONE {_zone_sql()})::date BETWEEN t.starts AND t.ends
-       AND CASE t.subject_type
-           WHEN 'org' THEN true
-           WHEN 'user' THEN ev.user_id = t.subject_id
-           ELSE EXISTS (
-               SELECT 1 FROM user_team_history h
-                WHERE h.org_id = t.org_id AND h.user_id = ev.user_id
-                  AND h.since <= ev.at AND (h.until IS NULL OR ev.at < h.until)
-                  AND h.team_id = ANY(s.teams))
-           END) a
+            SELECT tm.id FROM teams tm JOIN sub ON tm.parent_id = sub.team_id
+             WHERE tm.org_id = :org_id)
+        SELECT team_id FROM sub) sub
+     WHERE t.subject_type = 'team'
+), credit AS (
+    SELECT t.id, d.value FROM t JOIN daily d
+        ON d.metric = t.metric AND d.day BETWEEN t.starts AND t.ends
+     WHERE t.subject_type = 'org'
+    UNION ALL
+    SELECT t.id, d.value FROM t JOIN daily d
+        ON d.metric = t.metric AND d.user_id = t.subject_id AND d.day BETWEEN t.starts AND t.ends
+     WHERE t.subject_type = 'user'
+    UNION ALL
+    SELECT t.id, d.value FROM t JOIN team_of tt ON tt.id = t.id JOIN daily d
+        ON d.metric = t.metric AND d.team_id = tt.team_id AND d.day BETWEEN t.starts AND t.ends
+)
+SELECT t.id, coalesce(sum(c.value), 0) AS achieved
+  FROM t LEFT JOIN credit c ON c.id = t.id
+ GROUP BY t.id
 """)  # noqa: S608
 
 
