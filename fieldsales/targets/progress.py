@@ -37,7 +37,7 @@ def _zone_sql() -> str:
 ACHIEVED = text(f"""
 WITH t AS (
     SELECT id, metric, subject_type, subject_id, starts, ends FROM targets
-     WHERE org_id = :org_id AND id = ANY(:ids)
+     WHERE org_id = :org_id AND id = ANY(CAST(:ids AS uuid[]))
 ), span AS (
     SELECT metric, (min(starts) - 2)::timestamp AT TIME ZONE 'UTC' AS lo,
            (max(ends) + 2)::timestamp AT TIME ZONE 'UTC' AS hi

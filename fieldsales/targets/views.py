@@ -1,3 +1,6 @@
+from flask import Blueprint as FlaskBlueprint
+from flask import render_template
+
 from fieldsales.auth.guard import current
 from fieldsales.extensions import Blueprint
 from fieldsales.openapi import describe, replayed, responds
@@ -96,3 +99,17 @@ def publish_target(target_id):
 def get_funnel(query):
     """The sales funnel of the caller's people over a span of local days."""
     return funnel.funnel(principal=current(), filters=query)
+
+
+# --- this month's progress bars (HTML, no auth: the team map's login carries the token) -----
+
+page = FlaskBlueprint("targets_page", __name__)
+
+
+@page.get("/targets")
+def targets_page():
+    """This month's targets of the caller's teams and people as progress bars."""
+    return render_template("targets.html")
+
+
+blp.record_once(lambda state: state.app.register_blueprint(page))
