@@ -17,7 +17,7 @@ from fieldsales.orgs.models import Org
 from fieldsales.scope import Principal
 from fieldsales.targets import metrics, periods
 from fieldsales.targets.models import Target
-from fieldsales.targets.service import filtered
+from fieldsales.targets.service import matches
 from fieldsales.timeutil import local_date
 from fieldsales.users.models import User
 from fieldsales.users.timezone import effective_timezone, effective_timezone_sql
@@ -122,10 +122,11 @@ def _entry(target, done: dict, kids: dict, today_of):
 def progress(*, principal: Principal, filters: dict):
     """The visible targets matching the filters (those whose parent does not match too), each
     with its visible children's progress nested."""
-    matching = db.session.scalars(filtered(principal, filters)).all()
-    ids = {t.id for t in matching}
-    roots = [t for t in matching if t.parent_id not in ids]
-    visible = db.session.scalars(select(Target).where(principal.scope.targets())).all()
+    rows = db.session.execute(select(Target, matches(filters).label("matching"))
+                              .where(principal.scope.targets())).all()
+    visible = [t for t, _ in rows]
+    ids = {t.id for t, matching in rows if matching}
+    roots = [t for t, matching in rows if matching and t.parent_id not in ids]
     kids: dict = {}
     for t in sorted(visible, key=lambda t: (t.starts, t.subject_type, str(t.subject_id))):
         if t.parent_id is not None:

@@ -1,7 +1,7 @@
 """Targets: set, list, change and publish (allocation: targets/allocate.py)."""
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.exc import IntegrityError
 
 from fieldsales import audit, idempotency
@@ -81,17 +81,20 @@ def list_targets(*, principal: Principal, filters: dict, page):
         Target.created_at, Target.id), page)
 
 
-def filtered(principal: Principal, filters: dict):
-    stmt = select(Target).where(principal.scope.targets())
-    for key in ("metric", "status"):
-        if key in filters:
-            stmt = stmt.where(getattr(Target, key) == filters[key])
+def matches(filters: dict):
+    """SQL: a target matches the metric, period, status, team or user filters."""
+    clauses = [getattr(Target, key) == filters[key] for key in ("metric", "status")
+               if key in filters]
     if "period" in filters:
-        stmt = stmt.where(Target.period == filters["period"].text)
+        clauses.append(Target.period == filters["period"].text)
     for key, kind in (("team_id", "team"), ("user_id", "user")):
         if key in filters:
-            stmt = stmt.where(Target.subject_type == kind, Target.subject_id == filters[key])
-    return stmt
+            clauses += [Target.subject_type == kind, Target.subject_id == filters[key]]
+    return and_(true(), *clauses)
+
+
+def filtered(principal: Principal, filters: dict):
+    return select(Target).where(principal.scope.targets(), matches(filters))
 
 
 def get_target(*, principal: Principal, target_id, for_update=False) -> Target:
