@@ -66,6 +66,12 @@ def _plan(api, world, res):
         "planned_date": _today()}).json["id"]
 
 
+def _target(world):
+    from tests.factories.targets import target
+
+    return target(world.org, world.east, created_by=world.admin).id
+
+
 # (method, rule) → (path args, request kwargs) for a request that would succeed for a writer.
 WRITES = {
     ("POST", "/api/v1/customers"): lambda a, w, r: ({}, {"json": {"name": "x"}}),
@@ -129,6 +135,16 @@ WRITES = {
         {"plan_id": _plan(a, w, r)}, {"json": {"purpose": "x"}}),
     ("POST", "/api/v1/plans/<uuid:plan_id>/cancel"): lambda a, w, r: (
         {"plan_id": _plan(a, w, r)}, {"json": {"reason": "x"}}),
+    ("POST", "/api/v1/targets"): lambda a, w, r: ({}, {"json": {
+        "metric": "visits", "period": "2027", "amount": "10",
+        "subject": {"type": "user", "id": str(w.rep_east.id)}}}),
+    ("PATCH", "/api/v1/targets/<uuid:target_id>"): lambda a, w, r: (
+        {"target_id": _target(w)}, {"json": {"amount": "5", "reason": "x"}}),
+    ("POST", "/api/v1/targets/<uuid:target_id>/allocate"): lambda a, w, r: (
+        {"target_id": _target(w)}, {"json": {"children": [
+            {"subject": {"type": "user", "id": str(w.rep_east.id)}, "amount": "5"}]}}),
+    ("POST", "/api/v1/targets/<uuid:target_id>/publish"): lambda a, w, r: (
+        {"target_id": _target(w)}, {}),
 }
 
 
