@@ -128,3 +128,16 @@ def test_bad_progress_queries_are_422(api, world):
     for query in ("period=2027-13", "metric=won_amount", "as_of=2200-01-01", "period=%00"):
         r = api.as_(world.admin).get(f"{PROGRESS}?{query}")
         assert r.status_code == 422, (query, r.json)
+
+
+def test_the_pace_before_during_and_after_the_period(api, world):
+    tf.target(world.org, world.rep_east, period="2027-Q1", amount="90")  # 90 days
+
+    def pace(as_of):
+        [entry] = api.as_(world.rep_east).get(f"{PROGRESS}?as_of={as_of}").json
+        return entry["expected_to_date"], entry["gap"], entry["achieved"]
+
+    assert pace("2026-12-31") == ("0.00", "0.00", "0.00")
+    assert pace("2027-01-01") == ("1.00", "1.00", "0.00")
+    assert pace("2027-02-14") == ("45.00", "45.00", "0.00")  # 31 + 14 days of 90
+    assert pace("2027-04-01") == ("90.00", "90.00", "0.00")

@@ -105,8 +105,8 @@ def test_who_sees_which_targets(api, world):
     assert seen(world.mgr_east) == {"east", "north", "rep_east", "rep_north", "mgr_east"}
     assert seen(world.rep_east) == {"rep_east"}
     assert seen(world.admin_b) == set()
-    r = api.as_(world.rep_east).get(f"{TARGETS}/{ids['east']}")
-    assert r.status_code == 404
+    for user in (world.rep_east, world.mgr_west, world.admin_b, world.rep_b):
+        assert api.as_(user).get(f"{TARGETS}/{ids['east']}").status_code == 404
     assert [t["id"] for t in admin.get(f"{TARGETS}?team_id={world.north.id}").json] == \
         [ids["north"]]
 
