@@ -190,6 +190,23 @@ def plans_close_day(now):
 
 
 @main.group()
+def contracts():
+    """Contracts."""
+
+
+@contracts.command("expire")
+@click.option("--now", type=INSTANT, default=None, metavar="ISO_TIME",
+              help="Evaluate as of this instant (RFC 3339 with offset); default: now")
+def contracts_expire(now):
+    """Active contracts past their end_date become expired; prints {"expired": N}."""
+    from fieldsales.contracts.expire import expire
+
+    with _app().app_context():
+        expired = expire(now=now, progress=lambda msg: click.echo(msg, err=True))
+    _print_json({"expired": expired})
+
+
+@main.group()
 def leads():
     """The lead pool."""
 

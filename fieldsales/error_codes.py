@@ -53,6 +53,15 @@ CODES = {
     "report_locked": (409, "the report is submitted or approved"),
     "report_not_submitted": (409, "only submitted reports can be reviewed"),
     "plan_closed": (409, "the plan is no longer `planned` (done, missed or cancelled)"),
+    "contract_number_taken": (409, "another contract of the organisation has this number"),
+    "contract_terminated": (409, "the contract is terminated: no payments, plans, edits or "
+                                 "renewal"),
+    "already_renewed": (409, "the contract was already renewed (by another renewal)"),
+    "overpaid": (422, "the payment would take what was received past the contract amount"),
+    "plans_exceed_contract": (422, "the payment plans would add up to more than the contract "
+                                   "amount"),
+    "stage_backwards": (409, "a project's stage moves forward only (reopening a won or lost "
+                             "project is for the owner's managers and admins)"),
     "target_exists": (409, "a target for this metric, period and subject already exists"),
     "allocation_short": (422, "the target's children add up to less than the target"),
 }

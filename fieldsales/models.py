@@ -9,8 +9,9 @@ from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadEv
 from fieldsales.maps.models import visits_in_at_in_geom  # noqa: F401
 from fieldsales.orgs.models import Org  # noqa: F401
 from fieldsales.photos.models import Photo  # noqa: F401
+from fieldsales.contracts.models import Contract, Payment, PaymentPlan  # noqa: F401
 from fieldsales.plans.models import Plan  # noqa: F401
-from fieldsales.projects.models import Project  # noqa: F401
+from fieldsales.projects.models import Project, ProjectStageEvent  # noqa: F401
 from fieldsales.reports.models import DailyReport  # noqa: F401
 from fieldsales.targets.models import Target, UserTeamSpell  # noqa: F401
 from fieldsales.teams.models import Team  # noqa: F401

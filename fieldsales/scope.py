@@ -259,6 +259,15 @@ class Scope(LeadVisibility):
         visible_customers = select(Customer.id).where(self.customers())
         return and_(Project.org_id == self.p.org_id, Project.customer_id.in_(visible_customers))
 
+    def contracts(self):
+        """A contract is visible with its customer."""
+        from fieldsales.contracts.models import Contract
+        from fieldsales.customers.models import Customer
+
+        visible_customers = select(Customer.id).where(self.customers())
+        return and_(Contract.org_id == self.p.org_id,
+                    Contract.customer_id.in_(visible_customers))
+
     # --- visits and photos ------------------------------------------------------------------
 
     def visits(self):

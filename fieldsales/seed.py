@@ -120,6 +120,15 @@ def _seed_plans(context):
 SEEDERS.append(_seed_plans)
 
 
+def _seed_deals(context):
+    from fieldsales.contracts.seed import seed_deals
+
+    return seed_deals(context)
+
+
+SEEDERS.append(_seed_deals)
+
+
 def _seed_targets(context):
     from fieldsales.targets.seed import seed_targets
 

@@ -3,6 +3,7 @@ admin of another org get 404, never 403 and never the data."""
 import pytest
 
 from tests import factories
+from tests.factories import deals
 
 OUTSIDERS = ["rep_west", "mgr_west", "admin_b"]
 
@@ -11,8 +12,9 @@ def _resources(world):
     """Resources belonging to the East team (owned by rep_east)."""
     customer = factories.customer(world.org, world.rep_east)
     project = factories.project(world.org, customer, world.rep_east)
+    contract = deals.contract(world.org, customer, world.rep_east)
     return {"customer": customer, "project": project, "user": world.rep_east,
-            "team": world.east}
+            "team": world.east, "contract": contract}
 
 
 ENDPOINTS = [
@@ -29,6 +31,18 @@ ENDPOINTS = [
     ("POST", "/api/v1/customers/{customer}/contact-records", {"method": "call", "summary": "x"}),
     ("GET", "/api/v1/projects/{project}", None),
     ("PATCH", "/api/v1/projects/{project}", {"name": "x"}),
+    ("GET", "/api/v1/projects/{project}/stages", None),
+    ("GET", "/api/v1/contracts/{contract}", None),
+    ("PATCH", "/api/v1/contracts/{contract}", {"title": "x"}),
+    ("POST", "/api/v1/contracts/{contract}/terminate", {"reason": "x"}),
+    ("GET", "/api/v1/contracts/{contract}/payment-plans", None),
+    ("POST", "/api/v1/contracts/{contract}/payment-plans", {"due_date": "2026-12-01",
+                                                           "amount": "10.00"}),
+    ("GET", "/api/v1/contracts/{contract}/payments", None),
+    ("POST", "/api/v1/contracts/{contract}/payments", {"amount": "10.00", "method": "cash",
+                                                      "received_on": "2026-11-20"}),
+    ("POST", "/api/v1/contracts/{contract}/renew", {"start_date": "2027-01-01",
+                                                   "end_date": "2027-12-31"}),
 ]
 
 

@@ -24,6 +24,8 @@ ALLOWED = {
     ("/api/v1/projects/{project_id}", "patch"): {"owner_id"},
     ("/api/v1/leads/{lead_id}/assign", "post"): {"user_id"},  # managers/admin, holding limit
     ("/api/v1/plans", "post"): {"user_id"},  # reps: only themselves (403); managers: scope
+    ("/api/v1/contracts", "post"): {"owner_id"},  # reps: only themselves (403)
+    ("/api/v1/contracts/{contract_id}", "patch"): {"owner_id"},
 }
 # Endpoints any authenticated role may call.
 NOT_WRITES = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
@@ -65,6 +67,15 @@ def _plan(api, world, res):
         "kind": "visit", "customer_id": str(res["customer"].id),
         "planned_date": _today()}).json["id"]
 
+
+def _contract(api, world, res):
+    from tests.factories import deals
+
+    return deals.contract(world.org, res["customer"], world.rep_east).id
+
+
+_SIGN = {"number": "HT-SEC-1", "amount": "100.00", "signed_on": "2026-11-01",
+         "start_date": "2026-11-01"}
 
 def _target(world):
     from tests.factories.targets import target
@@ -135,6 +146,22 @@ WRITES = {
         {"plan_id": _plan(a, w, r)}, {"json": {"purpose": "x"}}),
     ("POST", "/api/v1/plans/<uuid:plan_id>/cancel"): lambda a, w, r: (
         {"plan_id": _plan(a, w, r)}, {"json": {"reason": "x"}}),
+    ("POST", "/api/v1/contracts"): lambda a, w, r: (
+        {}, {"json": {"customer_id": str(r["customer"].id), **_SIGN}}),
+    ("PATCH", "/api/v1/contracts/<uuid:contract_id>"): lambda a, w, r: (
+        {"contract_id": _contract(a, w, r)}, {"json": {"title": "x"}}),
+    ("POST", "/api/v1/contracts/<uuid:contract_id>/terminate"): lambda a, w, r: (
+        {"contract_id": _contract(a, w, r)}, {"json": {"reason": "x"}}),
+    ("POST", "/api/v1/contracts/<uuid:contract_id>/payment-plans"): lambda a, w, r: (
+        {"contract_id": _contract(a, w, r)}, {"json": {"due_date": "2026-12-01",
+                                                       "amount": "10.00"}}),
+    ("POST", "/api/v1/contracts/<uuid:contract_id>/payments"): lambda a, w, r: (
+        {"contract_id": _contract(a, w, r)}, {"json": {"amount": "10.00",
+                                                       "received_on": "2026-11-20",
+                                                       "method": "cash"}}),
+    ("POST", "/api/v1/contracts/<uuid:contract_id>/renew"): lambda a, w, r: (
+        {"contract_id": _contract(a, w, r)}, {"json": {"start_date": "2027-01-01",
+                                                       "end_date": "2027-12-31"}}),
     ("POST", "/api/v1/targets"): lambda a, w, r: ({}, {"json": {
         "metric": "visits", "period": "2027", "amount": "10",
         "subject": {"type": "user", "id": str(w.rep_east.id)}}}),

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from fieldsales.timeutil import local_date, local_day_bounds
 
 ALERT_TYPES = ("stale_lead", "recycle_soon", "idle_rep", "risky_visit", "missing_daily_report",
-               "missed_plan", "overdue_follow_up", "customer_visit_overdue")
+               "missed_plan", "overdue_follow_up", "customer_visit_overdue",
+               "contract_expiring", "payment_overdue")
 
 # risky_visit: a visit with at least this risk score, checked in during the last 7 days.
 RISKY_VISIT_MIN_RISK = 50
@@ -102,4 +103,12 @@ def detail(alert_type: str, facts: dict) -> str:
         since = f"last visited {_at(last)}" if last else "never visited"
         return (f"Grade {facts['grade']} customer {facts.get('name')} is due a visit "
                 f"({since}).")
+    if alert_type == "contract_expiring":
+        left = facts["days_left"]
+        when = (f"ends in {left} days ({facts['end_date']})" if left >= 0
+                else f"ended {facts['end_date']} and is not renewed")
+        return f"Contract {facts['number']} with {facts.get('customer_name')} {when}."
+    if alert_type == "payment_overdue":
+        return (f"Payment of {facts['amount']:.2f} on contract {facts['number']} "
+                f"({facts.get('customer_name')}) was due {facts['due_date']}.")
     raise ValueError(f"unknown alert type {alert_type!r}")

@@ -19,11 +19,14 @@ class AlertSchema(ma.Schema):
         "description": "stale_lead, recycle_soon: the lead; risky_visit: the visit; idle_rep: "
                        "the rep; missing_daily_report: the unsubmitted report (null when "
                        "nothing was saved); missed_plan: the plan; overdue_follow_up: the "
-                       "customer or lead; customer_visit_overdue: the customer"})
+                       "customer or lead; customer_visit_overdue: the customer; "
+                       "contract_expiring: the contract; payment_overdue: the payment plan"})
     since = Timestamp(metadata={
         "description": "When the situation began: leads: their last follow-up (or claim); "
                        "idle_rep: the last check-in (or the account's creation); risky_visit: "
                        "its check-in; missing_daily_report: the end of the day it is for; "
                        "missed_plan: when it was marked missed; overdue_follow_up: the "
-                       "next_follow_up_at; customer_visit_overdue: when the visit fell due"})
+                       "next_follow_up_at; customer_visit_overdue: when the visit fell due; "
+                       "contract_expiring: the start of the local day the nearest remind_days "
+                       "threshold was crossed; payment_overdue: the end of the plan's due date"})
     detail = ma.fields.String(metadata={"description": "One sentence for the manager"})

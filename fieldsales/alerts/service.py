@@ -1,5 +1,5 @@
 """GET /alerts: what needs a manager's attention in its people's work, selected in SQL as one
-UNION ALL of the eight kinds and paginated there (an org of 500 reps can have thousands).
+UNION ALL of the ten kinds and paginated there (an org of 500 reps can have thousands).
 
 The rules (thresholds in rules.py; README "Daily reports and alerts"):
 - stale_lead: a claimed lead with no follow-up for half its pool's recycle window (counted
@@ -15,6 +15,9 @@ The rules (thresholds in rules.py; README "Daily reports and alerts"):
 - missed_plan: a plan missed on a day of the last 7 days (alerts/plans.py).
 - overdue_follow_up: a customer or held lead whose follow-up is past due (plans/due.py).
 - customer_visit_overdue: a graded customer not visited within its grade's cadence.
+- contract_expiring: an active contract within one of its remind_days of its end_date.
+- payment_overdue: a payment plan past due that the money received does not cover
+  (alerts/deals.py).
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ from sqlalchemy import (DateTime, Date, Uuid, and_, bindparam, cast, column, fun
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from fieldsales.alerts import rules
+from fieldsales.alerts.deals import deal_parts
 from fieldsales.alerts.plans import plan_parts
 from fieldsales.customers.models import Customer
 from fieldsales.db import paginate
@@ -161,7 +165,8 @@ def list_alerts(*, principal: Principal, filters: dict, page, now=None) -> list[
         people = people.where(User.team_id.in_(team_subtree_ids(principal.org_id,
                                                                  filters["team_id"])))
     parts = [*_leads(principal, people, now), _risky_visits(principal, people, now),
-             *plan_parts(principal, people, now, _row)]
+             *plan_parts(principal, people, now, _row),
+             *deal_parts(principal, people, now, _row)]
     wanted = filters.get("type")
     if wanted in (None, "idle_rep", "missing_daily_report"):
         win = _rep_windows(principal, people, now)

@@ -108,7 +108,8 @@ class ContactRecordCreateSchema(IdArg):
 
 
 class TimelineItemSchema(ma.Schema):
-    type = ma.fields.String(metadata={"enum": ["visit", "contact_record", "project"]})
+    type = ma.fields.String(metadata={"enum": ["visit", "contact_record", "project",
+                                               "contract", "payment"]})
     at = Timestamp()
     id = ma.fields.UUID()
     user_id = ma.fields.UUID(allow_none=True)

@@ -262,7 +262,7 @@ def create_contact_record(*, principal: Principal, customer_id, data: dict):
 
 
 def customer_timeline(*, principal: Principal, customer_id, page):
-    """The customer's visits, follow-ups and projects, newest first."""
+    """The customer's visits, follow-ups, projects, contracts and payments, newest first."""
     from fieldsales.customers.timeline import timeline
 
     customer = get_customer(principal=principal, customer_id=customer_id)

@@ -1,10 +1,12 @@
-"""A customer's whole history in one list: visits, follow-ups and projects, newest first.
+"""A customer's whole history in one list: visits, follow-ups, projects, contracts and payments,
+newest first.
 
 Each source, called with (principal, customer_id), is a SELECT of (type, at, id, user_id,
 summary, detail) for one customer; they are combined with UNION ALL and paginated in SQL.
 """
 from sqlalchemy import func, literal, select, union_all
 
+from fieldsales.contracts.timeline import contracts, payments
 from fieldsales.customers.models import ContactRecord
 from fieldsales.db import paginate, rfc3339
 from fieldsales.projects.models import Project
@@ -33,7 +35,7 @@ def projects(principal, customer_id):
 
 
 # Visits join this list when the visits domain is installed (see visits/timeline.py).
-SOURCES = [contact_records, projects, visits]
+SOURCES = [contact_records, projects, visits, contracts, payments]
 
 
 def timeline(*, principal, customer_id, page):

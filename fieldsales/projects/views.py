@@ -4,7 +4,7 @@ from fieldsales.extensions import Blueprint
 from fieldsales.openapi import replayed, responds
 from fieldsales.projects import service
 from fieldsales.projects.schemas import (ProjectCreateSchema, ProjectPatchSchema,
-                                         ProjectQuerySchema, ProjectSchema)
+                                         ProjectQuerySchema, ProjectSchema, StageEventSchema)
 from fieldsales.auth.guard import current
 from fieldsales.visits.schemas import VisitSchema
 from fieldsales.web import with_etag
@@ -48,7 +48,7 @@ def get_project(project_id):
 @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False,
                       "schema": {"type": "string"},
                       "description": "ETag from a GET; a stale one → 412"}])
-@responds(blp, 403, 412)
+@responds(blp, 403, 412, "stage_backwards")
 def update_project(data, project_id):
     """Edit a project: stage, amount, owner (owner, its managers, admin)."""
     project = service.update_project(principal=current(), project_id=project_id, data=data,
@@ -63,3 +63,10 @@ def list_project_visits(project_id, pagination_parameters):
     """Visits on this project (those the caller may see), newest first."""
     return service.list_project_visits(principal=current(), project_id=project_id,
                                        page=pagination_parameters)
+
+
+@blp.get("/projects/<uuid:project_id>/stages")
+@blp.response(200, StageEventSchema(many=True))
+def list_project_stages(project_id):
+    """The project's stage history, oldest first."""
+    return service.list_stages(principal=current(), project_id=project_id)

@@ -2,13 +2,13 @@
 user was in when), kept by a trigger on users so that progress credits the team of the time
 
 Revision ID: 0010
-Revises: 0008 (the deals branch adds 0009; the integrator re-chains)
+Revises: 0009 (deals, merged into this branch)
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -53,5 +53,7 @@ def test_who_may_edit(api, world):
                                           json={"stage": "won"}).status_code == 403
     assert api.as_(world.hr).patch(f"/api/v1/projects/{p.id}",
                                    json={"stage": "won"}).status_code == 403
+    # a won project needs an amount (API.md "Deals")
     assert api.as_(world.mgr_east).patch(f"/api/v1/projects/{p.id}",
-                                         json={"stage": "won"}).status_code == 200
+                                         json={"stage": "won", "amount": "10.00"}
+                                         ).status_code == 200
