@@ -10,10 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldsales.db import Base, ClientIdMixin, UpdatedMixin
 
-# What progress can be computed from on this branch; won_amount and collected_amount need the
-# deals tables (issue 14) and join the list with them.
-METRICS = ("new_customers", "visits", "converted_leads")
-ALL_METRICS = ("won_amount", "collected_amount") + METRICS  # the column's check allows them
+MONEY = ("won_amount", "collected_amount")
+METRICS = MONEY + ("new_customers", "visits", "converted_leads")
+ALL_METRICS = METRICS
 SUBJECT_TYPES = ("org", "team", "user")
 STATUSES = ("draft", "published")
 

@@ -39,15 +39,20 @@ WITH t AS (
     SELECT id, metric, subject_type, subject_id, starts, ends FROM targets
      WHERE org_id = :org_id AND id = ANY(CAST(:ids AS uuid[]))
 ), span AS (
-    SELECT metric, (min(starts) - 2)::timestamp AT TIME ZONE 'UTC' AS lo,
+    SELECT metric, min(starts) AS first, max(ends) AS last,
+           (min(starts) - 2)::timestamp AT TIME ZONE 'UTC' AS lo,
            (max(ends) + 2)::timestamp AT TIME ZONE 'UTC' AS hi
       FROM t GROUP BY metric
-), daily AS (
-    SELECT ev.metric, ev.user_id, h.team_id,
-           (ev.at AT TIME ZONE {_zone_sql()})::date AS day, sum(ev.value) AS value
-      FROM ({metrics.events_sql()}) ev
+), located AS (  -- each event's local day, and its time (a day's: its local midnight)
+    SELECT ev.metric, ev.user_id, ev.value,
+           coalesce(ev.day, (ev.at AT TIME ZONE {_zone_sql()})::date) AS day,
+           coalesce(ev.at, ev.day::timestamp AT TIME ZONE {_zone_sql()}) AS at
+      FROM ({metrics.events_sql()}) ev (metric, user_id, at, day, value)
       JOIN orgs o ON o.id = :org_id
       LEFT JOIN users u ON u.org_id = :org_id AND u.id = ev.user_id
+), daily AS (
+    SELECT ev.metric, ev.user_id, h.team_id, ev.day, sum(ev.value) AS value
+      FROM located ev
       LEFT JOIN user_team_history h
         ON h.org_id = :org_id AND h.user_id = ev.user_id
        AND h.since <= ev.at AND (h.until IS NULL OR ev.at < h.until)

@@ -2,9 +2,9 @@ import marshmallow as ma
 
 from fieldsales.schemas import Day, IdArg, StrictSchema, Timestamp
 from fieldsales.targets import periods
-from fieldsales.targets.models import METRICS, STATUSES, SUBJECT_TYPES
+from fieldsales.targets.models import METRICS, MONEY, STATUSES, SUBJECT_TYPES
 
-COUNTED = METRICS  # every metric on this branch counts things (whole amounts)
+COUNTED = tuple(m for m in METRICS if m not in MONEY)  # these count things: whole amounts
 
 
 class PeriodField(ma.fields.String):

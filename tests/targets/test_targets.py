@@ -59,7 +59,7 @@ def test_unknown_or_foreign_subjects_are_422(api, world):
 @pytest.mark.parametrize("field,value", [
     ("period", "2027-13"), ("period", "2027-Q5"), ("period", "1899"), ("period", "2200"),
     ("period", "0000"), ("period", "9999-12"), ("period", "2027-03-01"), ("period", 2027),
-    ("metric", "revenue"), ("metric", "won_amount"), ("amount", "-1"), ("amount", "1e20"),
+    ("metric", "revenue"), ("metric", "WON_AMOUNT"), ("amount", "-1"), ("amount", "1e20"),
     ("amount", "NaN"), ("amount", "12.5"),  # a visit count is whole
     ("subject", {"type": "planet", "id": str(uuid.uuid4())}),
 ])
