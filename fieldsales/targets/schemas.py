@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from fieldsales.projects.models import OPEN_STAGES
 from fieldsales.schemas import Day, IdArg, StrictSchema, Timestamp
 from fieldsales.targets import periods
 from fieldsales.targets.models import METRICS, MONEY, STATUSES, SUBJECT_TYPES
@@ -134,10 +135,14 @@ class FunnelQuerySchema(StrictSchema):
 
 
 class FunnelStageSchema(ma.Schema):
-    stage = ma.fields.String()
-    entered = ma.fields.Integer()
-    moved_on = ma.fields.Integer()
-    median_days = ma.fields.Float(allow_none=True)
+    stage = ma.fields.String(metadata={"enum": list(OPEN_STAGES)})
+    entered = ma.fields.Integer(metadata={"description": "Projects that entered the stage in "
+                                                         "the span"})
+    moved_on = ma.fields.Integer(metadata={"description": "Of those, the ones that have left "
+                                                          "it since (moved_on / entered is the "
+                                                          "stage's conversion)"})
+    median_days = ma.fields.Float(allow_none=True, metadata={
+        "description": "Median days spent in the stage by those that moved on (null: none)"})
 
 
 class FunnelLeadsSchema(ma.Schema):
@@ -149,8 +154,10 @@ class FunnelLeadsSchema(ma.Schema):
 
 
 class FunnelSchema(ma.Schema):
-    stages = ma.fields.List(ma.fields.Nested(FunnelStageSchema))
-    won = ma.fields.Integer(allow_none=True)
-    lost = ma.fields.Integer(allow_none=True)
-    win_rate = ma.fields.Float(allow_none=True)
+    stages = ma.fields.List(ma.fields.Nested(FunnelStageSchema), metadata={
+        "description": "The open stages in their order"})
+    won = ma.fields.Integer(metadata={"description": "Projects won in the span"})
+    lost = ma.fields.Integer(metadata={"description": "Projects lost in the span"})
+    win_rate = ma.fields.Float(allow_none=True, metadata={
+        "description": "won / (won + lost) (null when neither)"})
     leads = ma.fields.Nested(FunnelLeadsSchema)

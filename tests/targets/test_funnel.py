@@ -43,9 +43,56 @@ def test_lead_conversion_in_a_span_of_local_days(api, world):
     assert leads(w.admin, "from=2027-03-01") == \
         {"claimed": 0, "converted": 1, "conversion_rate": None}
     assert leads(w.admin_b) == {"claimed": 0, "converted": 0, "conversion_rate": None}
-    # the stage part waits for the deals tables: empty, never estimated
+    # no project moved: every open stage listed with nothing in it
     body = api.as_(w.admin).get(f"{FUNNEL}?{FEB}").json
-    assert (body["stages"], body["won"], body["lost"], body["win_rate"]) == ([], None, None, None)
+    assert [(s["stage"], s["entered"], s["moved_on"], s["median_days"]) for s in
+            body["stages"]] == [(s, 0, 0, None) for s in
+                                ("prospecting", "needs_analysis", "demo", "quote", "negotiation")]
+    assert (body["won"], body["lost"], body["win_rate"]) == (0, 0, None)
+
+
+def _moves(project, *steps):
+    """Stage events of `project`: (UTC time, stage) in order."""
+    import uuid
+
+    from fieldsales.projects.models import ProjectStageEvent
+    from tests.factories import _save
+
+    before = None
+    for when, stage in steps:
+        _save(ProjectStageEvent(org_id=project.org_id, id=uuid.uuid4(), project_id=project.id,
+                                at=at(when), from_stage=before, to_stage=stage))
+        before = stage
+
+
+def test_stage_counts_median_days_and_win_rate(api, world):
+    from tests import factories
+
+    w = world
+    shop = factories.customer(w.org, w.rep_east)
+    a, b, d = (factories.project(w.org, shop, w.rep_east) for _ in range(3))
+    c = factories.project(w.org, shop, w.rep_north)
+    e = factories.project(w.org, shop, w.rep_west)
+    _moves(a, ("2027-03-01T00:00:00", "prospecting"), ("2027-03-03T00:00:00", "demo"),
+           ("2027-03-07T00:00:00", "won"))
+    _moves(b, ("2027-03-02T00:00:00", "prospecting"), ("2027-03-08T00:00:00", "demo"),
+           ("2027-03-10T00:00:00", "lost"))
+    _moves(c, ("2027-03-05T00:00:00", "prospecting"))
+    # 28 Feb 23:00 and 1 March 00:30 in Shanghai: the demo is outside March, the quote inside
+    _moves(d, ("2027-02-20T00:00:00", "prospecting"), ("2027-02-28T15:00:00", "demo"),
+           ("2027-02-28T16:30:00", "quote"))
+    _moves(e, ("2027-03-04T00:00:00", "prospecting"), ("2027-03-05T00:00:00", "won"))
+
+    def funnel(user):
+        body = api.as_(user).get(f"{FUNNEL}?from=2027-03-01&to=2027-03-31").json
+        return ({s["stage"]: (s["entered"], s["moved_on"], s["median_days"])
+                 for s in body["stages"]}, body["won"], body["lost"], body["win_rate"])
+
+    assert funnel(w.admin) == ({"prospecting": (4, 3, 2.0), "needs_analysis": (0, 0, None),
+                                "demo": (2, 2, 3.0), "quote": (1, 0, None),
+                                "negotiation": (0, 0, None)}, 2, 1, 0.6667)
+    stages, won, lost, rate = funnel(w.mgr_east)
+    assert stages["prospecting"] == (3, 2, 4.0) and (won, lost, rate) == (1, 1, 0.5)
 
 
 def test_a_team_or_user_out_of_sight_is_404(api, world):
