@@ -1,4 +1,3 @@
-from flask import Blueprint as FlaskBlueprint
 from flask import render_template
 
 from fieldsales.auth.guard import current
@@ -103,13 +102,12 @@ def get_funnel(query):
 
 # --- this month's progress bars (HTML, no auth: the team map's login carries the token) -----
 
-page = FlaskBlueprint("targets_page", __name__)
-
-
-@page.get("/targets")
 def targets_page():
     """This month's targets of the caller's teams and people as progress bars."""
     return render_template("targets.html")
 
 
-blp.record_once(lambda state: state.app.register_blueprint(page))
+# A page route of the app rather than a blueprint of its own: every blueprint of the app is
+# an API one (bounded pagination); this one serves a single HTML page.
+blp.record_once(lambda state: state.app.add_url_rule("/targets", "targets_page", targets_page,
+                                                     methods=["GET"]))
