@@ -2,23 +2,25 @@
 the subject's direct teams and people. One transaction; the parent row is locked first, so two
 managers splitting the same target at once run one after the other, and the unique (metric,
 period, subject) key stops them writing the same child twice (409 target_exists)."""
+import marshmallow as ma
+
+from fieldsales.db import transaction
 from fieldsales.errors import field_error
 from fieldsales.extensions import db
 from fieldsales.scope import Principal
 from fieldsales.targets import subjects
 from fieldsales.targets.periods import parse
-from fieldsales.targets.schemas import _whole
+from fieldsales.targets.schemas import check_whole
 from fieldsales.targets.service import get_target, new_target, writing_targets
-from fieldsales.db import transaction
 
 
 def _check_child(principal: Principal, parent, index: int, child: dict):
     field = f"children.{index}"
     subject, period = child["subject"], child.get("period") or parse(parent.period)
     try:
-        _whole(child, parent.metric)
-    except Exception as exc:  # marshmallow's ValidationError, reported on this child
-        raise field_error(f"{field}.amount", str(exc.messages[0])) from None
+        check_whole(child, parent.metric)
+    except ma.ValidationError as exc:  # reported on this child
+        raise field_error(f"{field}.amount", exc.messages[0]) from None
     subjects.check_exists(principal, subject, f"{field}.subject")
     same_subject = (subject["type"], subject["id"]) == (parent.subject_type, parent.subject_id)
     if same_subject:

@@ -92,7 +92,8 @@ def achieved(org_id, ids) -> dict:
     return {row.id: row.achieved for row in rows}
 
 
-def _today(principal: Principal, target: Target, zones: dict, as_of):
+def _today(target: Target, zones: dict, as_of):
+    """The day the pace is computed for: `as_of`, or today where the subject is."""
     if as_of is not None:
         return as_of
     zone = zones.get(target.subject_id) if target.subject_type == "user" else None
@@ -144,5 +145,5 @@ def progress(*, principal: Principal, filters: dict):
     done = achieved(principal.org_id, {t.id for t in tree})
     zones = _zones(principal, tree)
     roots.sort(key=lambda t: (t.starts, t.ends, t.metric, t.subject_type, str(t.subject_id)))
-    return [_entry(t, done, kids, lambda t: _today(principal, t, zones, filters.get("as_of")))
+    return [_entry(t, done, kids, lambda t: _today(t, zones, filters.get("as_of")))
             for t in roots]

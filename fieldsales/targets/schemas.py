@@ -61,7 +61,8 @@ class TargetSchema(ma.Schema):
     updated_at = Timestamp()
 
 
-def _whole(data, metric):
+def check_whole(data, metric):
+    """A target of a counted metric is a whole number (ValidationError on `amount`)."""
     if metric in COUNTED and data.get("amount") is not None and data["amount"] % 1:
         raise ma.ValidationError(f"A {metric} target is a whole number.", "amount")
 
@@ -74,7 +75,7 @@ class TargetCreateSchema(IdArg):
 
     @ma.validates_schema
     def _whole_counts(self, data, **kwargs):
-        _whole(data, data.get("metric"))
+        check_whole(data, data.get("metric"))
 
 
 class ChildSchema(StrictSchema):

@@ -1,4 +1,5 @@
 """Targets: set, list, change and publish (allocation: targets/allocate.py)."""
+from contextlib import contextmanager
 from decimal import Decimal
 
 from sqlalchemy import and_, func, select, true
@@ -18,20 +19,16 @@ def exists_conflict():
                     error="target_exists")
 
 
+@contextmanager
 def writing_targets():
     """Turn the unique (metric, period, subject) key's violation into 409 target_exists
     (by SQLSTATE, never by constraint name: Citus suffixes shard ids)."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def guard():
-        try:
-            yield
-        except IntegrityError as exc:
-            if violated(exc, "23505"):
-                raise exists_conflict() from None
-            raise
-    return guard()
+    try:
+        yield
+    except IntegrityError as exc:
+        if violated(exc, "23505"):
+            raise exists_conflict() from None
+        raise
 
 
 def new_target(principal: Principal, *, metric, period, subject, amount, parent_id=None,
