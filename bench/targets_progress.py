@@ -4,7 +4,8 @@
 — through the API (gunicorn, auth, scope, the targets, one achieved statement, JSON) vs the
 same achieved statement and target rows read raw through psycopg2 in the same run.
 
-Won amounts and payments (the deals tables) are not part of this branch's metrics yet."""
+The shared data set has visits only (no deals or payments yet), so the tree is of visits
+targets; the statement reads only the metrics its targets name."""
 import re
 import sys
 
