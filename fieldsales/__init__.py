@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "fieldsales.maps.views",
     "fieldsales.plans.views",
     "fieldsales.contracts.views",
+    "fieldsales.targets.views",
 )
 
 

@@ -67,6 +67,8 @@ CODES = {
                                    "amount"),
     "stage_backwards": (409, "a project's stage moves forward only (reopening a won or lost "
                              "project is for the owner's managers and admins)"),
+    "target_exists": (409, "a target for this metric, period and subject already exists"),
+    "allocation_short": (422, "the target's children add up to less than the target"),
 }
 
 # Codes every operation answering with this status can give, whatever it does.

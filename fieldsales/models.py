@@ -13,6 +13,7 @@ from fieldsales.contracts.models import Contract, Payment, PaymentPlan  # noqa: 
 from fieldsales.plans.models import Plan  # noqa: F401
 from fieldsales.projects.models import Project, ProjectStageEvent  # noqa: F401
 from fieldsales.reports.models import DailyReport  # noqa: F401
+from fieldsales.targets.models import Target, UserTeamSpell  # noqa: F401
 from fieldsales.teams.models import Team  # noqa: F401
 from fieldsales.users.models import User  # noqa: F401
 from fieldsales.visits.models import Visit  # noqa: F401

@@ -309,6 +309,20 @@ class Scope(LeadVisibility):
 
         return and_(Plan.org_id == self.p.org_id, self.user_visible(Plan.user_id))
 
+    def targets(self):
+        """rep: its own targets; manager: those of its subtree's teams and people (itself
+        included); hr, admin: the org's."""
+        from fieldsales.targets.models import Target
+
+        clause = Target.org_id == self.p.org_id
+        if self.org_wide:
+            return clause
+        people = and_(Target.subject_type == "user", self.user_visible(Target.subject_id))
+        if self.p.role == "manager":
+            return and_(clause, or_(people, and_(Target.subject_type == "team",
+                                                 Target.subject_id.in_(self.managed_teams))))
+        return and_(clause, people)
+
     # --- loading --------------------------------------------------------------------------
 
     def get(self, model, id_, clause, *, for_update=False):

@@ -129,6 +129,15 @@ def _seed_deals(context):
 SEEDERS.append(_seed_deals)
 
 
+def _seed_targets(context):
+    from fieldsales.targets.seed import seed_targets
+
+    return seed_targets(context)
+
+
+SEEDERS.append(_seed_targets)
+
+
 def seed_demo(progress=print):
     """Create or complete the demo org; returns the logins."""
     rng = random.Random(20261122)

@@ -77,6 +77,12 @@ def _contract(api, world, res):
 _SIGN = {"number": "HT-SEC-1", "amount": "100.00", "signed_on": "2026-11-01",
          "start_date": "2026-11-01"}
 
+def _target(world):
+    from tests.factories.targets import target
+
+    return target(world.org, world.east, created_by=world.admin).id
+
+
 # (method, rule) → (path args, request kwargs) for a request that would succeed for a writer.
 WRITES = {
     ("POST", "/api/v1/customers"): lambda a, w, r: ({}, {"json": {"name": "x"}}),
@@ -160,6 +166,16 @@ WRITES = {
     ("POST", "/api/v1/contracts/<uuid:contract_id>/renew"): lambda a, w, r: (
         {"contract_id": _contract(a, w, r)}, {"json": {"start_date": "2027-01-01",
                                                        "end_date": "2027-12-31"}}),
+    ("POST", "/api/v1/targets"): lambda a, w, r: ({}, {"json": {
+        "metric": "visits", "period": "2027", "amount": "10",
+        "subject": {"type": "user", "id": str(w.rep_east.id)}}}),
+    ("PATCH", "/api/v1/targets/<uuid:target_id>"): lambda a, w, r: (
+        {"target_id": _target(w)}, {"json": {"amount": "5", "reason": "x"}}),
+    ("POST", "/api/v1/targets/<uuid:target_id>/allocate"): lambda a, w, r: (
+        {"target_id": _target(w)}, {"json": {"children": [
+            {"subject": {"type": "user", "id": str(w.rep_east.id)}, "amount": "5"}]}}),
+    ("POST", "/api/v1/targets/<uuid:target_id>/publish"): lambda a, w, r: (
+        {"target_id": _target(w)}, {}),
 }
 
 

@@ -20,7 +20,8 @@ SOURCES = {"user_id": "/api/v1/users", "team_id": "/api/v1/teams",
            "customer_id": "/api/v1/customers", "project_id": "/api/v1/projects",
            "visit_id": "/api/v1/visits?page_size=100", "lead_id": "/api/v1/leads",
            "pool_id": "/api/v1/lead-pools", "report_id": "/api/v1/daily-reports",
-           "plan_id": "/api/v1/plans", "contract_id": "/api/v1/contracts"}
+           "plan_id": "/api/v1/plans", "contract_id": "/api/v1/contracts",
+           "target_id": "/api/v1/targets"}
 
 pytestmark = pytest.mark.slow
 
