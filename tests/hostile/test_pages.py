@@ -22,8 +22,6 @@ def test_every_paginated_list_rejects_a_huge_page(app, api, world):
     customer = factories.customer(world.org, world.rep_east)
     project = factories.project(world.org, customer, world.rep_east)
     pool = lf.pool(world.org, world.east)
-    from tests.factories import deals
-
     ids = {"customer_id": customer.id, "project_id": project.id, "pool_id": pool.id,
            "lead_id": lf.lead(world.org, pool).id,
            "contract_id": deals.contract(world.org, customer, world.rep_east).id}

@@ -48,9 +48,12 @@ def _work_of(org, leaving, pool, manager, app, *, customers=3, leads=4):
     return cards, held, plans
 
 
-def _verified(app, org):
+def _verified(app, org, *users):
+    """audit verify passes for the org and for each user's chain on its own."""
     with app.app_context():
-        return verify(org_id=org.id)["ok"] is True
+        for report in [verify(org_id=org.id)] + [verify(user_id=u.id) for u in users]:
+            assert report["ok"] is True, report["problems"]
+    return True
 
 
 def _owned(session, org, user):
@@ -82,7 +85,7 @@ def test_handover_moves_customers_leads_and_plans_in_one_go(app, committed):
     holdings = dict(committed.execute(select(LeadHolding.user_id, LeadHolding.holding).where(
         LeadHolding.pool_id == pool.id)).all())
     assert holdings.get(leaving.id, 0) == 0 and holdings[staying.id] == 4
-    assert _verified(app, org)
+    assert _verified(app, org, leaving, staying)
     # A repeat finds nothing left to move.
     again = ApiClient(app, manager).post(f"/api/v1/users/{leaving.id}/handover",
                                          json={"to_user_id": str(staying.id)})
