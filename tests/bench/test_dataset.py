@@ -36,12 +36,20 @@ def _visits(org_id):
     return [r[0] for r in rows], backwards, correlation, marker
 
 
+def _in_time_order(backwards, correlation):
+    # Inserted in time order, the rows are stored in it, except where PostgreSQL reuses space
+    # other tests freed in the shared table (its free space map): a handful of rows land early.
+    # Visits generated in random order (the old generator) give ~1,500 of 3,000 backwards and
+    # a correlation near 0.
+    assert backwards <= 30
+    assert correlation > 0.95
+
+
 def test_visits_are_stored_in_time_order_and_rebuilt_only_for_a_new_version(small):
     org_id = _dataset.ensure(progress=lambda msg: None)["org_id"]
     ids, backwards, correlation, marker = _visits(org_id)
     assert len(ids) == 3_000 and marker == "test v1"
-    assert backwards == 0
-    assert correlation > 0.99
+    _in_time_order(backwards, correlation)
 
     _dataset.ensure(progress=lambda msg: None)  # same version: kept as it is
     assert _visits(org_id)[0] == ids
@@ -50,4 +58,4 @@ def test_visits_are_stored_in_time_order_and_rebuilt_only_for_a_new_version(smal
     _dataset.ensure(progress=lambda msg: None)
     rebuilt, backwards, correlation, marker = _visits(org_id)
     assert len(rebuilt) == 3_000 and not set(rebuilt) & set(ids) and marker == "test v2"
-    assert backwards == 0 and correlation > 0.99
+    _in_time_order(backwards, correlation)
