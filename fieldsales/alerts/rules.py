@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from fieldsales.timeutil import local_date, local_day_bounds
 
 ALERT_TYPES = ("stale_lead", "recycle_soon", "idle_rep", "risky_visit", "missing_daily_report",
-               "missed_plan", "overdue_follow_up", "customer_visit_overdue")
+               "missed_plan", "overdue_follow_up", "customer_visit_overdue", "silent_leads")
 
 # risky_visit: a visit with at least this risk score, checked in during the last 7 days.
 RISKY_VISIT_MIN_RISK = 50
@@ -102,4 +102,7 @@ def detail(alert_type: str, facts: dict) -> str:
         since = f"last visited {_at(last)}" if last else "never visited"
         return (f"Grade {facts['grade']} customer {facts.get('name')} is due a visit "
                 f"({since}).")
+    if alert_type == "silent_leads":
+        return (f"{facts['count']} lead(s) in pool '{facts['pool_name']}' have waited unclaimed "
+                "past its silent_after_days.")
     raise ValueError(f"unknown alert type {alert_type!r}")

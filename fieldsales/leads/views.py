@@ -2,14 +2,14 @@ from flask import request
 
 from fieldsales.auth.guard import current
 from fieldsales.extensions import Blueprint
-from fieldsales.leads import (claims, converting, creating, csv_import, importing, moves, pools,
-                              reading)
+from fieldsales.leads import (claims, converting, creating, csv_import, editing, importing, moves,
+                              pools, reading)
 from fieldsales.leads.schemas import (AssignSchema, ClaimNextSchema, ConvertResultSchema,
                                       ConvertSchema, FollowUpCreateSchema, FollowUpSchema,
                                       ImportResultSchema, LeadCreateSchema, LeadEventSchema,
-                                      LeadQuerySchema, LeadSchema, MarkDeadSchema,
-                                      PoolCreateSchema, PoolPatchSchema, PoolSchema,
-                                      ReleaseSchema)
+                                      LeadPatchSchema, LeadQuerySchema, LeadSchema,
+                                      MarkDeadSchema, PoolCreateSchema, PoolPatchSchema,
+                                      PoolSchema, ReleaseSchema, ReviveSchema)
 from fieldsales.openapi import describe, replayed, responds
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1",
@@ -113,9 +113,11 @@ def list_leads(filters, pagination_parameters):
 @blp.arguments(LeadCreateSchema)
 @blp.response(201, LeadSchema)
 @replayed(blp, LeadSchema)
-@responds(blp, 403, "duplicate_lead")
+@responds(blp, 403, "duplicate_lead", "duplicate_customer", "holding_limit_reached",
+          "daily_claim_limit_reached")
 def create_lead(data):
-    """Put a lead into a pool (admin; managers of the pool's team); same phone twice → 409."""
+    """Add a lead: admins and managers into a pool they manage; reps into a pool open to them,
+    claimed by the rep within its limits. A phone or company already held → 409."""
     lead, created = creating.create_lead(principal=current(), data=data)
     return lead, 201 if created else 200
 
@@ -180,7 +182,7 @@ def add_follow_up(data, lead_id):
 @blp.response(201, ConvertResultSchema)
 @blp.alt_response(200, schema=ConvertResultSchema,
                   description="A retry of a conversion already made: the stored result.")
-@responds(blp, 403, "lead_closed", "lead_not_claimed")
+@responds(blp, 403, "lead_closed", "lead_not_claimed", "duplicate_customer", "duplicate_lead")
 def convert_lead(data, lead_id):
     """Convert a claimed lead into a customer; its follow-ups become contact records."""
     customer, lead, created = converting.convert_lead(principal=current(), lead_id=lead_id,
@@ -195,6 +197,24 @@ def convert_lead(data, lead_id):
 def mark_dead(data, lead_id):
     """Close a lead that will not buy."""
     return moves.mark_dead(principal=current(), lead_id=lead_id, reason=data["reason"])
+
+
+@blp.post("/leads/<uuid:lead_id>/revive")
+@blp.arguments(ReviveSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, "lead_not_dead", "duplicate_customer", "duplicate_lead")
+def revive_lead(data, lead_id):
+    """Put a dead lead back into a pool (admins, the pool's managers); ledger `revived`."""
+    return editing.revive_lead(principal=current(), lead_id=lead_id, data=data)
+
+
+@blp.patch("/leads/<uuid:lead_id>")
+@blp.arguments(LeadPatchSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, "lead_closed", "duplicate_customer", "duplicate_lead")
+def update_lead(data, lead_id):
+    """Edit a live lead's contact or intent (its owner, the owner's managers)."""
+    return editing.update_lead(principal=current(), lead_id=lead_id, data=data)
 
 
 @blp.get("/leads/<uuid:lead_id>/events")
