@@ -274,8 +274,8 @@ class ImportErrorSchema(ma.Schema):
 class ImportResultSchema(ma.Schema):
     created = ma.fields.Integer()
     duplicates = ma.fields.Integer(metadata={
-        "description": "Rows whose normalised phone already exists in the org (or earlier in "
-                       "the file): skipped, not errors"})
+        "description": "Rows whose normalised phone or company a customer or live lead of the "
+                       "org already holds (or an earlier row has): skipped, not errors"})
     errors = ma.fields.List(ma.fields.Nested(ImportErrorSchema), metadata={
         "description": "Rows not imported, by line (the first 1,000)"})
     errors_total = ma.fields.Integer(metadata={"description": "All rows with errors"})

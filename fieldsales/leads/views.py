@@ -78,11 +78,16 @@ def update_pool(data, pool_id):
                "expo,food;new\n"}},
     "description": "UTF-8 (BOM allowed; other encodings via `charset`), at most 5 MB. Header "
                    "`name,company,phone,email,address,lat,lng,source,tags` (any order; `name` "
-                   "required); tags separated by `;`; WGS-84 coordinates."})
+                   "required); tags separated by `;`; WGS-84 coordinates. A row whose phone or "
+                   "company a customer or live lead already holds, or an earlier row has, is "
+                   "counted in `duplicates` and not created (not an error line); 409 "
+                   "`duplicate_lead` only when a concurrent create took a key mid-import "
+                   "(nothing written: send the file again)."})
 @blp.response(200, ImportResultSchema)
-@responds(blp, 403, 415, "invalid_csv")
+@responds(blp, 403, 415, "invalid_csv", "duplicate_lead")
 def import_leads(pool_id):
-    """Import leads from CSV: duplicates (by normalised phone) are counted, bad rows listed."""
+    """Import leads from CSV: duplicates (phone or company already held) are counted, bad rows
+    listed."""
     request.max_content_length = csv_import.MAX_BYTES  # this body may exceed the JSON limit
     return importing.import_leads(principal=current(), pool_id=pool_id, stream=request.stream,
                                   mimetype=request.mimetype,
