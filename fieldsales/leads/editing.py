@@ -8,7 +8,7 @@ from fieldsales.duplicates import service as duplicates
 from fieldsales.errors import Forbidden, Unprocessable, field_error
 from fieldsales.extensions import db
 from fieldsales.leads import rules
-from fieldsales.leads.guards import lock_lead, lock_open_lead, require_holder_or_manager
+from fieldsales.leads.guards import lock_lead, lock_open_lead, require_owner_side
 from fieldsales.leads.ledger import add_event, seal_event
 from fieldsales.leads.pools import managed_pool
 from fieldsales.leads.reading import reveal
@@ -23,11 +23,7 @@ def update_lead(*, principal: Principal, lead_id, data: dict):
     keys = {"phone": data.get("phone"), "company": data.get("company")}
     with duplicates.guarded(principal.org_id, keys, exclude_id=lead_id), transaction():
         lead = lock_open_lead(principal, lead_id)
-        if lead.owner_id is not None:
-            require_holder_or_manager(principal, lead, "edit")
-        elif not principal.scope.can_manage_pool(lead.pool):
-            raise Forbidden("Only admins and the managers of the pool's team may edit a pooled "
-                            "lead.")
+        require_owner_side(principal, lead, "edit")
         duplicates.check(principal.org_id, exclude_id=lead.id, **keys)
         changed = apply_changes(lead, data, EDITABLE)
         if "phone" in changed:
