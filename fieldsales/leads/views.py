@@ -30,6 +30,13 @@ releasing does not give a claim back; assignments by a manager do not count), 42
 `assign` respects the holding limit but not the cooldown. Phone and e-mail are masked for
 callers who neither hold the lead nor manage its holder; for unowned leads, admins and the
 managers of the pool's team read them in full.
+
+A rep may add a lead (`POST /leads`) to a pool open to it: the lead is created claimed by the
+rep, within the same holding and daily limits as a claim (same 422s, nothing written). `intent`
+(set by the owner or its managers) orders claim-next: hot, then warm, then cold, then unknown
+(null), then `none`, before distance (`near`) and age. `revive` puts a dead lead back into a
+pool (admins, the pool's managers; 422 `lead_not_dead` otherwise). A pooled lead unclaimed for
+the pool's `silent_after_days` since it entered the pool is `silent` (alert `silent_leads`).
 """)
 
 
