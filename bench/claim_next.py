@@ -84,7 +84,9 @@ def ensure_data():
                     INSERT INTO leads (id, org_id, pool_id, name, company, lat, lng, tags,
                                        status, follow_up_count, created_at)
                     SELECT gen_random_uuid(), %(org)s, %(pool)s, 'Bench lead ' || g,
-                           'Bench company ' || g, %(lat)s + (random() - 0.5) * 0.5,
+                           -- unique: one company is one holder (duplicate guard)
+                           'Bench company ' || gen_random_uuid(),
+                           %(lat)s + (random() - 0.5) * 0.5,
                            %(lng)s + (random() - 0.5) * 0.6, '{}', 'pooled', 0,
                            now() - make_interval(secs => g)
                     FROM generate_series(1, %(n)s) g

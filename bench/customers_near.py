@@ -47,11 +47,12 @@ def ensure_data():
             print(f"[bench] inserting {N_CUSTOMERS - have} customers …", file=sys.stderr)
             cur.execute("""
                 INSERT INTO customers (id, org_id, name, lat, lng, tags, status, custom, version)
-                SELECT gen_random_uuid(), %(org)s, 'Bench customer ' || g,
+                SELECT gen_random_uuid(), %(org)s, 'Bench customer ' || (%(have)s + g),
                        %(lat)s + (random() - 0.5) * 0.5, %(lng)s + (random() - 0.5) * 0.6,
                        '{}', 'active', '{}', 1
                 FROM generate_series(1, %(n)s) g
-            """, {"org": org_id, "lat": CENTER[0], "lng": CENTER[1], "n": N_CUSTOMERS - have})
+            """, {"org": org_id, "lat": CENTER[0], "lng": CENTER[1], "n": N_CUSTOMERS - have,
+                  "have": have})
             cur.execute("ANALYZE customers")
     return org_id
 

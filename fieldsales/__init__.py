@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "fieldsales.plans.views",
     "fieldsales.contracts.views",
     "fieldsales.targets.views",
+    "fieldsales.duplicates.views",
 )
 
 

@@ -226,6 +226,23 @@ def leads_recycle(now, dry_run):
 
 
 @main.group()
+def duplicates():
+    """The duplicate guard (撞单)."""
+
+
+@duplicates.command("report")
+@click.option("--org-id", type=click.UUID, default=None, help="Only this organisation")
+def duplicates_report(org_id):
+    """List customers and live leads whose phone or company an older one holds (duplicates
+    from before the guard); prints a JSON array."""
+    from fieldsales.duplicates.report import clashes
+    from fieldsales.extensions import db
+
+    with _app().app_context():
+        _print_json(clashes(db.session, org_id=org_id))
+
+
+@main.group()
 def backup():
     """Backups of the database and the photo store."""
 

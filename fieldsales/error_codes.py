@@ -35,7 +35,11 @@ CODES = {
     "invalid_image": (422, "the file is not a readable image"),
     "storage_unavailable": (503, "the photo store is unavailable: retry later"),
     "photo_damaged": (500, "the stored photo file is missing or no longer matches its SHA-256"),
-    "duplicate_lead": (409, "a lead with this phone number is already in the pool"),
+    "duplicate_lead": (409, "a live lead already has this phone number or company name (撞单); "
+                            "`kind`: phone|company, `owner`: {id, name} of its holder or null"),
+    "duplicate_customer": (409, "a customer already has this phone number or company name "
+                                "(撞单); `kind`: phone|company, `owner`: {id, name} or null"),
+    "lead_not_dead": (422, "only a dead lead can be revived"),
     "invalid_csv": (422, "the CSV file cannot be read (encoding, header)"),
     "already_claimed": (409, "someone else claimed the lead first"),
     "lead_closed": (409, "the lead is converted or dead"),

@@ -4,6 +4,7 @@ from fieldsales.audit.models import AuditEntry, AuditHead  # noqa: F401
 from fieldsales.auth.models import LoginThrottle, RefreshToken  # noqa: F401
 from fieldsales.customers.models import Contact, ContactRecord, Customer  # noqa: F401
 from fieldsales.db import Base  # noqa: F401
+from fieldsales.duplicates.models import PartyKey  # noqa: F401
 from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadEvent,  # noqa: F401
                                      LeadFollowUp, LeadHolding, LeadPool)
 from fieldsales.maps.models import visits_in_at_in_geom  # noqa: F401

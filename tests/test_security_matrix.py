@@ -134,6 +134,10 @@ WRITES = {
         {"lead_id": r["lead"].id}, {"json": {"reason": "x"}}),
     ("POST", "/api/v1/leads/<uuid:lead_id>/release"): lambda a, w, r: (
         {"lead_id": r["lead"].id}, {"json": {}}),
+    ("POST", "/api/v1/leads/<uuid:lead_id>/revive"): lambda a, w, r: (
+        {"lead_id": r["lead"].id}, {"json": {"reason": "x"}}),
+    ("PATCH", "/api/v1/leads/<uuid:lead_id>"): lambda a, w, r: (
+        {"lead_id": r["lead"].id}, {"json": {"intent": "hot"}}),
     ("PUT", "/api/v1/daily-reports/<date>"): lambda a, w, r: (
         {"date": _today()}, {"json": {"summary": "x", "plan": "y", "problems": "",
                                       "submit": True}}),

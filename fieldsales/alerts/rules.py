@@ -8,7 +8,7 @@ from fieldsales.timeutil import local_date, local_day_bounds
 
 ALERT_TYPES = ("stale_lead", "recycle_soon", "idle_rep", "risky_visit", "missing_daily_report",
                "missed_plan", "overdue_follow_up", "customer_visit_overdue",
-               "contract_expiring", "payment_overdue")
+               "contract_expiring", "payment_overdue", "silent_leads")
 
 # risky_visit: a visit with at least this risk score, checked in during the last 7 days.
 RISKY_VISIT_MIN_RISK = 50
@@ -111,4 +111,7 @@ def detail(alert_type: str, facts: dict) -> str:
     if alert_type == "payment_overdue":
         return (f"Payment of {facts['amount']:.2f} on contract {facts['number']} "
                 f"({facts.get('customer_name')}) was due {facts['due_date']}.")
+    if alert_type == "silent_leads":
+        return (f"{facts['count']} lead(s) in pool '{facts['pool_name']}' have waited unclaimed "
+                "past its silent_after_days.")
     raise ValueError(f"unknown alert type {alert_type!r}")

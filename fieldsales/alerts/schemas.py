@@ -13,14 +13,16 @@ class AlertQuerySchema(StrictSchema):
 
 class AlertSchema(ma.Schema):
     type = ma.fields.String(metadata={"enum": list(ALERT_TYPES)})
-    user_id = ma.fields.UUID(metadata={"description": "The person the alert is about"})
-    user_name = ma.fields.String()
+    user_id = ma.fields.UUID(allow_none=True, metadata={
+        "description": "The person the alert is about (null: silent_leads, about a pool)"})
+    user_name = ma.fields.String(allow_none=True)
     subject_id = ma.fields.UUID(allow_none=True, metadata={
         "description": "stale_lead, recycle_soon: the lead; risky_visit: the visit; idle_rep: "
                        "the rep; missing_daily_report: the unsubmitted report (null when "
                        "nothing was saved); missed_plan: the plan; overdue_follow_up: the "
                        "customer or lead; customer_visit_overdue: the customer; "
-                       "contract_expiring: the contract; payment_overdue: the payment plan"})
+                       "contract_expiring: the contract; payment_overdue: the payment plan; "
+                       "silent_leads: the pool"})
     since = Timestamp(metadata={
         "description": "When the situation began: leads: their last follow-up (or claim); "
                        "idle_rep: the last check-in (or the account's creation); risky_visit: "
@@ -28,5 +30,6 @@ class AlertSchema(ma.Schema):
                        "missed_plan: when it was marked missed; overdue_follow_up: the "
                        "next_follow_up_at; customer_visit_overdue: when the visit fell due; "
                        "contract_expiring: the start of the local day the nearest remind_days "
-                       "threshold was crossed; payment_overdue: the end of the plan's due date"})
+                       "threshold was crossed; payment_overdue: the end of the plan's due date; "
+                       "silent_leads: when its longest-waiting lead turned silent"})
     detail = ma.fields.String(metadata={"description": "One sentence for the manager"})

@@ -18,6 +18,8 @@ The rules (thresholds in rules.py; README "Daily reports and alerts"):
 - contract_expiring: an active contract within one of its remind_days of its end_date.
 - payment_overdue: a payment plan past due that the money received does not cover
   (alerts/deals.py).
+- silent_leads: a pool the caller manages with pooled leads unclaimed for its
+  silent_after_days (alerts/pools.py); user_id and user_name are null.
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from fieldsales.alerts import rules
 from fieldsales.alerts.deals import deal_parts
 from fieldsales.alerts.plans import plan_parts
+from fieldsales.alerts.pools import silent_part
 from fieldsales.customers.models import Customer
 from fieldsales.db import paginate
 from fieldsales.extensions import db
@@ -166,7 +169,8 @@ def list_alerts(*, principal: Principal, filters: dict, page, now=None) -> list[
                                                                  filters["team_id"])))
     parts = [*_leads(principal, people, now), _risky_visits(principal, people, now),
              *plan_parts(principal, people, now, _row),
-             *deal_parts(principal, people, now, _row)]
+             *deal_parts(principal, people, now, _row),
+             *silent_part(principal, filters, now, _row)]
     wanted = filters.get("type")
     if wanted in (None, "idle_rep", "missing_daily_report"):
         win = _rep_windows(principal, people, now)
@@ -177,8 +181,8 @@ def list_alerts(*, principal: Principal, filters: dict, page, now=None) -> list[
         page.item_count = 0
         return []
     alerts = union_all(*selects).subquery("alerts")
-    stmt = (select(alerts, User.name)
-            .join(User, (User.org_id == principal.org_id) & (User.id == alerts.c.user_id))
+    stmt = (select(alerts, User.name)  # silent_leads is about a pool: no user
+            .outerjoin(User, (User.org_id == principal.org_id) & (User.id == alerts.c.user_id))
             .order_by(alerts.c.since, alerts.c.type, alerts.c.user_id, alerts.c.subject_id))
     rows = paginate(stmt, page, scalars=False)
     return [Alert(type=r.type, user_id=r.user_id, user_name=r.name, subject_id=r.subject_id,

@@ -9,6 +9,7 @@ from fieldsales import audit, idempotency
 from fieldsales.customers.models import Contact, ContactRecord, Customer
 from fieldsales.customers.search import list_customers  # noqa: F401  (the views' entry point)
 from fieldsales.db import apply_changes, paginate, transaction
+from fieldsales.duplicates import service as duplicates
 from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.plans.fulfil import fulfil_call
@@ -71,18 +72,27 @@ def add_customer(*, principal: Principal, data: dict):
 def create_customer(*, principal: Principal, data: dict):
     """Create a customer card. Returns (customer, created)."""
     principal.scope.require_writer()
-    return idempotency.create(Customer, principal=principal, data=data,
-                              write=lambda: add_customer(principal=principal, data=data))
+    keys = {"phone": data.get("phone"), "company": data["name"]}
+
+    def write():
+        duplicates.check(principal.org_id, **keys)
+        return add_customer(principal=principal, data=data)
+
+    with duplicates.guarded(principal.org_id, keys):
+        return idempotency.create(Customer, principal=principal, data=data, write=write)
 
 
 def update_customer(*, principal: Principal, customer_id, data: dict, if_match: str | None):
-    """Edit a customer (owner, its managers, admin); a stale If-Match is 412."""
-    with transaction():
+    """Edit a customer (owner, its managers, admin); a stale If-Match is 412; a phone or name
+    another customer or live lead holds is 409."""
+    keys = {"phone": data.get("phone"), "company": data.get("name")}
+    with duplicates.guarded(principal.org_id, keys, exclude_id=customer_id), transaction():
         customer = get_customer(principal=principal, customer_id=customer_id, for_update=True)
         if not principal.scope.can_edit_customer(customer):
             raise Forbidden("Only the owner, the owner's managers or an admin may edit this "
                             "customer.")
         check_if_match(customer, if_match)
+        duplicates.check(principal.org_id, exclude_id=customer.id, **keys)
         if "owner_id" in data and data["owner_id"] != customer.owner_id:
             if principal.is_rep:
                 raise Forbidden("Reps cannot reassign customers.")

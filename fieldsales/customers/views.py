@@ -29,7 +29,7 @@ def list_customers(filters, pagination_parameters):
 @blp.arguments(CustomerCreateSchema)
 @blp.response(201, CustomerSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @replayed(blp, CustomerSchema)
-@responds(blp, 403, 409)
+@responds(blp, 403, 409, "duplicate_customer", "duplicate_lead")
 def create_customer(data):
     """Create a customer card (location accepts `crs`)."""
     customer, created = service.create_customer(principal=current(), data=data)
@@ -50,7 +50,7 @@ def get_customer(customer_id):
 @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False,
                       "schema": {"type": "string"},
                       "description": "ETag from a GET; a stale one → 412"}])
-@responds(blp, 403, 412)
+@responds(blp, 403, 412, "duplicate_customer", "duplicate_lead")
 def update_customer(data, customer_id):
     """Edit a customer (owner, its managers, admin). If-Match with a stale ETag → 412."""
     customer = service.update_customer(principal=current(), customer_id=customer_id, data=data,

@@ -109,9 +109,10 @@ _CLAIM = f"""counted AS (
     FOR KEY SHARE OF o, u
 ), {head_cte("head", "SELECT c.owner_id, c.org_id FROM claimed c, keys")}"""  # noqa: S608
 
-# The oldest claimable lead: the queue pattern on ix_leads_pooled_oldest.
+# The hottest (intent_rank: hot, warm, cold, unknown, none), then oldest claimable lead: the
+# queue pattern on ix_leads_pooled_oldest (pool_id, intent_rank, created_at, id).
 _OLDEST = f"""SELECT l.id, l.pool_id FROM leads l WHERE {_IN_POOL} {{also}}
-    ORDER BY l.created_at, l.id
+    ORDER BY l.intent_rank, l.created_at, l.id
     LIMIT 1
     FOR UPDATE OF l SKIP LOCKED"""  # noqa: S608
 _PICK_OLDEST = f"pick AS ({_OLDEST.format(also='')})"
@@ -120,9 +121,15 @@ _PICK_OLDEST = f"pick AS ({_OLDEST.format(also='')})"
 # fails on PostgreSQL 15 ("attempted to lock invisible tuple" from the reordering GiST scan),
 # and a geography KNN scan is ~30x slower than the planar one; among 64 planar-nearest points
 # the true nearest is always found at city scale, and the 64 outnumber concurrent lockers.
-# No located lead left near the caller: the oldest one (its scan runs only then).
-_PICK_NEAREST = f"""nearby AS (
+# Intent comes before distance: the candidates are the located leads of the best intent any
+# claimable lead of the pool has (one step down ix_leads_pooled_oldest). No located lead of
+# that intent: the hottest, then oldest one (its scan runs only then).
+_PICK_NEAREST = f"""best AS (
+    SELECT l.intent_rank FROM leads l WHERE {_IN_POOL}
+    ORDER BY l.intent_rank LIMIT 1
+), nearby AS (
     SELECT l.id FROM leads l WHERE {_IN_POOL} AND l.geom IS NOT NULL
+      AND l.intent_rank = (SELECT intent_rank FROM best)
     ORDER BY l.geom <-> ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)
     LIMIT 64
 ), nearest AS (

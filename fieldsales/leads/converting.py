@@ -9,6 +9,7 @@ from fieldsales import idempotency
 from fieldsales.customers import service as customers
 from fieldsales.customers.models import Contact
 from fieldsales.db import transaction
+from fieldsales.duplicates import service as duplicates
 from fieldsales.errors import IdempotencyConflict, NotFound, field_error
 from fieldsales.extensions import db
 from fieldsales.leads.guards import closed, lock_lead, not_claimed, require_holder_or_manager
@@ -23,7 +24,7 @@ def _already_converted_to(lead, data):
     return lead.status == "converted" and wanted == lead.converted_customer_id
 
 
-def _new_customer(principal, lead, fields):
+def _new_customer(principal, lead, fields, keys):
     data = dict(fields)
     data.setdefault("name", lead.company or lead.name)
     data.setdefault("owner_id", lead.owner_id)
@@ -34,6 +35,8 @@ def _new_customer(principal, lead, fields):
         data.setdefault("location", dict(lead.location))
     if lead.tags:
         data.setdefault("tags", list(lead.tags))
+    keys.update(phone=data.get("phone"), company=data["name"])
+    duplicates.check(principal.org_id, **keys)
     customer = customers.add_customer(principal=principal, data=data)
     try:
         db.session.flush()
@@ -76,7 +79,8 @@ def convert_lead(*, principal: Principal, lead_id, data: dict, now=None):
     records. Returns (customer, lead, created); a retry of the same conversion is not an
     error."""
     now = now or datetime.now(UTC)
-    with transaction():
+    keys = {}  # the new customer's, for the 409 when a concurrent card took them
+    with duplicates.guarded(principal.org_id, keys), transaction():
         lead = lock_lead(principal, lead_id)
         principal.scope.require_writer()
         if _already_converted_to(lead, data):
@@ -88,10 +92,11 @@ def convert_lead(*, principal: Principal, lead_id, data: dict, now=None):
         if lead.status != "claimed":
             raise not_claimed()
         require_holder_or_manager(principal, lead, "convert")
+        duplicates.release_lead(lead)  # its phone and company pass to the customer
         if "customer_id" in data:
             customer = _existing_customer(principal, data["customer_id"])
         else:
-            customer = _new_customer(principal, lead, data["customer"])
+            customer = _new_customer(principal, lead, data["customer"], keys)
         _copy_history(principal, lead, customer)
         owner = lead.owner_id
         lead.status, lead.converted_customer_id = "converted", customer.id

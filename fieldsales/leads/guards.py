@@ -65,3 +65,13 @@ def lock_open_lead(principal, lead_id):
 def require_holder_or_manager(principal, lead, what):
     if lead.owner_id != principal.id and not principal.scope.manages_user(lead.owner_id):
         raise Forbidden(f"Only the lead's owner, its managers or an admin may {what} it.")
+
+
+def require_owner_side(principal, lead, what):
+    """A held lead: its owner, the owner's managers or an admin; a pooled one: the managers of
+    its pool's team or an admin."""
+    if lead.owner_id is not None:
+        require_holder_or_manager(principal, lead, what)
+    elif not principal.scope.can_manage_pool(lead.pool):
+        raise Forbidden(f"Only admins and the managers of the pool's team may {what} a pooled "
+                        "lead.")

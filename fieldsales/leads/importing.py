@@ -11,9 +11,8 @@ schema row by row (csv_import.load_row), which stays the one owner of the per-li
 The SQL check may only be stricter than the schema, never looser: tests/leads/test_import.py
 compares both on edge cases.
 
-Duplicates (a phone already in the org, or earlier in the file) are left out by the unique
-index (ON CONFLICT DO NOTHING) in one INSERT ordered by phone, so concurrent imports wait on
-each other's rows in the same order (no deadlock) and each phone is created once.
+Duplicates (a phone or company already held in the org, or earlier in the file) are left out
+by the INSERT itself (see _INSERT), so each phone is created once.
 """
 import io
 import sys
@@ -24,6 +23,7 @@ from sqlalchemy import text
 
 from fieldsales import audit
 from fieldsales.db import copy_in, transaction
+from fieldsales.duplicates import service as duplicates
 from fieldsales.errors import NotFound, field_error
 from fieldsales.extensions import db
 from fieldsales.leads import csv_import, rules
@@ -100,17 +100,34 @@ ORDER BY s.line
 """
 _REST_PAGE = 2000
 
-# Ordered by phone: concurrent imports lock the unique index entries in the same order, and
-# within the file the earliest line of a phone is the one created.
+# The duplicate guard (fieldsales/duplicates) decides what is new: a row whose phone or company
+# another customer or live lead holds, or an earlier line of the file has, is a duplicate. The
+# org's imports queue on an advisory lock, so each sees the keys the previous one committed; a
+# single create racing an import loses or makes the import answer 409 (the trigger's refusal).
+# Ordered by phone: within the file the earliest line of a phone is the one created.
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('party_keys:' || :org_id, 0))")
 _INSERT = text("""
-WITH created AS (
+WITH keyed AS (
+    SELECT o.*, fs_company_key(o.company) AS company_k,
+           row_number() OVER (PARTITION BY o.phone_n ORDER BY o.line) AS phone_nth
+    FROM lead_import_ok o
+), firsts AS (
+    SELECT k.*, row_number() OVER (PARTITION BY k.company_k ORDER BY k.line) AS company_nth
+    FROM keyed k WHERE k.phone_n IS NULL OR k.phone_nth = 1
+), fresh AS (
+    SELECT f.* FROM firsts f
+    WHERE (f.company_k IS NULL OR f.company_nth = 1)
+      AND NOT EXISTS (SELECT FROM party_keys p WHERE p.org_id = :org_id
+                      AND p.kind = 'phone' AND p.value = f.phone_n)
+      AND NOT EXISTS (SELECT FROM party_keys p WHERE p.org_id = :org_id
+                      AND p.kind = 'company' AND p.value = f.company_k)
+), created AS (
     INSERT INTO leads (id, org_id, pool_id, name, company, phone, phone_normalized, email,
                        address, lat, lng, source, tags, status, follow_up_count, created_at,
-                       created_by)
+                       pooled_at, created_by)
     SELECT gen_random_uuid(), :org_id, :pool_id, name, company, phone, phone_n, email,
-           address, lat, lng, source, tags, 'pooled', 0, :now, :actor_id
-    FROM lead_import_ok ORDER BY phone_n, line
-    ON CONFLICT (org_id, phone_normalized) WHERE phone_normalized IS NOT NULL DO NOTHING
+           address, lat, lng, source, tags, 'pooled', 0, :now, :now, :actor_id
+    FROM fresh ORDER BY phone_n, line
     RETURNING id
 ), ledger AS (
     INSERT INTO lead_events (id, org_id, lead_id, at, action, actor_id)
@@ -188,6 +205,7 @@ def import_rows(text_in: io.TextIOBase, *, schema, org_id: uuid.UUID, pool_id: u
         _copy_rows(cursor, header, rows, line_errors)
         db.session.execute(_ACCEPT, {"number": _NUMBER, "email": _EMAIL, "ws": _WHITESPACE})
         _check_rest(cursor, schema, rest_errors)
+        db.session.execute(_LOCK, {"org_id": str(org_id)})
         valid, created, digest = db.session.execute(_INSERT, {
             "org_id": org_id, "pool_id": pool_id, "actor_id": actor_id, "now": now}).one()
         cursor.execute("DROP TABLE lead_import, lead_import_ok")
@@ -200,7 +218,7 @@ def import_leads(*, principal: Principal, pool_id, stream, mimetype, charset):
     """Import a CSV into a pool: good rows are created, phones already in the org (or earlier
     in the file) are counted as duplicates, bad rows are reported by line. One transaction,
     one audit entry."""
-    with transaction():
+    with duplicates.guarded(principal.org_id, {}), transaction():
         pool = managed_pool(principal, pool_id, missing=NotFound("LeadPool not found."))
         principal.scope.require_writer()
         text_in = csv_import.text_stream(stream, mimetype=mimetype, charset=charset)

@@ -12,8 +12,9 @@ by a conditional upsert (see claims.py).
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import (CheckConstraint, Float, ForeignKey, ForeignKeyConstraint, Index, Integer,
-                        String, UniqueConstraint, text)
+from sqlalchemy import (CheckConstraint, Computed, FetchedValue, Float, ForeignKey,
+                        ForeignKeyConstraint, Index, Integer, SmallInteger, String,
+                        UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,7 +24,11 @@ from fieldsales.leads import rules
 
 LEAD_STATUSES = ("pooled", "claimed", "converted", "dead")
 EVENT_ACTIONS = ("created", "imported", "claimed", "assigned", "released", "recycled",
-                 "followed_up", "converted", "marked_dead")
+                 "followed_up", "converted", "marked_dead", "revived")
+INTENTS = ("hot", "warm", "cold", "none")
+# claim-next takes hot, then warm, then cold, then unknown (null), then `none` (no intent).
+INTENT_RANK = ("CASE intent WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 WHEN 'cold' THEN 2 "
+               "WHEN 'none' THEN 4 ELSE 3 END")
 FOLLOW_UP_METHODS = CONTACT_METHODS  # they become contact records on conversion
 
 
@@ -52,6 +57,7 @@ class LeadPool(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
         CheckConstraint("cooldown_days >= 0", name="cooldown_days_nonnegative"),
         CheckConstraint(f"assignment ->> 'strategy' IN ({_in(rules.STRATEGIES)})",
                         name="assignment_strategy"),
+        CheckConstraint("silent_after_days > 0", name="silent_after_days_positive"),
     )
 
     name: Mapped[str]
@@ -66,6 +72,7 @@ class LeadPool(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
         JSONB, server_default=text("""'{"strategy": "claim"}'::jsonb"""))
     # Round robin resumes after this user (the last one given a lead), call after call.
     round_robin_after: Mapped[uuid.UUID | None]
+    silent_after_days: Mapped[int] = mapped_column(Integer, server_default="14")
 
 
 class LeadFacts:
@@ -85,6 +92,12 @@ class LeadFacts:
         return rules.recycle_at(status=self.status, claimed_at=self.claimed_at,
                                 last_follow_up_at=self.last_follow_up_at,
                                 recycle_after_days=self.pool.recycle_after_days)
+
+    @property
+    def silent(self):
+        return self.status == "pooled" and rules.is_silent(
+            pooled_at=self.pooled_at, silent_after_days=self.pool.silent_after_days,
+            now=datetime.now(UTC))
 
     @property
     def recycle_warning(self):
@@ -118,11 +131,10 @@ class Lead(LeadFacts, IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
                         name="converted_has_customer"),
         CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="lat_lng_together"),
         CheckConstraint("follow_up_count >= 0", name="follow_up_count_nonnegative"),
-        # A phone is one lead per org: duplicates on import are found by this index.
-        Index("uq_leads_org_phone", "org_id", "phone_normalized", unique=True,
-              postgresql_where=text("phone_normalized IS NOT NULL")),
-        # claim-next without `near`: the oldest pooled lead of a pool.
-        Index("ix_leads_pooled_oldest", "pool_id", "created_at", "id",
+        CheckConstraint(f"intent IN ({_in(INTENTS)})", name="intent"),
+        # (Duplicate phones and companies: party_keys, fieldsales/duplicates.)
+        # claim-next without `near`: the hottest, then oldest pooled lead of a pool.
+        Index("ix_leads_pooled_oldest", "pool_id", "intent_rank", "created_at", "id",
               postgresql_where=text("status = 'pooled'")),
         # claim-next with `near`: planar KNN over pooled leads (see claims._PICK_NEAREST).
         Index("ix_leads_pooled_geom", "geom", postgresql_using="gist",
@@ -161,6 +173,12 @@ class Lead(LeadFacts, IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
     last_follow_up_at: Mapped[datetime | None]
     follow_up_count: Mapped[int] = mapped_column(default=0, server_default="0")
     converted_customer_id: Mapped[uuid.UUID | None]
+    intent: Mapped[str | None]
+    intent_rank: Mapped[int] = mapped_column(SmallInteger, Computed(INTENT_RANK, persisted=True))
+    # Set by the database (trigger leads_pooled_at, migration 0011) whenever the lead enters
+    # its pool: `silent` counts from here.
+    pooled_at: Mapped[datetime | None] = mapped_column(server_default=FetchedValue(),
+                                                       server_onupdate=FetchedValue())
 
     # Many-to-one by primary key: served from the session's identity map once the pool is
     # loaded, so serialising a page costs one pool query, not one per lead.

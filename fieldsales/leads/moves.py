@@ -10,7 +10,8 @@ from fieldsales.errors import Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.leads.claims import start_cooldown
 from fieldsales.leads.guards import (closed, flush_holding, lock_lead, lock_open_lead,
-                                     not_claimed, require_holder_or_manager)
+                                     not_claimed, require_holder_or_manager,
+                                     require_owner_side)
 from fieldsales.leads.ledger import add_event, seal_event
 from fieldsales.leads.models import LeadFollowUp
 from fieldsales.plans.fulfil import fulfil_call
@@ -117,11 +118,7 @@ def mark_dead(*, principal: Principal, lead_id, reason: str, now=None):
     now = now or datetime.now(UTC)
     with transaction():
         lead = lock_open_lead(principal, lead_id)
-        if lead.owner_id is not None:
-            require_holder_or_manager(principal, lead, "close")
-        elif not principal.scope.can_manage_pool(lead.pool):
-            raise Forbidden("Only admins and the managers of the pool's team may close a "
-                            "pooled lead.")
+        require_owner_side(principal, lead, "close")
         owner = lead.owner_id
         lead.status = "dead"
         event = add_event(lead, "marked_dead", at=now, actor_id=principal.id,

@@ -95,6 +95,11 @@ def recycle_warning(*, recycle_at: datetime | None, warn_before_days: int,
     return now >= recycle_at - timedelta(days=warn_before_days)
 
 
+def is_silent(*, pooled_at: datetime | None, silent_after_days: int, now: datetime) -> bool:
+    """A pooled lead nobody has claimed for silent_after_days since it entered the pool."""
+    return pooled_at is not None and now - pooled_at >= timedelta(days=silent_after_days)
+
+
 def recycle_reason(*, recycle_after_days: int, last_activity: datetime) -> str:
     return (f"No follow-up for {recycle_after_days} day(s) "
             f"(last activity {last_activity.astimezone(UTC).isoformat()}).")
@@ -148,7 +153,7 @@ def refusal(quota: Quota) -> str | None:
 STRATEGIES = ("claim", "round_robin", "load_balance", "tag_match")
 
 POOL_DEFAULTS = {"holding_limit": 20, "daily_claim_limit": 10, "recycle_after_days": 7,
-                 "warn_before_days": 1, "cooldown_days": 3}
+                 "warn_before_days": 1, "cooldown_days": 3, "silent_after_days": 14}
 
 
 def pool_settings_problem(settings: dict) -> tuple[str, str] | None:

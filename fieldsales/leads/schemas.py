@@ -5,7 +5,7 @@ import marshmallow as ma
 from fieldsales.customers.schemas import CustomerCreateSchema, CustomerSchema
 from fieldsales.geo import LatLng, LatLngParam, LocationIn
 from fieldsales.leads import rules
-from fieldsales.leads.models import EVENT_ACTIONS, FOLLOW_UP_METHODS, LEAD_STATUSES
+from fieldsales.leads.models import EVENT_ACTIONS, FOLLOW_UP_METHODS, INTENTS, LEAD_STATUSES
 from fieldsales.schemas import IdArg, StrictSchema, Timestamp, name_field
 
 _DAYS = ma.validate.Range(1, 365)
@@ -43,6 +43,9 @@ class PoolSchema(ma.Schema):
         "description": "After releasing (or losing) a lead, the rep may not claim it back "
                        "for this long"})
     assignment = ma.fields.Nested(AssignmentSchema)
+    silent_after_days = ma.fields.Integer(metadata={
+        "description": "A pooled lead nobody claimed for this long is `silent` (alert "
+                       "`silent_leads`)"})
 
 
 class _PoolFields(StrictSchema):
@@ -59,6 +62,7 @@ class _PoolFields(StrictSchema):
                                       metadata={"description": "Default 3"})
     assignment = ma.fields.Nested(AssignmentSchema, metadata={
         "description": 'Default {"strategy": "claim"}'})
+    silent_after_days = ma.fields.Integer(validate=_DAYS, metadata={"description": "Default 14"})
 
 
 class PoolCreateSchema(_PoolFields, IdArg):
@@ -110,6 +114,11 @@ class LeadSchema(ma.Schema):
     recycle_warning = ma.fields.Boolean(metadata={
         "description": "True from warn_before_days before recycle_at"})
     converted_customer_id = ma.fields.UUID(allow_none=True)
+    intent = ma.fields.String(allow_none=True, metadata={"enum": [*INTENTS, None], "description": (
+        "Set by the owner or its managers; claim-next takes hot, then warm, then cold, then "
+        "unknown (null), then none")})
+    silent = ma.fields.Boolean(metadata={
+        "description": "Pooled and unclaimed for the pool's silent_after_days"})
     created_at = Timestamp()
     distance_m = ma.fields.Float(metadata={"description": "Only with `near`: metres from it",
                                            "x_optional": True})
@@ -149,8 +158,32 @@ class LeadFieldsSchema(StrictSchema):
     tags = _tags
 
 
+_intent = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(INTENTS),
+                          metadata={"enum": [*INTENTS, None]})
+
+
 class LeadCreateSchema(LeadFieldsSchema, IdArg):
-    pool_id = ma.fields.UUID(required=True)
+    pool_id = ma.fields.UUID(required=True, metadata={
+        "description": "Admins and managers: a pool they manage (the lead is pooled). Reps: a "
+                       "pool open to them (the lead is created claimed by the rep, within the "
+                       "pool's holding and daily claim limits)"})
+    intent = _intent
+
+
+class LeadPatchSchema(StrictSchema):
+    """What the lead's owner or its managers may edit."""
+
+    name = name_field()
+    company = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
+    phone = PhoneField(allow_none=True)
+    email = ma.fields.Email(allow_none=True, validate=ma.validate.Length(max=254))
+    address = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
+    intent = _intent
+
+
+class ReviveSchema(StrictSchema):
+    pool_id = ma.fields.UUID(metadata={"description": "Default: the pool it died in"})
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
 
 
 class OwnerParam(ma.fields.String):
@@ -254,8 +287,8 @@ class ImportErrorSchema(ma.Schema):
 class ImportResultSchema(ma.Schema):
     created = ma.fields.Integer()
     duplicates = ma.fields.Integer(metadata={
-        "description": "Rows whose normalised phone already exists in the org (or earlier in "
-                       "the file): skipped, not errors"})
+        "description": "Rows whose normalised phone or company a customer or live lead of the "
+                       "org already holds (or an earlier row has): skipped, not errors"})
     errors = ma.fields.List(ma.fields.Nested(ImportErrorSchema), metadata={
         "description": "Rows not imported, by line (the first 1,000)"})
     errors_total = ma.fields.Integer(metadata={"description": "All rows with errors"})

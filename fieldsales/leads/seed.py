@@ -20,7 +20,10 @@ SOURCES = ["expo", "website", "referral", "cold-call"]
 
 def _lead(org, pool, n_pool, i, rng, now, seals):
     key = f"{pool.name}/{i}"
-    fields = {"name": rng.choice(PEOPLE), "company": f"{rng.choice(FIRMS)} #{i + 1}",
+    # "Co." and a number unique across both pools: no lead takes a customer's company name or
+    # another lead's (the duplicate guard would refuse it).
+    fields = {"name": rng.choice(PEOPLE),
+              "company": f"{rng.choice(FIRMS)} Co. #{n_pool * 100 + i + 1}",
               "address": f"{rng.randint(1, 999)} Lane {rng.randint(1, 200)}, Shanghai",
               "lat": round(CITY[0] + rng.uniform(-0.15, 0.15), 6),
               "lng": round(CITY[1] + rng.uniform(-0.18, 0.18), 6),

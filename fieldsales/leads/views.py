@@ -2,15 +2,15 @@ from flask import request
 
 from fieldsales.auth.guard import current
 from fieldsales.extensions import Blueprint
-from fieldsales.leads import (claims, converting, creating, csv_import, distribute, importing,
-                              moves, pools, reading)
+from fieldsales.leads import (claims, converting, creating, csv_import, distribute, editing,
+                              importing, moves, pools, reading)
 from fieldsales.leads.schemas import (AssignSchema, ClaimNextSchema, ConvertResultSchema,
                                       ConvertSchema, DistributedSchema, DistributeSchema,
                                       FollowUpCreateSchema, FollowUpSchema,
                                       ImportResultSchema, LeadCreateSchema, LeadEventSchema,
-                                      LeadQuerySchema, LeadSchema, MarkDeadSchema,
-                                      PoolCreateSchema, PoolPatchSchema, PoolSchema,
-                                      ReleaseSchema)
+                                      LeadPatchSchema, LeadQuerySchema, LeadSchema,
+                                      MarkDeadSchema, PoolCreateSchema, PoolPatchSchema,
+                                      PoolSchema, ReleaseSchema, ReviveSchema)
 from fieldsales.openapi import describe, replayed, responds
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1",
@@ -31,6 +31,13 @@ releasing does not give a claim back; assignments by a manager do not count), 42
 `assign` respects the holding limit but not the cooldown. Phone and e-mail are masked for
 callers who neither hold the lead nor manage its holder; for unowned leads, admins and the
 managers of the pool's team read them in full.
+
+A rep may add a lead (`POST /leads`) to a pool open to it: the lead is created claimed by the
+rep, within the same holding and daily limits as a claim (same 422s, nothing written). `intent`
+(set by the owner or its managers) orders claim-next: hot, then warm, then cold, then unknown
+(null), then `none`, before distance (`near`) and age. `revive` puts a dead lead back into a
+pool (admins, the pool's managers; 422 `lead_not_dead` otherwise). A pooled lead unclaimed for
+the pool's `silent_after_days` since it entered the pool is `silent` (alert `silent_leads`).
 """)
 
 
@@ -79,11 +86,16 @@ def update_pool(data, pool_id):
                "expo,food;new\n"}},
     "description": "UTF-8 (BOM allowed; other encodings via `charset`), at most 5 MB. Header "
                    "`name,company,phone,email,address,lat,lng,source,tags` (any order; `name` "
-                   "required); tags separated by `;`; WGS-84 coordinates."})
+                   "required); tags separated by `;`; WGS-84 coordinates. A row whose phone or "
+                   "company a customer or live lead already holds, or an earlier row has, is "
+                   "counted in `duplicates` and not created (not an error line); 409 "
+                   "`duplicate_lead` only when a concurrent create took a key mid-import "
+                   "(nothing written: send the file again)."})
 @blp.response(200, ImportResultSchema)
-@responds(blp, 403, 415, "invalid_csv")
+@responds(blp, 403, 415, "invalid_csv", "duplicate_lead")
 def import_leads(pool_id):
-    """Import leads from CSV: duplicates (by normalised phone) are counted, bad rows listed."""
+    """Import leads from CSV: duplicates (phone or company already held) are counted, bad rows
+    listed."""
     request.max_content_length = csv_import.MAX_BYTES  # this body may exceed the JSON limit
     return importing.import_leads(principal=current(), pool_id=pool_id, stream=request.stream,
                                   mimetype=request.mimetype,
@@ -124,9 +136,11 @@ def list_leads(filters, pagination_parameters):
 @blp.arguments(LeadCreateSchema)
 @blp.response(201, LeadSchema)
 @replayed(blp, LeadSchema)
-@responds(blp, 403, "duplicate_lead")
+@responds(blp, 403, "duplicate_lead", "duplicate_customer", "holding_limit_reached",
+          "daily_claim_limit_reached")
 def create_lead(data):
-    """Put a lead into a pool (admin; managers of the pool's team); same phone twice → 409."""
+    """Add a lead: admins and managers into a pool they manage; reps into a pool open to them,
+    claimed by the rep within its limits. A phone or company already held → 409."""
     lead, created = creating.create_lead(principal=current(), data=data)
     return lead, 201 if created else 200
 
@@ -191,7 +205,7 @@ def add_follow_up(data, lead_id):
 @blp.response(201, ConvertResultSchema)
 @blp.alt_response(200, schema=ConvertResultSchema,
                   description="A retry of a conversion already made: the stored result.")
-@responds(blp, 403, "lead_closed", "lead_not_claimed")
+@responds(blp, 403, "lead_closed", "lead_not_claimed", "duplicate_customer", "duplicate_lead")
 def convert_lead(data, lead_id):
     """Convert a claimed lead into a customer; its follow-ups become contact records."""
     customer, lead, created = converting.convert_lead(principal=current(), lead_id=lead_id,
@@ -206,6 +220,24 @@ def convert_lead(data, lead_id):
 def mark_dead(data, lead_id):
     """Close a lead that will not buy."""
     return moves.mark_dead(principal=current(), lead_id=lead_id, reason=data["reason"])
+
+
+@blp.post("/leads/<uuid:lead_id>/revive")
+@blp.arguments(ReviveSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, "lead_not_dead", "duplicate_customer", "duplicate_lead")
+def revive_lead(data, lead_id):
+    """Put a dead lead back into a pool (admins, the pool's managers); ledger `revived`."""
+    return editing.revive_lead(principal=current(), lead_id=lead_id, data=data)
+
+
+@blp.patch("/leads/<uuid:lead_id>")
+@blp.arguments(LeadPatchSchema)
+@blp.response(200, LeadSchema)
+@responds(blp, 403, "lead_closed", "duplicate_customer", "duplicate_lead")
+def update_lead(data, lead_id):
+    """Edit a live lead's contact or intent (its owner, the owner's managers)."""
+    return editing.update_lead(principal=current(), lead_id=lead_id, data=data)
 
 
 @blp.get("/leads/<uuid:lead_id>/events")

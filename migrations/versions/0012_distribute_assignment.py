@@ -1,14 +1,14 @@
 """distribute: users' tags and level, pools' assignment strategy and round-robin cursor
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

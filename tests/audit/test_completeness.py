@@ -115,7 +115,9 @@ def _cut_tail(db, user_id, keep):
 
 def _customers(api, user, n):
     for i in range(n):
-        assert api.as_(user).post("/api/v1/customers", json={"name": f"C{i}"}).status_code == 201
+        # a name nobody has (one company name, one customer: the duplicate guard)
+        name = f"C{i} {uuid.uuid4().hex[:8]}"
+        assert api.as_(user).post("/api/v1/customers", json={"name": name}).status_code == 201
 
 
 def test_a_tail_cut_below_the_checkpoint_is_found(api, world, db, stores):

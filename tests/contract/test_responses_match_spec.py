@@ -53,7 +53,9 @@ def _params(client, headers, path, rep_id):
              "/api/v1/maps/routes": {"user_id": rep_id,
                                      "date": (today - timedelta(days=1)).isoformat()},
              "/api/v1/customers": {"near": "31.2304,121.4737"},
-             "/api/v1/leads": {"near": "31.2304,121.4737"}}.get(path, {})
+             "/api/v1/leads": {"near": "31.2304,121.4737"},
+             "/api/v1/duplicates": {"company": "Hengda Hardware Co. #1", "phone": "13800000000"}
+             }.get(path, {})
     values = {"date": (today - timedelta(days=1)).isoformat(), "z": 10, "x": 857, "y": 418}
     for name in set(SOURCES) & {part.strip("{}") for part in path.split("/")}:
         values[name] = _first(client, SOURCES[name], headers)

@@ -1,5 +1,7 @@
 """bd09 input at the poles and the antimeridian: the converted WGS-84 point must be a valid
 one (lat within [-90, 90], lng within [-180, 180]), or the input is refused with 422."""
+import uuid
+
 import pytest
 
 from fieldsales import geo
@@ -10,7 +12,7 @@ EDGES = [(90, 0), (-90, 0), (0, 180), (0, -180), (90, 180), (-90, -180), (89.999
 
 @pytest.mark.parametrize("lat,lng", EDGES)
 def test_converted_edges_stay_in_range_or_are_refused(api, world, lat, lng):
-    body = {"name": "edge", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
+    body = {"name": f"edge {uuid.uuid4().hex[:8]}", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
     r = api.as_(world.rep_east).post("/api/v1/customers", json=body)
     if r.status_code == 201:
         out = r.json["location"]
@@ -34,12 +36,12 @@ def test_points_pushed_past_the_edge_are_refused(api, world):
     # The choice (documented on the coordinate type): refuse, never fold a point elsewhere.
     # Baidu's offset pushes these past the south pole or the antimeridian.
     for lat, lng in [(-90, 0), (0, -180), (-90, -180)]:
-        body = {"name": "edge", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
+        body = {"name": f"edge {uuid.uuid4().hex[:8]}", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
         r = api.as_(world.rep_east).post("/api/v1/customers", json=body)
         assert_error_shape(r, 422)
     # ...while these land inside the range and are kept as converted.
     for lat, lng in [(90, 0), (0, 180)]:
-        body = {"name": "edge", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
+        body = {"name": f"edge {uuid.uuid4().hex[:8]}", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
         r = api.as_(world.rep_east).post("/api/v1/customers", json=body)
         assert r.status_code == 201
         out = r.json["location"]
@@ -49,7 +51,7 @@ def test_points_pushed_past_the_edge_are_refused(api, world):
 
 def test_ordinary_bd09_points_still_convert(api, world):
     lat, lng = geo.wgs84_to_bd09(31.2304, 121.4737)
-    body = {"name": "shop", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
+    body = {"name": f"shop {uuid.uuid4().hex[:8]}", "location": {"lat": lat, "lng": lng, "crs": "bd09"}}
     r = api.as_(world.rep_east).post("/api/v1/customers", json=body)
     assert r.status_code == 201
     assert geo.haversine_m(r.json["location"]["lat"], r.json["location"]["lng"],

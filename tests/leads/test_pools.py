@@ -5,7 +5,7 @@ import pytest
 from tests.factories import leads as lf
 
 DEFAULTS = {"holding_limit": 20, "daily_claim_limit": 10, "recycle_after_days": 7,
-            "warn_before_days": 1, "cooldown_days": 3}
+            "warn_before_days": 1, "cooldown_days": 3, "silent_after_days": 14}
 
 
 def test_admin_creates_org_wide_pool_with_defaults(api, world):

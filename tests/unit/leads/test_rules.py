@@ -132,3 +132,13 @@ def test_pool_settings_problem():
 
 
 # --- CSV rows -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days_pooled, silent", [(13.9, False), (14, True), (30, True)])
+def test_a_pooled_lead_turns_silent_after_silent_after_days(days_pooled, silent):
+    assert rules.is_silent(pooled_at=T - timedelta(days=days_pooled), silent_after_days=14,
+                           now=T) is silent
+
+
+def test_a_lead_without_pooled_at_is_never_silent():
+    assert rules.is_silent(pooled_at=None, silent_after_days=1, now=T) is False
