@@ -5,7 +5,7 @@ which filters are present — with every value a bind parameter: building the KN
 subqueries afresh took ~10 ms of Python per request, more than running them."""
 import functools
 
-from sqlalchemy import (DateTime, Float, Integer, String, Uuid, bindparam, func, or_,
+from sqlalchemy import (BigInteger, DateTime, Float, String, Uuid, bindparam, func, or_,
                         select)
 from sqlalchemy.orm import aliased
 
@@ -80,7 +80,7 @@ def _statements(shape: tuple, present: frozenset, near: bool, radius: bool):
     missed a match the plain query runs instead: same answer."""
     stmt = _filtered(select(Customer).where(scope_sql.template(shape).scope.customers()),
                      present)
-    first, size = bindparam("first", type_=Integer), bindparam("size", type_=Integer)
+    first, size = bindparam("first", type_=BigInteger), bindparam("size", type_=BigInteger)
     if not near:
         return (_count(stmt), stmt.order_by(Customer.name, Customer.id).limit(size)
                 .offset(first), None, None)
@@ -90,7 +90,7 @@ def _statements(shape: tuple, present: frozenset, near: bool, radius: bool):
     plain = stmt.where(within(customer_geog(), point, distance)) if radius else stmt
     knn = customer_geog().op("<->")(point)
     inner = (stmt.add_columns(knn.label("knn")).order_by(knn)
-             .limit(bindparam("window", type_=Integer)).subquery())
+             .limit(bindparam("window", type_=BigInteger)).subquery())
     near_row = aliased(Customer, inner)
     window = select(near_row, inner.c.knn, func.max(inner.c.knn).over().label("wmax"),
                     func.count().over().label("wn")).subquery()
