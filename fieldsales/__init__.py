@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "fieldsales.attendance.views",
     "fieldsales.maps.views",
     "fieldsales.plans.views",
+    "fieldsales.webhooks.views",
 )
 
 

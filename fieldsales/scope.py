@@ -300,6 +300,13 @@ class Scope(LeadVisibility):
 
         return and_(Plan.org_id == self.p.org_id, self.user_visible(Plan.user_id))
 
+    def webhooks(self):
+        """Webhooks are the org's admins' alone (their secrets sign every delivery)."""
+        from fieldsales.webhooks.models import Webhook
+
+        self.require_role("admin")
+        return Webhook.org_id == self.p.org_id
+
     # --- loading --------------------------------------------------------------------------
 
     def get(self, model, id_, clause, *, for_update=False):
