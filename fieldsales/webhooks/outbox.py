@@ -18,5 +18,8 @@ def emit(org_id, event: str, payload: dict) -> None:
         Webhook.org_id, func.gen_random_uuid(), Webhook.id, literal(event),
         cast(literal(json.dumps(data)), JSONB),
     ).where(Webhook.org_id == org_id, Webhook.events.any_() == event)
-    db.session.execute(insert(WebhookDelivery).from_select(
-        ["org_id", "id", "webhook_id", "event", "payload"], subscribed))
+    # No autoflush: a caller writing its rows with a statement of its own (the check-in) must
+    # not have them flushed early by this one.
+    with db.session.no_autoflush:
+        db.session.execute(insert(WebhookDelivery).from_select(
+            ["org_id", "id", "webhook_id", "event", "payload"], subscribed))
