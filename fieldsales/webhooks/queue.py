@@ -5,13 +5,14 @@ import procrastinate
 from config import settings
 
 # A tick every POLL_SECONDS defers one `send_due` job (procrastinate's periodic tasks: one job
-# per tick across all workers); each job sends what is due then.
+# per tick across all workers; the queueing lock keeps at most one waiting, so a busy worker
+# does not pile them up); each job sends what is due then.
 POLL_SECONDS = 2
 tasks = procrastinate.Blueprint()
 _flask = {}
 
 
-@tasks.periodic(cron=f"* * * * * */{POLL_SECONDS}")
+@tasks.periodic(cron=f"* * * * * */{POLL_SECONDS}", queueing_lock="webhooks.send_due")
 @tasks.task(name="send_due_webhooks", pass_context=False)
 def send_due(timestamp: int) -> int:
     """Send the deliveries due now (the periodic task)."""
