@@ -11,6 +11,7 @@ import pytest
 
 from tests import factories
 from tests.factories import leads as lead_factories
+from tests.factories import webhooks as webhook_factories
 from tests.visits.helpers import SHANGHAI, check_in_body, check_out_body
 
 PROTECTED = {"org_id", "role", "user_id", "owner_id", "flags", "risk_score"}
@@ -133,6 +134,11 @@ WRITES = {
         {"pool_id": r["pool"].id}, {"json": {}}),
     ("POST", "/api/v1/users/<uuid:user_id>/handover"): lambda a, w, r: (
         {"user_id": w.rep_east.id}, {"json": {"to_user_id": str(w.rep_east2.id)}}),
+    ("POST", "/api/v1/webhooks"): lambda a, w, r: ({}, {"json": {
+        "url": "https://example.com/h", "events": ["visit.flagged"],
+        "secret": "0123456789abcdef"}}),
+    ("DELETE", "/api/v1/webhooks/<uuid:webhook_id>"): lambda a, w, r: (
+        {"webhook_id": webhook_factories.webhook(w.org, "https://example.com/h").id}, {}),
 }
 
 

@@ -6,7 +6,9 @@ from config import settings
 
 # A tick every POLL_SECONDS defers one `send_due` job (procrastinate's periodic tasks: one job
 # per tick across all workers; the queueing lock keeps at most one waiting, so a busy worker
-# does not pile them up); each job sends what is due then.
+# does not pile them up); each job sends at most JOB_LIMIT due deliveries, so that a worker
+# told to stop finishes its job soon (the rest go with the next tick).
+JOB_LIMIT = 20
 POLL_SECONDS = 2
 tasks = procrastinate.Blueprint()
 _flask = {}
@@ -19,7 +21,7 @@ def send_due(timestamp: int) -> int:
     from fieldsales.webhooks.delivery import deliver_due
 
     with _flask["app"].app_context():
-        return deliver_due()
+        return deliver_due(limit=JOB_LIMIT)
 
 
 def make_app(database_url: str) -> procrastinate.App:

@@ -5,10 +5,9 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from fieldsales.webhooks.models import Webhook, WebhookDelivery
+from fieldsales.webhooks.models import WebhookDelivery
 from tests import factories
 from tests.conftest import run_threads
 from tests.factories import webhooks as wf
@@ -17,17 +16,6 @@ from tests.webhooks.receiver import receiver
 
 def expected_signature(body: bytes) -> str:
     return "sha256=" + hmac.new(wf.SECRET.encode(), body, hashlib.sha256).hexdigest()
-
-
-@pytest.fixture
-def org(app, committed):
-    org = factories.org()
-    yield org
-    with app.app_context():
-        from fieldsales.extensions import db
-
-        db.session.execute(delete(Webhook).where(Webhook.org_id == org.id))
-        db.session.commit()
 
 
 def queue(app, org, url, n=1, event="visit.flagged"):

@@ -13,10 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from fieldsales.webhooks.models import Webhook, WebhookDelivery
-from tests import factories
+from fieldsales.webhooks.models import WebhookDelivery
 from tests.factories import webhooks as wf
 from tests.webhooks.receiver import receiver
 
@@ -56,17 +55,6 @@ def wait_until(check, timeout=90):
             return True
         done.wait(0.2)
     return False
-
-
-@pytest.fixture
-def org(app, committed):
-    org = factories.org()
-    yield org
-    with app.app_context():
-        from fieldsales.extensions import db
-
-        db.session.execute(delete(Webhook).where(Webhook.org_id == org.id))
-        db.session.commit()
 
 
 def test_killing_the_worker_mid_delivery_loses_nothing(app, org):
