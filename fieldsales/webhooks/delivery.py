@@ -6,7 +6,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from fieldsales.db import transaction
 from fieldsales.extensions import db
@@ -62,15 +62,26 @@ def post(url: str, body: bytes, headers: dict) -> tuple[int | None, str | None]:
 
 
 def _next_due(now: datetime):
-    """Lock the oldest due pending delivery nobody else holds (FOR UPDATE SKIP LOCKED)."""
-    return db.session.execute(
-        select(WebhookDelivery, Webhook.url, Webhook.secret)
-        .join(Webhook, and_(Webhook.org_id == WebhookDelivery.org_id,
-                            Webhook.id == WebhookDelivery.webhook_id))
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(1)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)).first()
+    """Lock the oldest due pending delivery nobody else holds (FOR UPDATE SKIP LOCKED), looked
+    for org by org: only the list of orgs with due rows reads across orgs (the locking query
+    stays on one org, as Citus requires of a locking statement)."""
+    due = and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+    # The org that has waited longest first, so one org's backlog cannot starve the others.
+    orgs = db.session.scalars(select(WebhookDelivery.org_id).where(due)
+                              .group_by(WebhookDelivery.org_id)
+                              .order_by(func.min(WebhookDelivery.next_attempt_at))).all()
+    for org_id in orgs:
+        found = db.session.execute(
+            select(WebhookDelivery, Webhook.url, Webhook.secret)
+            .join(Webhook, and_(Webhook.org_id == WebhookDelivery.org_id,
+                                Webhook.id == WebhookDelivery.webhook_id))
+            .where(WebhookDelivery.org_id == org_id, Webhook.org_id == org_id, due)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(1)
+            .with_for_update(of=WebhookDelivery, skip_locked=True)).first()
+        if found is not None:
+            return found
+    return None
 
 
 def deliver_one(now: datetime | None = None) -> WebhookDelivery | None:

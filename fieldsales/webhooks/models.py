@@ -43,8 +43,8 @@ class WebhookDelivery(TimestampMixin, Base):
                              ondelete="CASCADE"),
         CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
         Index("ix_webhook_deliveries_webhook", "org_id", "webhook_id", "created_at"),
-        # The worker's scan: due pending rows of every org, oldest due first.
-        Index("ix_webhook_deliveries_due", "next_attempt_at",
+        # The worker's scan: the orgs with due pending rows, then an org's oldest due first.
+        Index("ix_webhook_deliveries_due", "org_id", "next_attempt_at",
               postgresql_where=text("status = 'pending'")),
     )
 

@@ -60,7 +60,8 @@ def upgrade():
     )
     op.create_index("ix_webhook_deliveries_webhook", "webhook_deliveries",
                     ["org_id", "webhook_id", "created_at"])
-    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["next_attempt_at"],
+    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries",
+                    ["org_id", "next_attempt_at"],
                     postgresql_where=sa.text("status = 'pending'"))
     # The job queue's own tables and functions, as procrastinate ships them (its version is
     # pinned in pyproject.toml; upgrading it means a revision applying its sql/migrations).
