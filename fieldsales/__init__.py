@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "fieldsales.contracts.views",
     "fieldsales.targets.views",
     "fieldsales.duplicates.views",
+    "fieldsales.webhooks.views",
 )
 
 

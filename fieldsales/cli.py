@@ -82,6 +82,16 @@ def _database_url():
     return url
 
 
+@main.command()
+@click.option("--name", default=None, help="Shown in procrastinate's worker table and logs")
+def worker(name):
+    """Run a job-queue worker (procrastinate): sends due webhook deliveries until SIGINT or
+    SIGTERM. Run one or more beside the web server; they never send one delivery at once."""
+    from fieldsales.webhooks.queue import run_worker
+
+    run_worker(_app(), name=name)
+
+
 @main.group()
 def orgs():
     """Organisations (tenants)."""

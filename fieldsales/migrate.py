@@ -24,6 +24,9 @@ def include_object(obj, name, type_, reflected, compare_to):
 
     if type_ == "table" and name in _FOREIGN_TABLES:
         return False
+    # procrastinate's job queue: its schema is its own (migration 0013 applies it as shipped).
+    if type_ == "table" and name.startswith("procrastinate_"):
+        return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 

@@ -18,3 +18,4 @@ from fieldsales.targets.models import Target, UserTeamSpell  # noqa: F401
 from fieldsales.teams.models import Team  # noqa: F401
 from fieldsales.users.models import User  # noqa: F401
 from fieldsales.visits.models import Visit  # noqa: F401
+from fieldsales.webhooks.models import Webhook, WebhookDelivery  # noqa: F401

@@ -323,6 +323,13 @@ class Scope(LeadVisibility):
                                                  Target.subject_id.in_(self.managed_teams))))
         return and_(clause, people)
 
+    def webhooks(self):
+        """Webhooks are the org's admins' alone (their secrets sign every delivery)."""
+        from fieldsales.webhooks.models import Webhook
+
+        self.require_role("admin")
+        return Webhook.org_id == self.p.org_id
+
     # --- loading --------------------------------------------------------------------------
 
     def get(self, model, id_, clause, *, for_update=False):

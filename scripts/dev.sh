@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make db / make run: bootstrap the database (local cluster unless FIELDSALES_DATABASE_URL is
-# set), migrate, seed the demo org, then serve with gunicorn in the foreground.
+# set), migrate, seed the demo org, then serve with gunicorn and a job-queue worker (webhooks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -23,7 +23,21 @@ cat <<MSG
     Manager map  http://$BIND/map
     Health       http://$BIND/healthz  http://$BIND/readyz  http://$BIND/metrics
   Demo logins are listed above (password for all: see 'fieldsales seed demo' output).
+  Webhook deliveries: a job-queue worker ('fieldsales worker') runs beside the server.
   Stop with Ctrl-C; 'make stop' stops the local database cluster.
 
 MSG
-exec $BIN/gunicorn -c gunicorn.conf.py wsgi:app
+# The job-queue worker (webhook deliveries) runs beside gunicorn and stops with it: whichever
+# ends first (or Ctrl-C / SIGTERM to this script) stops the other.
+$BIN/fieldsales worker --name dev-worker &
+worker=$!
+$BIN/gunicorn -c gunicorn.conf.py wsgi:app &
+web=$!
+stop() { kill -TERM "$web" "$worker" 2>/dev/null || true; }
+trap 'stop; wait; exit 130' INT TERM
+set +e
+wait -n "$web" "$worker"
+status=$?
+stop
+wait
+exit $status

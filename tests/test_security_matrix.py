@@ -11,6 +11,7 @@ import pytest
 
 from tests import factories
 from tests.factories import leads as lead_factories
+from tests.factories import webhooks as webhook_factories
 from tests.visits.helpers import SHANGHAI, check_in_body, check_out_body
 
 PROTECTED = {"org_id", "role", "user_id", "owner_id", "flags", "risk_score"}
@@ -180,6 +181,11 @@ WRITES = {
             {"subject": {"type": "user", "id": str(w.rep_east.id)}, "amount": "5"}]}}),
     ("POST", "/api/v1/targets/<uuid:target_id>/publish"): lambda a, w, r: (
         {"target_id": _target(w)}, {}),
+    ("POST", "/api/v1/webhooks"): lambda a, w, r: ({}, {"json": {
+        "url": "https://example.com/h", "events": ["visit.flagged"],
+        "secret": "0123456789abcdef"}}),
+    ("DELETE", "/api/v1/webhooks/<uuid:webhook_id>"): lambda a, w, r: (
+        {"webhook_id": webhook_factories.webhook(w.org, "https://example.com/h").id}, {}),
 }
 
 

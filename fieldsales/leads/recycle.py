@@ -16,6 +16,7 @@ from fieldsales.leads import rules
 from fieldsales.leads.claims import start_cooldown
 from fieldsales.leads.ledger import add_event, seal_event
 from fieldsales.leads.models import Lead, LeadPool
+from fieldsales.webhooks import events as webhook_events
 
 RECYCLE_BATCH = 200
 
@@ -100,3 +101,4 @@ def _recycle(batch, now):
                           reason=reason)
         seal_event(lead, "recycled", event=event, user_id=previous, actor_id=None,
                    reason=reason)
+        webhook_events.lead_recycled(lead, previous_owner_id=previous, reason=reason, at=now)

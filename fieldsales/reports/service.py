@@ -34,6 +34,7 @@ from fieldsales.scope import Principal, team_subtree_ids
 from fieldsales.timeutil import iso_utc, local_date
 from fieldsales.users.models import User
 from fieldsales.users.timezone import effective_timezone_sql
+from fieldsales.webhooks import events as webhook_events
 
 
 def _now():
@@ -202,6 +203,8 @@ def save_report(*, principal: Principal, day: date, data: dict, now=None) -> Rep
         report.status = rules.status_after_put(status, submit=data.get("submit", False))
         _seal(report, action="submitted" if data.get("submit") else "saved",
               actor_id=principal.id, data=sealed)
+        if data.get("submit"):
+            webhook_events.report_submitted(report)
     return _views(principal.org_id, [(report, principal.id, day, tz)])[0]
 
 

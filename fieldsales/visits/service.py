@@ -26,6 +26,7 @@ from fieldsales.visits import flags as rules
 from fieldsales.visits import writes
 from fieldsales.visits.filters import visit_filters
 from fieldsales.visits.models import Visit
+from fieldsales.webhooks import events as webhook_events
 from fieldsales.users.timezone import effective_timezone_sql
 
 describe(rules.describe_weights())
@@ -97,9 +98,10 @@ def _event_flags(*, data, received_at, state, check_out=False):
 def add_flags(visit: Visit, *more) -> bool:
     """Merge flags into the visit and recompute its risk score; whether the flags changed (the
     caller then seals the visit)."""
-    before = list(visit.flags or [])
+    before, risk_before = list(visit.flags or []), visit.risk_score
     visit.flags = rules.merge(before, *more)
     visit.risk_score = rules.risk_score(visit.flags)
+    webhook_events.visit_risk_changed(visit, risk_before)
     return visit.flags != before
 
 

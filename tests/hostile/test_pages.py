@@ -7,6 +7,7 @@ import pytest
 from tests import factories
 from tests.factories import deals
 from tests.factories import leads as lf
+from tests.factories import webhooks as wf
 from tests.test_errors import assert_error_shape
 
 HUGE = "28793082958215648938635034624"
@@ -24,7 +25,8 @@ def test_every_paginated_list_rejects_a_huge_page(app, api, world):
     pool = lf.pool(world.org, world.east)
     ids = {"customer_id": customer.id, "project_id": project.id, "pool_id": pool.id,
            "lead_id": lf.lead(world.org, pool).id,
-           "contract_id": deals.contract(world.org, customer, world.rep_east).id}
+           "contract_id": deals.contract(world.org, customer, world.rep_east).id,
+           "webhook_id": wf.webhook(world.org, "https://example.com/h").id}
     paths = paginated_paths(app)
     assert len(paths) >= 16
     extra = {"/api/v1/attendance": "&from=2026-11-01&to=2026-11-02"}

@@ -1,0 +1,66 @@
+from fieldsales.auth.guard import current
+from fieldsales.extensions import Blueprint
+from fieldsales.openapi import describe, responds
+from fieldsales.webhooks import service
+from fieldsales.webhooks.delivery import (BACKOFF_BASE, BACKOFF_CAP, DELIVERY_HEADER,
+                                          MAX_ATTEMPTS, SIGNATURE_HEADER)
+from fieldsales.webhooks.models import EVENTS, NOT_EMITTED
+from fieldsales.webhooks.schemas import (WebhookCreateSchema, WebhookDeliverySchema,
+                                         WebhookSchema)
+
+blp = Blueprint("webhooks", __name__, url_prefix="/api/v1",
+                description="Webhooks: events pushed to your systems (admin)")
+
+describe(f"""
+### Webhooks
+
+An admin subscribes a URL (http or https) to events: {", ".join(EVENTS)}.
+`visit.flagged` is a visit whose risk score reached 50 or more (check-in, check-out, photo);
+`lead.recycled` a lead returned to its pool by the recycling job; `report.submitted` a daily
+report submitted. **Not emitted yet**: {", ".join(NOT_EMITTED)} (alerts are computed when read
+and approvals do not exist yet); subscriptions to them are accepted.
+
+Each event is written to an outbox in the transaction that caused it, and sent by a job queue
+at least once: `POST` of `{{id, event, org_id, created_at, data}}` with
+`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256(secret, raw body)>` and `{DELIVERY_HEADER}: <id>`
+(the same on every retry: drop duplicates by it). A delivery is `delivered` after a 2xx answer
+only; otherwise it is retried after {int(BACKOFF_BASE.total_seconds())} s × 2^(attempts − 1)
+(at most {int(BACKOFF_CAP.total_seconds())} s) and is `failed` after {MAX_ATTEMPTS} tries.
+Redirects are not followed. The secret is never returned.
+""")
+
+
+@blp.post("/webhooks")
+@blp.arguments(WebhookCreateSchema)
+@blp.response(201, WebhookSchema)
+@responds(blp, 403)
+def create_webhook(data):
+    """Subscribe a URL to events (admin)."""
+    return service.create_webhook(principal=current(), data=data)
+
+
+@blp.get("/webhooks")
+@blp.response(200, WebhookSchema(many=True))
+@blp.paginate()
+@responds(blp, 403)
+def list_webhooks(pagination_parameters):
+    """List the org's webhooks (admin)."""
+    return service.list_webhooks(principal=current(), page=pagination_parameters)
+
+
+@blp.delete("/webhooks/<uuid:webhook_id>")
+@blp.response(204)
+@responds(blp, 403, 404)
+def delete_webhook(webhook_id):
+    """Delete a webhook and its deliveries (admin)."""
+    service.delete_webhook(principal=current(), webhook_id=webhook_id)
+
+
+@blp.get("/webhooks/<uuid:webhook_id>/deliveries")
+@blp.response(200, WebhookDeliverySchema(many=True))
+@blp.paginate()
+@responds(blp, 403, 404)
+def list_deliveries(webhook_id, pagination_parameters):
+    """A webhook's deliveries, newest first (admin)."""
+    return service.list_deliveries(principal=current(), webhook_id=webhook_id,
+                                   page=pagination_parameters)
