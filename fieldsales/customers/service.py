@@ -10,7 +10,7 @@ from fieldsales.customers.models import Contact, ContactRecord, Customer
 from fieldsales.customers.search import list_customers  # noqa: F401  (the views' entry point)
 from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.duplicates import service as duplicates
-from fieldsales.errors import Forbidden, field_error
+from fieldsales.errors import Conflict, Forbidden, field_error
 from fieldsales.extensions import db
 from fieldsales.plans.fulfil import fulfil_call
 from fieldsales.scope import Principal
@@ -75,11 +75,19 @@ def create_customer(*, principal: Principal, data: dict):
     keys = {"phone": data.get("phone"), "company": data["name"]}
 
     def write():
-        duplicates.check(principal.org_id, **keys)
+        duplicates.check(principal.org_id, exclude_id=data.get("id"), **keys)
         return add_customer(principal=principal, data=data)
 
-    with duplicates.guarded(principal.org_id, keys):
-        return idempotency.create(Customer, principal=principal, data=data, write=write)
+    try:
+        with duplicates.guarded(principal.org_id, keys, exclude_id=data.get("id")):
+            return idempotency.create(Customer, principal=principal, data=data, write=write)
+    except Conflict:
+        # The same create sent twice at once: the copy that lost the race for the phone or
+        # name keys (before the primary key) answers as a retry, from the stored row.
+        if (stored := idempotency.replay(Customer, data.get("id"), principal=principal,
+                                         data=data)) is not None:
+            return stored, False
+        raise
 
 
 def update_customer(*, principal: Principal, customer_id, data: dict, if_match: str | None):
