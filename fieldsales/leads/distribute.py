@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from fieldsales.db import transaction
-from fieldsales.errors import Conflict, Forbidden, NotFound, Unprocessable
+from fieldsales.errors import Conflict, NotFound, Unprocessable
 from fieldsales.extensions import db
 from fieldsales.leads.guards import flush_holding, holding_limit
 from fieldsales.leads.ledger import add_event, seal_event
-from fieldsales.leads.models import Lead, LeadHolding, LeadPool
+from fieldsales.leads.models import Lead, LeadHolding
+from fieldsales.leads.pools import lock_managed_pool
 from fieldsales.scope import Principal, team_subtree_ids
 from fieldsales.users.models import User
 
@@ -26,16 +27,8 @@ MAX_COUNT = 1000
 def distribute(*, principal: Principal, pool_id, count=None, now=None) -> dict:
     """Hand out up to `count` pooled leads (oldest first) by the pool's strategy."""
     now = now or datetime.now(UTC)
-    scope = principal.scope
     with transaction():
-        pool = db.session.scalar(select(LeadPool).where(LeadPool.id == pool_id,
-                                                        scope.lead_pools())
-                                 .with_for_update(key_share=True))
-        if pool is None:
-            raise NotFound("LeadPool not found.")
-        scope.require_writer()
-        if not scope.can_manage_pool(pool):
-            raise Forbidden("Only admins and the managers of the pool's team may distribute.")
+        pool = lock_managed_pool(principal, pool_id, "distribute its leads")
         strategy = pool.assignment["strategy"]
         if strategy == "claim":
             raise Conflict("This pool's reps claim leads themselves (assignment strategy "

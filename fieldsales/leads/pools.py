@@ -33,6 +33,23 @@ def managed_pool(principal, pool_id, *, missing):
     return pool
 
 
+def lock_managed_pool(principal, pool_id, what):
+    """A visible pool the caller manages, locked for the unit of work (invisible → 404, hr or
+    not its manager → 403)."""
+    scope = principal.scope
+    # FOR NO KEY UPDATE, not FOR UPDATE: a claim's counter rows reference the pool, and their
+    # foreign-key checks (key share) must not wait for this change, which then appends to the
+    # caller's audit chain (a claim by the same caller holds its head).
+    pool = db.session.scalar(select(LeadPool).where(LeadPool.id == pool_id, scope.lead_pools())
+                             .with_for_update(key_share=True))
+    if pool is None:
+        raise NotFound("LeadPool not found.")
+    scope.require_writer()
+    if not scope.can_manage_pool(pool):
+        raise Forbidden(f"Only admins and the managers of the pool's team may {what}.")
+    return pool
+
+
 def _check_pool_team(principal, team_id):
     """Admins may open a pool to the org or any team; managers only to a team of theirs."""
     if team_id is None:
@@ -76,19 +93,8 @@ def create_pool(*, principal: Principal, data: dict):
 
 def update_pool(*, principal: Principal, pool_id, data: dict):
     """Rename a pool or change its rules (admin; managers of its team)."""
-    scope = principal.scope
     with transaction():
-        # FOR NO KEY UPDATE, not FOR UPDATE: a claim's counter rows reference the pool, and
-        # their foreign-key checks (key share) must not wait for this change, which then
-        # appends to the caller's audit chain (a claim by the same caller holds its head).
-        pool = db.session.scalar(select(LeadPool).where(LeadPool.id == pool_id,
-                                                        scope.lead_pools())
-                                 .with_for_update(key_share=True))
-        if pool is None:
-            raise NotFound("LeadPool not found.")
-        scope.require_writer()
-        if not scope.can_manage_pool(pool):
-            raise Forbidden("Only admins and the managers of the pool's team may change it.")
+        pool = lock_managed_pool(principal, pool_id, "change it")
         if "team_id" in data and data["team_id"] != pool.team_id:
             _check_pool_team(principal, data["team_id"])
         _check_settings({k: data.get(k, getattr(pool, k)) for k in rules.POOL_DEFAULTS})
