@@ -42,7 +42,7 @@ def handover(*, principal: Principal, user_id, to_user_id, now=None) -> dict:
         _lock_users(source.id, target.id)
         moved = {"customers": _customers(source, target, now),
                  "leads": _leads(principal, source, target, now),
-                 "plans": _plans(source, target),
+                 "plans": _plans(source, target, now),
                  "contracts": _contracts(principal, source, target)}
         for user, direction in ((source, "out"), (target, "in")):
             audit.record(org_id=principal.org_id, user_id=user.id, actor_id=principal.id,
@@ -134,9 +134,9 @@ def _contracts(principal, source, target):
     return [contract.id for contract in contracts]
 
 
-def _plans(source, target):
-    """Plans still `planned` for the source user's today or later."""
-    today = local_date(datetime.now(UTC), as_principal(source).timezone)
+def _plans(source, target, now):
+    """Plans still `planned` for the source user's today (at `now`) or later."""
+    today = local_date(now, as_principal(source).timezone)
     return list(db.session.scalars(
         update(Plan).where(Plan.org_id == source.org_id, Plan.user_id == source.id,
                            Plan.status == "planned", Plan.planned_date >= today)
