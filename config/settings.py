@@ -66,6 +66,9 @@ class Config:
     MAP_TILE_URL = env("MAP_TILE_URL", "")
     MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
+    # Webhooks to loopback, private or link-local addresses (fieldsales/webhooks/transport.py):
+    # refused in production unless set; allowed in development and tests (local receivers).
+    WEBHOOK_PRIVATE_TARGETS = env("WEBHOOK_PRIVATE_TARGETS", False, bool)
     DEMO_PASSWORD = env("DEMO_PASSWORD", "fieldsales-demo")
 
     # flask-smorest / OpenAPI
@@ -82,6 +85,7 @@ class DevelopmentConfig(Config):
     # Fixed development keys so tokens survive restarts; never used in production.
     SECRET_KEY = Config.SECRET_KEY or "dev-only-secret-key-change-me-0123456789abcdef"
     AUDIT_KEY = Config.AUDIT_KEY or "dev-only-audit-key-change-me-0123456789abcdef"
+    WEBHOOK_PRIVATE_TARGETS = env("WEBHOOK_PRIVATE_TARGETS", True, bool)
 
 
 class TestConfig(DevelopmentConfig):

@@ -26,6 +26,8 @@ CODES = {
     "refresh_token_reused": (401, "a spent refresh token was replayed: the whole login is "
                                   "revoked"),
     "too_many_attempts": (429, "too many failed logins for this email and address"),
+    "webhook_url_private": (422, "the webhook URL's host is loopback, private or link-local "
+                                 "(allowed only with FIELDSALES_WEBHOOK_PRIVATE_TARGETS)"),
     "email_taken": (409, "a user with this email already exists"),
     "self_lockout": (409, "you cannot deactivate or demote yourself"),
     "team_cycle": (422, "a team cannot be placed under itself or one of its sub-teams"),

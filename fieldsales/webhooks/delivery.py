@@ -2,20 +2,19 @@
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, func, select
 
 from fieldsales.db import transaction
 from fieldsales.extensions import db
+from fieldsales.webhooks import transport
 from fieldsales.webhooks.models import Webhook, WebhookDelivery
 
 MAX_ATTEMPTS = 8  # the 8th failed try marks a delivery `failed`
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(hours=1)
-TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-Fieldsales-Signature"
 DELIVERY_HEADER = "X-Fieldsales-Delivery"
 
@@ -38,27 +37,12 @@ def body_of(delivery: WebhookDelivery) -> bytes:
     }, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a 3xx is an answer, not a 2xx: retried like any other
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def post(url: str, body: bytes, headers: dict) -> tuple[int | None, str | None]:
-    """POST `body`; (HTTP status or None, error text or None when 2xx)."""
+    """POST `body` as JSON; (HTTP status or None, error text or None when 2xx)."""
     headers = {"Content-Type": "application/json", "User-Agent": "fieldsales-webhooks",
                **headers}
-    # The URL is http(s) only (checked on subscribe and by the table's constraint).
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, None
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:  # refused, reset, timed out, unresolvable
-        return None, f"{type(exc).__name__}: {exc}"[:500]
+    return transport.post(url, body, headers,
+                          allow_private=current_app.config["WEBHOOK_PRIVATE_TARGETS"])
 
 
 def _next_due(now: datetime):

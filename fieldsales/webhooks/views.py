@@ -27,13 +27,18 @@ at least once: `POST` of `{{id, event, org_id, created_at, data}}` with
 only; otherwise it is retried after {int(BACKOFF_BASE.total_seconds())} s × 2^(attempts − 1)
 (at most {int(BACKOFF_CAP.total_seconds())} s) and is `failed` after {MAX_ATTEMPTS} tries.
 Redirects are not followed. The secret is never returned.
+
+Receivers must be public addresses: a URL naming a loopback, private or link-local host is
+refused (422 `webhook_url_private`), and a name resolving to one is not called (the delivery
+fails as unreachable), unless the server sets `FIELDSALES_WEBHOOK_PRIVATE_TARGETS` (it is set
+in development). Creating and deleting a webhook is recorded in the admin's audit chain.
 """)
 
 
 @blp.post("/webhooks")
 @blp.arguments(WebhookCreateSchema)
 @blp.response(201, WebhookSchema)
-@responds(blp, 403)
+@responds(blp, 403, "webhook_url_private")
 def create_webhook(data):
     """Subscribe a URL to events (admin)."""
     return service.create_webhook(principal=current(), data=data)
