@@ -70,8 +70,18 @@ mapfile -t threaded < <(grep -rl --include='test_*.py' -e run_threads -e 'statem
   | sort \
   | grep -v -e '^tests/maps/' -e '^tests/faults/' -e '^tests/hostile/' -e '^tests/ops/' \
             -e '^tests/leads/test_import.py$')
+# Pass 1 runs on FIELDSALES_TEST_WORKERS pytest-xdist workers (2; 0: one process), a file per
+# worker at a time, each worker on a database of its own (<name>_gw<i>, see tests/conftest.py).
+workers=${FIELDSALES_TEST_WORKERS:-2}
+first_args=()
 if [ -n "${made+x}" ] && [ ${#made[@]} -gt 0 ]; then
   second_url=$(make_db "${name}_psycopg"); made+=("${name}_psycopg")
+  if [ "$workers" -gt 0 ]; then
+    for ((i = 0; i < workers; i++)); do
+      make_db "${name}_gw$i" >/dev/null; made+=("${name}_gw$i")
+    done
+    first_args=(-n "$workers" --dist loadfile)
+  fi
 else
   second_url=$FIELDSALES_TEST_DATABASE_URL  # a database given by the caller: one pass at a time
 fi
@@ -95,8 +105,8 @@ else
        "background; its output follows pass 1's"
   run_second "$@" > "$second_log" 2>&1 &
   second_pid=$!
-  echo "test: pass 1 of 2, driver psycopg2, the whole suite"
-  FIELDSALES_DB_DRIVER=psycopg2 $BIN/python -m pytest "$@"
+  echo "test: pass 1 of 2, driver psycopg2, the whole suite (${workers} workers)"
+  FIELDSALES_DB_DRIVER=psycopg2 $BIN/python -m pytest "${first_args[@]}" "$@"
   first=$?
   wait $second_pid
   second=$?

@@ -9,9 +9,22 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests import factories
 
-DB_URL = os.environ.get("FIELDSALES_TEST_DATABASE_URL")
+def _database_url():
+    """The test database; under pytest-xdist (`make test` runs the suite on several workers)
+    each worker has one of its own, made by scripts/test.sh: <name>_<worker id>. Set in the
+    environment before anything reads the settings, so servers started by tests use it too."""
+    url = os.environ.get("FIELDSALES_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        url = f"{url}_{worker}"
+        os.environ["FIELDSALES_TEST_DATABASE_URL"] = os.environ["FIELDSALES_DATABASE_URL"] = url
+    return url
+
+
+DB_URL = _database_url()
+
+from tests import factories  # noqa: E402 (after the database is chosen: it reads the settings)
 
 
 @functools.cache

@@ -102,7 +102,7 @@ def test_photos_checks_the_stored_originals(rep, committed, stores):
         [("photo_file_damaged", up.json["id"])]
 
 
-@pytest.mark.parametrize("user_id", ["not-a-uuid", "123", str(uuid.uuid4())])
+@pytest.mark.parametrize("user_id", ["not-a-uuid", "123", "6f1c2b4e-0000-4000-8000-00000000dead"])
 def test_a_bad_or_unknown_user_id_exits_2_with_a_json_error(app, user_id):
     proc = run("audit", "verify", "--user-id", user_id, check=False)
     assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
