@@ -29,11 +29,12 @@ class Org(IdMixin, TimestampMixin, Base):
         CheckConstraint("photo_max_mb BETWEEN 1 AND 100", name="photo_max_mb_range"),
         # The attendance SQL casts these to intervals: what it cannot read is never stored.
         CheckConstraint(
-            "jsonb_typeof(work_hours->'grace_minutes') = 'number' "
-            "AND (work_hours->>'grace_minutes')::numeric BETWEEN 0 AND 240 "
+            "COALESCE(CASE WHEN jsonb_typeof(work_hours->'grace_minutes') = 'number' "
+            "THEN (work_hours->>'grace_minutes')::numeric BETWEEN 0 AND 240 "
+            "AND (work_hours->>'grace_minutes')::numeric % 1 = 0 ELSE false END "
             "AND work_hours->>'start' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' "
             "AND work_hours->>'end' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' "
-            "AND work_hours->>'start' < work_hours->>'end'", name="work_hours_valid"),
+            "AND work_hours->>'start' < work_hours->>'end', false)", name="work_hours_valid"),
     )
 
     name: Mapped[str]

@@ -21,11 +21,12 @@ def upgrade():
     # The attendance SQL casts these to intervals: a value it cannot read never gets stored.
     op.create_check_constraint(
         op.f("ck_orgs_work_hours_valid"), "orgs",
-        "jsonb_typeof(work_hours->'grace_minutes') = 'number' "
-        "AND (work_hours->>'grace_minutes')::numeric BETWEEN 0 AND 240 "
+        "COALESCE(CASE WHEN jsonb_typeof(work_hours->'grace_minutes') = 'number' "
+        "THEN (work_hours->>'grace_minutes')::numeric BETWEEN 0 AND 240 "
+        "AND (work_hours->>'grace_minutes')::numeric % 1 = 0 ELSE false END "
         "AND work_hours->>'start' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' "
         "AND work_hours->>'end' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' "
-        "AND work_hours->>'start' < work_hours->>'end'")
+        "AND work_hours->>'start' < work_hours->>'end', false)")
 
 
 def downgrade():
