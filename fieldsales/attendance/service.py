@@ -37,8 +37,12 @@ managers: themselves and their teams' people; reps: themselves); with `user_id`,
 whatever the role. A visit belongs to the local date of its check-in. Status: `present` —
 visits, all checked out by the rep; `incomplete` — a visit still open or closed
 automatically (`missing_check_out`); `absent` — no visit on a workday (org `workdays`);
-`off` — no visit on another day. Dates after the user's local today are left out. The JSON
-list is paginated and ordered by date, then user name; the CSV has every row.
+`off` — no visit on another day. `late` / `left_early`: on a workday, the first check-in after
+org `work_hours.start` + `grace_minutes`, the last check-out before `work_hours.end`, on the
+user's own clock. Dates after the user's local today are left out. The JSON list is paginated
+and ordered by date, then user name; the CSV has every row. The HR export — `GET
+/attendance.xlsx` (typed cells) and `GET /attendance.csv?lang=zh` (Chinese headers) — gives
+the same rows with local times and team names, for hr, admin and managers (403 for reps).
 `GET /attendance/evidence` (hr, admin, the user's managers; 403 for reps) bundles one user's
 local day for a dispute: the attendance row, the visits with photos and customers, the audit
 entries of that day and about those visits, and the chain verified at that moment.

@@ -30,5 +30,5 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_constraint("ck_orgs_work_hours_valid", "orgs", type_="check")
+    op.drop_constraint(op.f("ck_orgs_work_hours_valid"), "orgs", type_="check")
     op.drop_column("orgs", "work_hours")
