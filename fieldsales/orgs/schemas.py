@@ -7,7 +7,8 @@ _CADENCE = ("Days between visits per customer grade, default {\"A\": 7, \"B\": 1
             "30}; a grade left out has no cadence")
 
 
-_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# \Z, not $: Python's $ also matches before a final newline, which the database's check refuses.
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z"
 _WORK_HOURS = ("The working day attendance measures `late` and `left_early` against, read in "
                "each user's own time zone: default {\"start\": \"09:00\", \"end\": "
                "\"18:00\", \"grace_minutes\": 10}")

@@ -182,6 +182,9 @@ def test_the_evidence_bundle_carries_the_same_flags(api, world, shop):
     {"start": "09:00", "end": "18:00", "grace_minutes": None},
     {"start": "09:00\u0000", "end": "18:00", "grace_minutes": 10},
     {"start": "\u0000", "end": "18:00", "grace_minutes": 10},
+    {"start": "09:00\n", "end": "18:00", "grace_minutes": 10},
+    {"start": "09:00", "end": "18:00\n", "grace_minutes": 10},
+    {"start": "０９:００", "end": "18:00", "grace_minutes": 10},
     {"start": "09:00", "end": "18:00"},  # all three together
     {"start": "09:00", "end": "18:00", "grace_minutes": 10, "lunch": "12:00"},
     {"start": ["09:00"], "end": "18:00", "grace_minutes": 10},
