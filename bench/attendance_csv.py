@@ -31,7 +31,7 @@ def export_sql(org_id, first, last):
     from sqlalchemy.dialects import postgresql
 
     from fieldsales import create_app
-    from fieldsales.attendance import service
+    from fieldsales.attendance import export, service
     from fieldsales.extensions import db
     from fieldsales.scope import Principal
     from fieldsales.users.models import User
@@ -42,8 +42,8 @@ def export_sql(org_id, first, last):
                                                      User.role == "admin"))
         principal = Principal.for_user(admin, org_timezone="Asia/Shanghai")
         filters = {"from_": first, "to": last}
-        people = service._people(principal, filters)
-        stmt = service._csv_statement(principal, people, first, last)
+        people = service.people_cte(principal, filters)
+        stmt = export.export_statement(principal, people, first, last, "machine")
         sql = str(stmt.compile(dialect=postgresql.dialect(),
                                compile_kwargs={"literal_binds": True}))
         db.session.remove()

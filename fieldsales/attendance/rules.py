@@ -15,10 +15,6 @@ MAX_DATE = date.max - timedelta(days=1)
 STATUSES = ("present", "incomplete", "absent", "off")
 REPORT_STATUSES = ("missing", "draft", "submitted", "approved", "returned")
 
-CSV_COLUMNS = ("user_id", "user_name", "team_id", "date", "status", "first_check_in_at",
-               "last_check_out_at", "worked_minutes", "visits", "flagged_visits", "flags",
-               "daily_report", "plans", "plans_done")
-
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Google
 # Sheets (OWASP "CSV injection"); full-width forms are folded to them by some locales.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")

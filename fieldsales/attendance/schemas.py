@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from fieldsales.attendance import rules
+from fieldsales.attendance.columns import LANGS
 from fieldsales.audit.schemas import AuditEntrySchema
 from fieldsales.geo import LatLng
 from fieldsales.schemas import Day, StrictSchema, Timestamp
@@ -27,6 +28,11 @@ class AttendanceQuerySchema(StrictSchema):
             errors = rules.range_errors(data["from_"], data["to"])
             if errors:
                 raise ma.ValidationError(errors)
+
+
+class ExportQuerySchema(AttendanceQuerySchema):
+    lang = ma.fields.String(load_default="en", validate=ma.validate.OneOf(LANGS), metadata={
+        "description": "Headers in English (default) or Chinese (`zh`); see the response"})
 
 
 class AttendanceRowSchema(ma.Schema):
@@ -58,6 +64,12 @@ class AttendanceRowSchema(ma.Schema):
         "description": "The day's daily report: missing when none was saved"})
     plans = ma.fields.Integer(metadata={"description": "Plans for the day (not cancelled)"})
     plans_done = ma.fields.Integer(metadata={"description": "Of those, plans done"})
+    late = ma.fields.Boolean(metadata={
+        "description": "A workday whose first check-in came after org `work_hours.start` + "
+                       "`grace_minutes` on the user's clock (false without a check-in)"})
+    left_early = ma.fields.Boolean(metadata={
+        "description": "A workday whose last check-out by the rep came before org "
+                       "`work_hours.end` on the user's clock (false without a check-out)"})
 
 
 class EvidenceQuerySchema(StrictSchema):

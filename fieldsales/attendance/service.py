@@ -5,19 +5,16 @@ A date is the user's own local date (user's zone, else the org's, else UTC): the
 (user, date) is generate_series in SQL, each date's bounds are `timezone(zone, date)` (so a
 DST day is 23 or 25 hours long), and a visit belongs to the local date of its check-in.
 """
-import csv
-import io
 from datetime import UTC, datetime
 
-from sqlalchemy import (Date, DateTime, Integer, String, and_, any_, case, cast, column, exists,
-                        extract, func, lateral, literal, or_, select, true)
+from sqlalchemy import (Date, DateTime, Integer, Interval, and_, any_, case, cast, column,
+                        exists, extract, false, func, lateral, literal, or_, select, true)
 from sqlalchemy.orm import selectinload
 
 from fieldsales.attendance import rules
 from fieldsales.audit.models import AuditEntry
 from fieldsales.audit.service import verify_chain
 from fieldsales.customers.models import Customer
-from fieldsales.db import rfc3339
 from fieldsales.errors import Forbidden
 from fieldsales.extensions import db
 from fieldsales.openapi import describe
@@ -40,8 +37,12 @@ managers: themselves and their teams' people; reps: themselves); with `user_id`,
 whatever the role. A visit belongs to the local date of its check-in. Status: `present` —
 visits, all checked out by the rep; `incomplete` — a visit still open or closed
 automatically (`missing_check_out`); `absent` — no visit on a workday (org `workdays`);
-`off` — no visit on another day. Dates after the user's local today are left out. The JSON
-list is paginated and ordered by date, then user name; the CSV has every row.
+`off` — no visit on another day. `late` / `left_early`: on a workday, the first check-in after
+org `work_hours.start` + `grace_minutes`, the last check-out before `work_hours.end`, on the
+user's own clock. Dates after the user's local today are left out. The JSON list is paginated
+and ordered by date, then user name; the CSV has every row. The HR export — `GET
+/attendance.xlsx` (typed cells) and `GET /attendance.csv?lang=zh` (Chinese headers) — gives
+the same rows with local times and team names, for hr, admin and managers (403 for reps).
 `GET /attendance/evidence` (hr, admin, the user's managers; 403 for reps) bundles one user's
 local day for a dispute: the attendance row, the visits with photos and customers, the audit
 entries of that day and about those visits, and the chain verified at that moment.
@@ -49,8 +50,6 @@ entries of that day and about those visits, and the chain verified at that momen
 
 # Who has attendance: the people who check in. hr and admin appear only when asked for by id.
 FIELD_ROLES = ("rep", "manager")
-# Rows fetched from the server-side cursor at a time by the CSV export.
-EXPORT_BATCH = 2000
 
 
 def report_status_sql(user_id, day):
@@ -75,14 +74,18 @@ def _day_start(zone, day):
     return func.timezone(zone, cast(day, DateTime(timezone=False)))
 
 
-def _people(principal: Principal, filters: dict):
+def people_cte(principal: Principal, filters: dict):
     """CTE of the users whose rows the caller asked for and may see: {user_id, user_name,
     team_id, tz, workdays}. An explicit user_id or team_id the caller cannot see is 404."""
     first, last = filters["from_"], filters["to"]
     zone = effective_timezone_sql()
+    hours = Org.work_hours
+    late_after = cast(hours["start"].astext, Interval) + func.make_interval(
+        0, 0, 0, 0, 0, cast(hours["grace_minutes"].astext, Integer), type_=Interval)
     stmt = (select(User.id.label("user_id"), User.name.label("user_name"),
                    User.team_id.label("team_id"), zone.label("tz"),
-                   Org.workdays.label("workdays"))
+                   Org.workdays.label("workdays"), late_after.label("late_after"),
+                   cast(hours["end"].astext, Interval).label("leave_before"))
             .join(Org, Org.id == User.org_id)
             .where(principal.scope.users()))
     if "user_id" in filters:
@@ -110,7 +113,7 @@ def _grid(people, first, last):
     day = _date(first) + offsets.c.n
     weekday = cast(extract("isodow", day), Integer)
     return (select(people.c.user_id, people.c.user_name, people.c.team_id, people.c.tz,
-                   day.label("date"),
+                   people.c.late_after, people.c.leave_before, day.label("date"),
                    (weekday == any_(people.c.workdays)).label("workday"))
             .select_from(people.join(offsets, true()))
             .where(day <= cast(func.timezone(people.c.tz, func.now()), Date)))
@@ -143,11 +146,29 @@ def _plan_counts(org_id, user_id, day):
             count(Plan.status == "done").label("plans_done"))
 
 
+def _local_clock(grid, offset):
+    """The instant the row's local date reaches `offset` (an interval) on the user's clock."""
+    return func.timezone(grid.c.tz, cast(grid.c.date, DateTime(timezone=False)) + offset)
+
+
+def _work_hours_columns(grid, agg):
+    """late / left_early: on a workday, the first check-in after start + grace, the last
+    check-out before end (org `work_hours`, in the user's zone); false without one."""
+    def rule(condition):
+        return func.coalesce(and_(grid.c.workday, condition), false())
+
+    return (
+        rule(agg.c.first_check_in_at > _local_clock(grid, grid.c.late_after)).label("late"),
+        rule(agg.c.last_check_out_at < _local_clock(grid, grid.c.leave_before))
+        .label("left_early"),
+    )
+
+
 def _row_columns(org_id, grid, agg):
     visits = func.coalesce(agg.c.visits, 0)
     worked = func.floor(extract("epoch", agg.c.last_check_out_at - agg.c.first_check_in_at) / 60)
     return [
-        grid.c.user_id, grid.c.user_name, grid.c.team_id, grid.c.date,
+        grid.c.user_id, grid.c.user_name, grid.c.team_id, grid.c.tz, grid.c.date,
         case((visits == 0, case((grid.c.workday, "absent"), else_="off")),
              (agg.c.incomplete, "incomplete"), else_="present").label("status"),
         agg.c.first_check_in_at, agg.c.last_check_out_at,
@@ -158,10 +179,11 @@ def _row_columns(org_id, grid, agg):
         func.coalesce(report_status_sql(grid.c.user_id, grid.c.date),
                       "missing").label("daily_report"),
         *_plan_counts(org_id, grid.c.user_id, grid.c.date),
+        *_work_hours_columns(grid, agg),
     ]
 
 
-def _order(columns):
+def row_order(columns):
     return (columns.date, columns.user_name, columns.user_id)
 
 
@@ -169,7 +191,7 @@ def _page_statement(principal, people, first, last, *, limit, offset):
     """One page of rows: the page of the grid first, then each row's day of visits through
     the (user_id, in_at) index (a page costs its rows, not the whole range)."""
     grid = _grid(people, first, last)
-    page = grid.order_by(*_order(grid.selected_columns)).limit(limit).offset(offset) \
+    page = grid.order_by(*row_order(grid.selected_columns)).limit(limit).offset(offset) \
         .subquery("g")
     agg = lateral(
         select(*_aggregates())
@@ -178,10 +200,10 @@ def _page_statement(principal, people, first, last, *, limit, offset):
                Visit.in_at < _day_start(page.c.tz, page.c.date + 1))
     ).alias("a")
     return (select(*_row_columns(principal.org_id, page, agg))
-            .select_from(page.outerjoin(agg, true())).order_by(*_order(page.c)))
+            .select_from(page.outerjoin(agg, true())).order_by(*row_order(page.c)))
 
 
-def _range_statement(principal, people, first, last):
+def range_statement(principal, people, first, last):
     """Every row of the range: per user, one index range scan over the whole range grouped by
     local date (500 reps x a month: 500 scans, not 15,500), joined to the grid."""
     grid = _grid(people, first, last).subquery("g")
@@ -198,33 +220,7 @@ def _range_statement(principal, people, first, last):
     return (select(*_row_columns(principal.org_id, grid, agg))
             .select_from(grid.outerjoin(agg, and_(agg.c.user_id == grid.c.user_id,
                                                   agg.c.date == grid.c.date)))
-            .order_by(*_order(grid.c)))
-
-
-def _safe_cell(text):
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe, so it is
-    read as text (OWASP's CSV-injection mitigation). Names come from admins, but are still
-    untrusted text once they are in a spreadsheet."""
-    return case((func.left(text, 1).in_(rules.FORMULA_START), literal("'") + text),
-                else_=text)
-
-
-def _csv_statement(principal, people, first, last):
-    """The export: every row of the range as the text of its CSV cells (CSV_COLUMNS order),
-    ready for csv.writer as they come; flags as `outside_geofence:2;low_accuracy:1` in
-    ALL_FLAGS order."""
-    rows = _range_statement(principal, people, first, last).subquery("r")
-    flags = func.concat_ws(";", *(
-        case((rows.c[f"flag_{flag}"] > 0,
-              literal(f"{flag}:") + cast(rows.c[f"flag_{flag}"], String)))
-        for flag in ALL_FLAGS))
-    return (select(cast(rows.c.user_id, String), _safe_cell(rows.c.user_name),
-                   cast(rows.c.team_id, String), func.to_char(rows.c.date, "YYYY-MM-DD"),
-                   rows.c.status, rfc3339(rows.c.first_check_in_at),
-                   rfc3339(rows.c.last_check_out_at), rows.c.worked_minutes, rows.c.visits,
-                   rows.c.flagged_visits, flags, rows.c.daily_report, rows.c.plans,
-                   rows.c.plans_done)
-            .order_by(*_order(rows.c)))
+            .order_by(*row_order(grid.c)))
 
 
 def _as_dict(row) -> dict:
@@ -236,6 +232,7 @@ def _as_dict(row) -> dict:
         "visits": m["visits"], "flagged_visits": m["flagged_visits"],
         "flags": rules.flag_counts(m[f"flag_{flag}"] for flag in ALL_FLAGS),
         "daily_report": m["daily_report"], "plans": m["plans"], "plans_done": m["plans_done"],
+        "late": m["late"], "left_early": m["left_early"],
     }
 
 
@@ -243,41 +240,13 @@ def _as_dict(row) -> dict:
 
 def list_attendance(*, principal: Principal, filters: dict, page):
     """One page of attendance rows (date, then user name), with the total for X-Pagination."""
-    people = _people(principal, filters)
+    people = people_cte(principal, filters)
     first, last = filters["from_"], filters["to"]
     grid = _grid(people, first, last).subquery()
     page.item_count = db.session.scalar(select(func.count()).select_from(grid))
     stmt = _page_statement(principal, people, first, last, limit=page.page_size,
                            offset=page.first_item)
     return [_as_dict(row) for row in db.session.execute(stmt)]
-
-
-def export_csv(*, principal: Principal, filters: dict):
-    """(filename, chunks): the rows as CSV bytes (UTF-8 with a BOM, for Excel). Scope and
-    filters are checked now (their errors are JSON); the query runs when the response is
-    sent — Flask ends the request's session between the view and the body, so the cursor must
-    be opened inside the stream — and the rows go out EXPORT_BATCH at a time from a
-    server-side cursor, so memory stays flat whatever the range."""
-    people = _people(principal, filters)
-    first, last = filters["from_"], filters["to"]
-    stmt = _csv_statement(principal, people, first, last).execution_options(yield_per=EXPORT_BATCH)
-
-    def chunks():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(rules.CSV_COLUMNS)
-        # Core rows straight from the connection: no ORM row processing, no per-row Python.
-        for batch in db.session.connection().execute(stmt).partitions():
-            writer.writerows(batch)
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-        if buffer.tell():
-            yield buffer.getvalue().encode()  # no rows: the header alone
-        db.session.rollback()  # ends the read transaction (and the cursor) at once
-
-    return f"attendance_{first.isoformat()}_{last.isoformat()}.csv", chunks()
 
 
 class _VisitWithCustomer:
@@ -331,7 +300,7 @@ def evidence(*, principal: Principal, user_id, day):
         AuditEntry.org_id == principal.org_id, AuditEntry.user_id == user.id))
     row = db.session.execute(_page_statement(
         principal,
-        _people(principal, {"from_": day, "to": day, "user_id": user.id}), day, day,
+        people_cte(principal, {"from_": day, "to": day, "user_id": user.id}), day, day,
         limit=1, offset=0)).first()
     return {
         "user": user, "date": day, "timezone": zone, "day_start": start, "day_end": end,

@@ -15,6 +15,7 @@ SETTING_DEFAULTS = {
     "min_visit_minutes": 2,
     "photo_max_mb": 15,
     "visit_cadence_days": {"A": 7, "B": 14, "C": 30},
+    "work_hours": {"start": "09:00", "end": "18:00", "grace_minutes": 10},
 }
 
 
@@ -26,6 +27,14 @@ class Org(IdMixin, TimestampMixin, Base):
         CheckConstraint("max_speed_kmh > 0", name="max_speed_positive"),
         CheckConstraint("min_visit_minutes >= 0", name="min_visit_nonnegative"),
         CheckConstraint("photo_max_mb BETWEEN 1 AND 100", name="photo_max_mb_range"),
+        # The attendance SQL casts these to intervals: what it cannot read is never stored.
+        CheckConstraint(
+            "COALESCE(CASE WHEN jsonb_typeof(work_hours->'grace_minutes') = 'number' "
+            "THEN (work_hours->>'grace_minutes')::numeric BETWEEN 0 AND 240 "
+            "AND (work_hours->>'grace_minutes')::numeric % 1 = 0 ELSE false END "
+            "AND work_hours->>'start' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' "
+            "AND work_hours->>'end' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' "
+            "AND work_hours->>'start' < work_hours->>'end', false)", name="work_hours_valid"),
     )
 
     name: Mapped[str]
@@ -41,6 +50,9 @@ class Org(IdMixin, TimestampMixin, Base):
     # Days between visits per customer grade; a grade left out has no cadence.
     visit_cadence_days: Mapped[dict] = mapped_column(
         JSONB, server_default=text("""'{"A": 7, "B": 14, "C": 30}'::jsonb"""))
+    # The working day late / left_early are measured against, in each user's own zone.
+    work_hours: Mapped[dict] = mapped_column(JSONB, server_default=text(
+        """'{"start": "09:00", "end": "18:00", "grace_minutes": 10}'::jsonb"""))
 
     @property
     def org_id(self) -> uuid.UUID:

@@ -7,6 +7,34 @@ _CADENCE = ("Days between visits per customer grade, default {\"A\": 7, \"B\": 1
             "30}; a grade left out has no cadence")
 
 
+# \Z, not $: Python's $ also matches before a final newline, which the database's check refuses.
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z"
+_WORK_HOURS = ("The working day attendance measures `late` and `left_early` against, read in "
+               "each user's own time zone: default {\"start\": \"09:00\", \"end\": "
+               "\"18:00\", \"grace_minutes\": 10}")
+
+
+class WorkHoursSchema(ma.Schema):
+    start = ma.fields.String(metadata={"description": "HH:MM, 24-hour local time"})
+    end = ma.fields.String(metadata={"description": "HH:MM, after `start` (same day)"})
+    grace_minutes = ma.fields.Integer(metadata={
+        "description": "A first check-in up to this many minutes after `start` is not late"})
+
+
+class WorkHoursPatchSchema(StrictSchema):
+    start = ma.fields.String(required=True, validate=ma.validate.Regexp(
+        _CLOCK, error="Expected HH:MM (00:00 to 23:59)."))
+    end = ma.fields.String(required=True, validate=ma.validate.Regexp(
+        _CLOCK, error="Expected HH:MM (00:00 to 23:59)."))
+    grace_minutes = ma.fields.Integer(required=True, strict=True,
+                                      validate=ma.validate.Range(0, 240))
+
+    @ma.validates_schema
+    def _order(self, data, **kwargs):
+        if "start" in data and "end" in data and data["end"] <= data["start"]:
+            raise ma.ValidationError("`end` must be after `start` on the same day.", "end")
+
+
 def _workdays(value):
     if not value or len(set(value)) != len(value):
         raise ma.ValidationError("List each ISO weekday (1=Monday … 7=Sunday) once, at least one.")
@@ -23,6 +51,7 @@ class SettingsSchema(ma.Schema):
     photo_max_mb = ma.fields.Integer(metadata={"description": "default 15"})
     visit_cadence_days = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
                                         metadata={"description": _CADENCE})
+    work_hours = ma.fields.Nested(WorkHoursSchema, metadata={"description": _WORK_HOURS})
 
 
 class SettingsPatchSchema(StrictSchema):
@@ -38,3 +67,5 @@ class SettingsPatchSchema(StrictSchema):
         keys=ma.fields.String(validate=ma.validate.OneOf(GRADES)),
         values=ma.fields.Integer(validate=ma.validate.Range(1, 3650)),
         metadata={"description": _CADENCE})
+    work_hours = ma.fields.Nested(WorkHoursPatchSchema, metadata={
+        "description": _WORK_HOURS + "; all three fields together"})

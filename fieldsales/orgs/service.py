@@ -13,7 +13,7 @@ from fieldsales.scope import Principal
 from fieldsales.users.models import User
 
 SETTINGS = ("timezone", "workdays", "geofence_radius_m", "low_accuracy_m", "max_speed_kmh",
-            "min_visit_minutes", "photo_max_mb", "visit_cadence_days")
+            "min_visit_minutes", "photo_max_mb", "visit_cadence_days", "work_hours")
 
 
 def create_org(*, name: str, admin_email: str, admin_password: str, timezone: str = "UTC",

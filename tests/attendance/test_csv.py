@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from fieldsales.attendance import rules
+from fieldsales.attendance.columns import COLUMNS
 from tests import factories
 from tests.attendance.helpers import local
 from tests.factories.visits import day_visit
@@ -17,7 +17,7 @@ from tests.attendance.test_attendance import MON, SUN
 URL = "/api/v1/attendance.csv"
 HEADER = ["user_id", "user_name", "team_id", "date", "status", "first_check_in_at",
           "last_check_out_at", "worked_minutes", "visits", "flagged_visits", "flags",
-          "daily_report", "plans", "plans_done"]
+          "daily_report", "plans", "plans_done", "late", "left_early"]
 
 
 def parse(body: bytes):
@@ -60,7 +60,8 @@ def test_the_same_rows_as_the_json_list(api, world, shop):
         return [row["user_id"], row["user_name"], row["team_id"] or "", row["date"],
                 row["status"], row["first_check_in_at"] or "", row["last_check_out_at"] or "",
                 str(row["worked_minutes"]), str(row["visits"]), str(row["flagged_visits"]),
-                flags, row["daily_report"], str(row["plans"]), str(row["plans_done"])]
+                flags, row["daily_report"], str(row["plans"]), str(row["plans_done"]),
+                str(row["late"]).lower(), str(row["left_early"]).lower()]
 
     assert table[1:] == [as_cells(row) for row in listed]
     monday = next(cells for cells in table if cells[0] == str(rep.id) and cells[3] == str(MON))
@@ -85,10 +86,10 @@ def test_names_cannot_run_as_formulas(api, world):
 
 
 def test_rows_stream_from_a_server_side_cursor(api, world, monkeypatch):
-    from fieldsales.attendance import service
+    from fieldsales.attendance import export
     from fieldsales.extensions import db
 
-    monkeypatch.setattr(service, "EXPORT_BATCH", 5)
+    monkeypatch.setattr(export, "EXPORT_BATCH", 5)
     cursors = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
@@ -117,4 +118,4 @@ def test_an_empty_export_is_the_header_alone(api, world):
 
 
 def test_the_documented_columns_are_the_written_ones():
-    assert list(rules.CSV_COLUMNS) == HEADER
+    assert [c.field for c in COLUMNS] == HEADER

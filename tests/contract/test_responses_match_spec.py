@@ -47,6 +47,7 @@ def _params(client, headers, path, rep_id):
     today = date.today()
     week = {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()}
     query = {"/api/v1/attendance": week, "/api/v1/attendance.csv": week,
+             "/api/v1/attendance.xlsx": week,
              "/api/v1/attendance/evidence": {"user_id": rep_id,
                                              "date": (today - timedelta(days=1)).isoformat()},
              "/api/v1/maps/clusters": {"zoom": 10},

@@ -7,7 +7,8 @@ def test_defaults(api, world):
     assert r.json == {"timezone": "Asia/Shanghai", "workdays": [1, 2, 3, 4, 5],
                       "geofence_radius_m": 200, "low_accuracy_m": 100, "max_speed_kmh": 200,
                       "min_visit_minutes": 2, "photo_max_mb": 15,
-                      "visit_cadence_days": {"A": 7, "B": 14, "C": 30}}
+                      "visit_cadence_days": {"A": 7, "B": 14, "C": 30},
+                      "work_hours": {"start": "09:00", "end": "18:00", "grace_minutes": 10}}
 
 
 def test_admin_updates_settings(api, world):
