@@ -58,6 +58,11 @@ class AttendanceRowSchema(ma.Schema):
         "description": "The day's daily report: missing when none was saved"})
     plans = ma.fields.Integer(metadata={"description": "Plans for the day (not cancelled)"})
     plans_done = ma.fields.Integer(metadata={"description": "Of those, plans done"})
+    outing = ma.fields.Integer(metadata={
+        "description": "Visits of the day made on an approved outing (外出): at its customer, "
+                       "inside its window"})
+    corrected = ma.fields.Boolean(metadata={
+        "description": "An approved attendance correction (补卡) covers this day"})
 
 
 class EvidenceQuerySchema(StrictSchema):

@@ -13,6 +13,7 @@ from sqlalchemy import (Date, DateTime, Integer, String, and_, any_, case, cast,
                         extract, func, lateral, literal, or_, select, true)
 from sqlalchemy.orm import selectinload
 
+from fieldsales.approvals import facts
 from fieldsales.attendance import rules
 from fieldsales.audit.models import AuditEntry
 from fieldsales.audit.service import verify_chain
@@ -158,6 +159,9 @@ def _row_columns(org_id, grid, agg):
         func.coalesce(report_status_sql(grid.c.user_id, grid.c.date),
                       "missing").label("daily_report"),
         *_plan_counts(org_id, grid.c.user_id, grid.c.date),
+        facts.outing_visits(org_id, grid.c.user_id, grid.c.tz, grid.c.date,
+                            visits).label("outing"),
+        facts.corrected(org_id, grid.c.user_id, grid.c.date).label("corrected"),
     ]
 
 
@@ -236,6 +240,7 @@ def _as_dict(row) -> dict:
         "visits": m["visits"], "flagged_visits": m["flagged_visits"],
         "flags": rules.flag_counts(m[f"flag_{flag}"] for flag in ALL_FLAGS),
         "daily_report": m["daily_report"], "plans": m["plans"], "plans_done": m["plans_done"],
+        "outing": m["outing"], "corrected": m["corrected"],
     }
 
 

@@ -15,6 +15,7 @@ SETTING_DEFAULTS = {
     "min_visit_minutes": 2,
     "photo_max_mb": 15,
     "visit_cadence_days": {"A": 7, "B": 14, "C": 30},
+    "approval_levels": {"outing": 1, "attendance_correction": 1, "target_change": 2},
 }
 
 
@@ -41,6 +42,9 @@ class Org(IdMixin, TimestampMixin, Base):
     # Days between visits per customer grade; a grade left out has no cadence.
     visit_cadence_days: Mapped[dict] = mapped_column(
         JSONB, server_default=text("""'{"A": 7, "B": 14, "C": 30}'::jsonb"""))
+    # Levels an approval of each kind climbs (fieldsales/approvals/routing.py).
+    approval_levels: Mapped[dict] = mapped_column(JSONB, server_default=text(
+        """'{"outing": 1, "attendance_correction": 1, "target_change": 2}'::jsonb"""))
 
     @property
     def org_id(self) -> uuid.UUID:
