@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from fieldsales.approvals.models import Approval, AttendanceCorrection
 from fieldsales.audit.models import AuditEntry
-from fieldsales.webhooks.models import WebhookDelivery
+from fieldsales.webhooks.models import Webhook, WebhookDelivery
 from tests import factories
 from tests.conftest import ApiClient, run_threads
 from tests.factories import webhooks as wf
@@ -24,7 +24,11 @@ def team(app, committed):
               "mgr2": factories.user(org, "manager", t)}
     people["shop"] = factories.customer(org, people["rep"])
     people["client"] = {k: ApiClient(app, people[k]) for k in ("rep", "mgr", "mgr2")}
-    return people
+    yield people
+    # Committed deliveries to a URL nobody serves must not wait for the delivery tests' sender.
+    committed.rollback()
+    committed.execute(delete(Webhook).where(Webhook.org_id == org.id))
+    committed.commit()
 
 
 def _count(committed, model, *where):
