@@ -4,10 +4,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from fieldsales.visits.service import EVIDENCE
-from fieldsales.webhooks.models import WebhookDelivery
 from tests import factories
 from tests.attendance.helpers import local
 from tests.factories import webhooks as wf
@@ -103,13 +102,6 @@ def test_an_approved_target_change_is_in_the_requesters_chain(api, world):
     assert hr.get("/api/v1/audit/verify").json["ok"] is True
 
 
-def _queued(db, hook):
-    db.expire_all()
-    return db.execute(select(WebhookDelivery.event, WebhookDelivery.payload)
-                      .where(WebhookDelivery.org_id == hook.org_id,
-                             WebhookDelivery.webhook_id == hook.id)
-                      .order_by(WebhookDelivery.created_at)).all()
-
 
 def test_webhook_events_requested_and_finally_decided(api, world, db):
     hook = wf.webhook(world.org, "https://example.com/h",
@@ -117,15 +109,15 @@ def test_webhook_events_requested_and_finally_decided(api, world, db):
     goal = target(world.org, world.rep_east, amount="100", created_by=world.mgr_east)
     rep = api.as_(world.rep_east)
     bad = rep.post(APPROVALS, json=target_change(goal, amount="-1"))
-    assert bad.status_code == 422 and _queued(db, hook) == []
+    assert bad.status_code == 422 and wf.queued(db, hook) == []
     approval = ask(rep, target_change(goal))
-    [(event, payload)] = _queued(db, hook)
+    [(event, payload)] = wf.queued(db, hook)
     assert event == "approval.requested" and payload["approval_id"] == approval["id"]
     assert payload["approver_ids"] == [str(world.mgr_east.id)]
     decide(api.as_(world.mgr_east), approval)  # step 1 of 2: not final
-    assert len(_queued(db, hook)) == 1
+    assert len(wf.queued(db, hook)) == 1
     decide(api.as_(world.admin), approval, "rejected")
-    events = _queued(db, hook)
+    events = wf.queued(db, hook)
     assert [e for e, _ in events] == ["approval.requested", "approval.decided"]
     assert events[1][1]["status"] == "rejected"
     assert events[1][1]["decided_by"] == str(world.admin.id)
