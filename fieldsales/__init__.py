@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "fieldsales.targets.views",
     "fieldsales.duplicates.views",
     "fieldsales.webhooks.views",
+    "fieldsales.approvals.views",
 )
 
 

@@ -75,6 +75,11 @@ CODES = {
                              "project is for the owner's managers and admins)"),
     "target_exists": (409, "a target for this metric, period and subject already exists"),
     "allocation_short": (422, "the target's children add up to less than the target"),
+    "no_approver": (422, "nobody but the requester could decide this approval (no manager "
+                         "above, no other admin)"),
+    "already_decided": (409, "this step of the approval was already decided the other way"),
+    "approval_closed": (409, "the approval is no longer pending (approved, rejected or "
+                             "withdrawn)"),
 }
 
 # Codes every operation answering with this status can give, whatever it does.

@@ -323,6 +323,20 @@ class Scope(LeadVisibility):
                                                  Target.subject_id.in_(self.managed_teams))))
         return and_(clause, people)
 
+    def approvals(self):
+        """An approval is visible to its requester, to anyone on its steps, to the managers
+        over the requester and to admins (hr: only as a requester)."""
+        from fieldsales.approvals.models import Approval
+
+        clause = Approval.org_id == self.p.org_id
+        if self.p.role == "admin":
+            return clause
+        mine = or_(Approval.requester_id == self.p.id,
+                   Approval.steps.contains([{"approver_ids": [str(self.p.id)]}]))
+        if self.p.role == "manager":
+            mine = or_(mine, Approval.requester_id.in_(self.member_ids(self.managed_teams)))
+        return and_(clause, mine)
+
     def webhooks(self):
         """Webhooks are the org's admins' alone (their secrets sign every delivery)."""
         from fieldsales.webhooks.models import Webhook

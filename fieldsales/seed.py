@@ -138,6 +138,15 @@ def _seed_targets(context):
 SEEDERS.append(_seed_targets)
 
 
+def _seed_approvals(context):
+    from fieldsales.approvals.seed import seed_approvals
+
+    return seed_approvals(context)
+
+
+SEEDERS.append(_seed_approvals)
+
+
 def seed_demo(progress=print):
     """Create or complete the demo org; returns the logins."""
     rng = random.Random(20261122)

@@ -58,7 +58,20 @@ subset=no
 for arg in "$@"; do
   [[ "$arg" != -* && -e "${arg%%::*}" ]] && subset=yes
 done
+# pytest-xdist workers each need a database of their own (<name>_gw<i>, tests/conftest.py).
+worker_dbs() {
+  [ -n "${made+x}" ] && [ ${#made[@]} -gt 0 ] || return 0
+  for ((i = 0; i < $1; i++)); do
+    make_db "${name}_gw$i" >/dev/null; made+=("${name}_gw$i")
+  done
+}
 if [ "$subset" = yes ] || [ -n "${FIELDSALES_DB_DRIVER:-}" ]; then
+  prev=
+  for arg in "$@"; do  # `T="tests/x -n 2"`: databases for the workers asked for
+    [ "$prev" = -n ] && [[ "$arg" =~ ^[0-9]+$ ]] && worker_dbs "$arg"
+    [[ "$arg" =~ ^-n([0-9]+)$ ]] && worker_dbs "${BASH_REMATCH[1]}"
+    prev=$arg
+  done
   echo "test: driver ${FIELDSALES_DB_DRIVER:-psycopg2}"
   $BIN/python -m pytest "$@"
   exit 0
@@ -77,9 +90,7 @@ first_args=()
 if [ -n "${made+x}" ] && [ ${#made[@]} -gt 0 ]; then
   second_url=$(make_db "${name}_psycopg"); made+=("${name}_psycopg")
   if [ "$workers" -gt 0 ]; then
-    for ((i = 0; i < workers; i++)); do
-      make_db "${name}_gw$i" >/dev/null; made+=("${name}_gw$i")
-    done
+    worker_dbs "$workers"
     first_args=(-n "$workers" --dist loadfile)
   fi
 else

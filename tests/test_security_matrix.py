@@ -12,6 +12,7 @@ import pytest
 from tests import factories
 from tests.factories import leads as lead_factories
 from tests.factories import webhooks as webhook_factories
+from tests.factories.approvals import ask, outing
 from tests.visits.helpers import SHANGHAI, check_in_body, check_out_body
 
 PROTECTED = {"org_id", "role", "user_id", "owner_id", "flags", "risk_score"}
@@ -82,6 +83,10 @@ def _target(world):
     from tests.factories.targets import target
 
     return target(world.org, world.east, created_by=world.admin).id
+
+
+def _approval(api, world, res):
+    return ask(api.as_(world.rep_east), outing(res["customer"]))["id"]
 
 
 # (method, rule) → (path args, request kwargs) for a request that would succeed for a writer.
@@ -186,6 +191,11 @@ WRITES = {
         "secret": "0123456789abcdef"}}),
     ("DELETE", "/api/v1/webhooks/<uuid:webhook_id>"): lambda a, w, r: (
         {"webhook_id": webhook_factories.webhook(w.org, "https://example.com/h").id}, {}),
+    ("POST", "/api/v1/approvals"): lambda a, w, r: ({}, {"json": outing(r["customer"])}),
+    ("POST", "/api/v1/approvals/<uuid:approval_id>/decide"): lambda a, w, r: (
+        {"approval_id": _approval(a, w, r)}, {"json": {"decision": "approved"}}),
+    ("POST", "/api/v1/approvals/<uuid:approval_id>/withdraw"): lambda a, w, r: (
+        {"approval_id": _approval(a, w, r)}, {}),
 }
 
 

@@ -49,6 +49,8 @@ COLUMNS = (
     Column("plans_done", "Plans done", "已完成计划数", "int"),
     Column("late", "Late", "迟到", "bool"),
     Column("left_early", "Left early", "早退", "bool"),
+    Column("outing", "Outing visits", "外出拜访次数", "int"),
+    Column("corrected", "Corrected", "已补卡", "bool"),
 )
 
 assert all(c.kind in KINDS for c in COLUMNS)  # noqa: S101 -- a typo in the list fails at import

@@ -70,6 +70,11 @@ class AttendanceRowSchema(ma.Schema):
     left_early = ma.fields.Boolean(metadata={
         "description": "A workday whose last check-out by the rep came before org "
                        "`work_hours.end` on the user's clock (false without a check-out)"})
+    outing = ma.fields.Integer(metadata={
+        "description": "Visits of the day made on an approved outing (外出): at its customer, "
+                       "inside its window"})
+    corrected = ma.fields.Boolean(metadata={
+        "description": "An approved attendance correction (补卡) covers this day"})
 
 
 class EvidenceQuerySchema(StrictSchema):

@@ -11,6 +11,7 @@ from sqlalchemy import (Date, DateTime, Integer, Interval, and_, any_, case, cas
                         exists, extract, false, func, lateral, literal, or_, select, true)
 from sqlalchemy.orm import selectinload
 
+from fieldsales.approvals import facts
 from fieldsales.attendance import rules
 from fieldsales.audit.models import AuditEntry
 from fieldsales.audit.service import verify_chain
@@ -180,6 +181,9 @@ def _row_columns(org_id, grid, agg):
                       "missing").label("daily_report"),
         *_plan_counts(org_id, grid.c.user_id, grid.c.date),
         *_work_hours_columns(grid, agg),
+        facts.outing_visits(org_id, grid.c.user_id, grid.c.tz, grid.c.date,
+                            visits).label("outing"),
+        facts.corrected(org_id, grid.c.user_id, grid.c.date).label("corrected"),
     ]
 
 
@@ -233,6 +237,7 @@ def _as_dict(row) -> dict:
         "flags": rules.flag_counts(m[f"flag_{flag}"] for flag in ALL_FLAGS),
         "daily_report": m["daily_report"], "plans": m["plans"], "plans_done": m["plans_done"],
         "late": m["late"], "left_early": m["left_early"],
+        "outing": m["outing"], "corrected": m["corrected"],
     }
 
 

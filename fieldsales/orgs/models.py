@@ -16,6 +16,7 @@ SETTING_DEFAULTS = {
     "photo_max_mb": 15,
     "visit_cadence_days": {"A": 7, "B": 14, "C": 30},
     "work_hours": {"start": "09:00", "end": "18:00", "grace_minutes": 10},
+    "approval_levels": {"outing": 1, "attendance_correction": 1, "target_change": 2},
 }
 
 
@@ -53,6 +54,9 @@ class Org(IdMixin, TimestampMixin, Base):
     # The working day late / left_early are measured against, in each user's own zone.
     work_hours: Mapped[dict] = mapped_column(JSONB, server_default=text(
         """'{"start": "09:00", "end": "18:00", "grace_minutes": 10}'::jsonb"""))
+    # Levels an approval of each kind climbs (fieldsales/approvals/routing.py).
+    approval_levels: Mapped[dict] = mapped_column(JSONB, server_default=text(
+        """'{"outing": 1, "attendance_correction": 1, "target_change": 2}'::jsonb"""))
 
     @property
     def org_id(self) -> uuid.UUID:

@@ -1,10 +1,15 @@
 import marshmallow as ma
 
+from fieldsales.approvals.models import KINDS as APPROVAL_KINDS
 from fieldsales.customers.models import GRADES
 from fieldsales.schemas import StrictSchema, timezone_field
 
 _CADENCE = ("Days between visits per customer grade, default {\"A\": 7, \"B\": 14, \"C\": "
             "30}; a grade left out has no cadence")
+_LEVELS = ("How many levels up an approval of each kind climbs (managers of the requester's "
+           "team, else of the nearest team above, then the next team up with managers, …, then "
+           "admins), default {\"outing\": 1, \"attendance_correction\": 1, \"target_change\": "
+           "2}; a kind left out of a change keeps its value")
 
 
 # \Z, not $: Python's $ also matches before a final newline, which the database's check refuses.
@@ -52,6 +57,8 @@ class SettingsSchema(ma.Schema):
     visit_cadence_days = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
                                         metadata={"description": _CADENCE})
     work_hours = ma.fields.Nested(WorkHoursSchema, metadata={"description": _WORK_HOURS})
+    approval_levels = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                                     metadata={"description": _LEVELS})
 
 
 class SettingsPatchSchema(StrictSchema):
@@ -69,3 +76,7 @@ class SettingsPatchSchema(StrictSchema):
         metadata={"description": _CADENCE})
     work_hours = ma.fields.Nested(WorkHoursPatchSchema, metadata={
         "description": _WORK_HOURS + "; all three fields together"})
+    approval_levels = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(APPROVAL_KINDS)),
+        values=ma.fields.Integer(validate=ma.validate.Range(1, 10)),
+        metadata={"description": _LEVELS})

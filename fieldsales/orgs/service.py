@@ -13,7 +13,8 @@ from fieldsales.scope import Principal
 from fieldsales.users.models import User
 
 SETTINGS = ("timezone", "workdays", "geofence_radius_m", "low_accuracy_m", "max_speed_kmh",
-            "min_visit_minutes", "photo_max_mb", "visit_cadence_days", "work_hours")
+            "min_visit_minutes", "photo_max_mb", "visit_cadence_days", "work_hours",
+            "approval_levels")
 
 
 def create_org(*, name: str, admin_email: str, admin_password: str, timezone: str = "UTC",
@@ -45,6 +46,8 @@ def update_settings(*, principal: Principal, data: dict):
         principal.scope.require_role("admin")
         org = db.session.scalar(select(Org).where(Org.id == principal.org_id)
                                 .with_for_update(key_share=True))
+        if "approval_levels" in data:  # a kind left out keeps its current number of levels
+            data = {**data, "approval_levels": {**org.approval_levels, **data["approval_levels"]}}
         changed = apply_changes(org, data, SETTINGS)
         if changed:
             audit.record(org_id=org.id, user_id=principal.id, actor_id=principal.id,

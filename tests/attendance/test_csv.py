@@ -17,7 +17,7 @@ from tests.attendance.test_attendance import MON, SUN
 URL = "/api/v1/attendance.csv"
 HEADER = ["user_id", "user_name", "team_id", "date", "status", "first_check_in_at",
           "last_check_out_at", "worked_minutes", "visits", "flagged_visits", "flags",
-          "daily_report", "plans", "plans_done", "late", "left_early"]
+          "daily_report", "plans", "plans_done", "late", "left_early", "outing", "corrected"]
 
 
 def parse(body: bytes):
@@ -61,7 +61,8 @@ def test_the_same_rows_as_the_json_list(api, world, shop):
                 row["status"], row["first_check_in_at"] or "", row["last_check_out_at"] or "",
                 str(row["worked_minutes"]), str(row["visits"]), str(row["flagged_visits"]),
                 flags, row["daily_report"], str(row["plans"]), str(row["plans_done"]),
-                str(row["late"]).lower(), str(row["left_early"]).lower()]
+                str(row["late"]).lower(), str(row["left_early"]).lower(),
+                str(row["outing"]), str(row["corrected"]).lower()]
 
     assert table[1:] == [as_cells(row) for row in listed]
     monday = next(cells for cells in table if cells[0] == str(rep.id) and cells[3] == str(MON))

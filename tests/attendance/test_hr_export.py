@@ -21,10 +21,10 @@ SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")
 ZH_HEADER = ["员工ID", "姓名", "团队", "日期", "出勤状态", "首次签到时间", "最后签退时间",
              "工作时长(分钟)", "拜访次数", "异常拜访次数", "异常标记", "日报", "计划数",
-             "已完成计划数", "迟到", "早退"]
+             "已完成计划数", "迟到", "早退", "外出拜访次数", "已补卡"]
 EN_HEADER = ["User ID", "Name", "Team", "Date", "Status", "First check-in", "Last check-out",
              "Worked minutes", "Visits", "Flagged visits", "Flags", "Daily report", "Plans",
-             "Plans done", "Late", "Left early"]
+             "Plans done", "Late", "Left early", "Outing visits", "Corrected"]
 
 
 @pytest.fixture
@@ -69,11 +69,11 @@ def test_zh_csv_headers_local_times_and_team_names(api, world, day):
     assert by_user(table, world.rep_east.id) == [[
         str(world.rep_east.id), world.rep_east.name, "East", "2026-11-09", "present",
         "2026-11-09 09:30", "2026-11-09 17:45", "495", "1", "1", "outside_geofence:1",
-        "missing", "0", "0", "是", "是"]]
+        "missing", "0", "0", "是", "是", "0", "否"]]
     assert by_user(table, day.id) == [[
         str(day.id), "Nora York", "North", "2026-11-09", "present",
         "2026-11-09 08:55", "2026-11-09 18:20", "565", "1", "0", "", "missing", "0", "0",
-        "否", "否"]]
+        "否", "否", "0", "否"]]
     assert by_user(table, world.rep_west.id)[0][2:8] == [
         "West", "2026-11-09", "absent", "", "", "0"]
 
@@ -84,8 +84,8 @@ def test_default_csv_keeps_utc_times_and_team_ids(api, world, day):
     (row,) = by_user(table, day.id)
     assert row[2] == str(world.north.id)
     assert row[5:7] == ["2026-11-09T13:55:00Z", "2026-11-09T23:20:00Z"]
-    assert row[-2:] == ["false", "false"]
-    assert by_user(table, world.rep_east.id)[0][-2:] == ["true", "true"]
+    assert row[-4:] == ["false", "false", "0", "false"]
+    assert by_user(table, world.rep_east.id)[0][-4:] == ["true", "true", "0", "false"]
 
 
 def test_zh_names_cannot_run_as_formulas(api, world):
@@ -113,19 +113,19 @@ def test_xlsx_is_a_real_workbook_with_typed_cells(api, world, day):
     assert values == [
         str(world.rep_east.id), world.rep_east.name, "East", datetime(2026, 11, 9),
         "present", datetime(2026, 11, 9, 9, 30), datetime(2026, 11, 9, 17, 45), 495, 1, 1,
-        "outside_geofence:1", "missing", 0, 0, True, True]
+        "outside_geofence:1", "missing", 0, 0, True, True, 0, False]
     types = [c.data_type for c in east]
     assert types == ["s", "s", "s", "d", "s", "d", "d", "n", "n", "n", "s", "s", "n", "n",
-                     "b", "b"]
+                     "b", "b", "n", "b"]
     assert east[3].number_format == "yyyy-mm-dd"
     assert east[5].number_format == "yyyy-mm-dd hh:mm"
     assert all(isinstance(east[i].value, int) and not isinstance(east[i].value, bool)
-               for i in (7, 8, 9, 12, 13))
+               for i in (7, 8, 9, 12, 13, 16))
     (ny,) = [row for row in rows if row[0].value == str(day.id)]
     assert [c.value for c in ny][2:8] == ["North", datetime(2026, 11, 9), "present",
                                           datetime(2026, 11, 9, 8, 55),
                                           datetime(2026, 11, 9, 18, 20), 565]
-    assert [c.value for c in ny][-2:] == [False, False]
+    assert [c.value for c in ny][-4:] == [False, False, 0, False]
     (west,) = [row for row in rows if row[0].value == str(world.rep_west.id)]
     assert [c.value for c in west][4:8] == ["absent", None, None, 0]
     assert [c.value for c in west][10] is None  # no flags: an empty cell
@@ -137,7 +137,7 @@ def test_xlsx_in_chinese(api, world, day):
     assert [[c.value for c in row] for row in sheet.iter_rows()] == [ZH_HEADER, [
         str(day.id), "Nora York", "North", datetime(2026, 11, 9), "present",
         datetime(2026, 11, 9, 8, 55), datetime(2026, 11, 9, 18, 20), 565, 1, 0, None,
-        "missing", 0, 0, False, False]]
+        "missing", 0, 0, False, False, 0, False]]
 
 
 def test_xlsx_names_are_text_not_formulas(api, world):

@@ -21,7 +21,8 @@ SOURCES = {"user_id": "/api/v1/users", "team_id": "/api/v1/teams",
            "visit_id": "/api/v1/visits?page_size=100", "lead_id": "/api/v1/leads",
            "pool_id": "/api/v1/lead-pools", "report_id": "/api/v1/daily-reports",
            "plan_id": "/api/v1/plans", "contract_id": "/api/v1/contracts",
-           "target_id": "/api/v1/targets", "webhook_id": "/api/v1/webhooks"}
+           "target_id": "/api/v1/targets", "webhook_id": "/api/v1/webhooks",
+           "approval_id": "/api/v1/approvals"}
 
 pytestmark = pytest.mark.slow
 

@@ -8,6 +8,7 @@ from tests import factories
 from tests.factories import deals
 from tests.factories import leads as lf
 from tests.factories import webhooks as wf
+from tests.factories.approvals import ask, outing
 from tests.test_errors import assert_error_shape
 
 HUGE = "28793082958215648938635034624"
@@ -26,7 +27,8 @@ def test_every_paginated_list_rejects_a_huge_page(app, api, world):
     ids = {"customer_id": customer.id, "project_id": project.id, "pool_id": pool.id,
            "lead_id": lf.lead(world.org, pool).id,
            "contract_id": deals.contract(world.org, customer, world.rep_east).id,
-           "webhook_id": wf.webhook(world.org, "https://example.com/h").id}
+           "webhook_id": wf.webhook(world.org, "https://example.com/h").id,
+           "approval_id": ask(api.as_(world.rep_east), outing(customer))["id"]}
     paths = paginated_paths(app)
     assert len(paths) >= 16
     extra = {"/api/v1/attendance": "&from=2026-11-01&to=2026-11-02"}

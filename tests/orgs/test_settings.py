@@ -8,7 +8,17 @@ def test_defaults(api, world):
                       "geofence_radius_m": 200, "low_accuracy_m": 100, "max_speed_kmh": 200,
                       "min_visit_minutes": 2, "photo_max_mb": 15,
                       "visit_cadence_days": {"A": 7, "B": 14, "C": 30},
-                      "work_hours": {"start": "09:00", "end": "18:00", "grace_minutes": 10}}
+                      "work_hours": {"start": "09:00", "end": "18:00", "grace_minutes": 10},
+                      "approval_levels": {"outing": 1, "attendance_correction": 1,
+                                          "target_change": 2}}
+
+
+def test_approval_levels_change_per_kind(api, world):
+    r = api.as_(world.admin).patch("/api/v1/org/settings",
+                                   json={"approval_levels": {"outing": 3}})
+    assert r.status_code == 200, r.json
+    assert r.json["approval_levels"] == {"outing": 3, "attendance_correction": 1,
+                                         "target_change": 2}
 
 
 def test_admin_updates_settings(api, world):
@@ -22,7 +32,9 @@ def test_admin_updates_settings(api, world):
 @pytest.mark.parametrize("body", [
     {"workdays": [0]}, {"workdays": [1, 1]}, {"workdays": []}, {"geofence_radius_m": -5},
     {"timezone": "Nowhere/City"}, {"photo_max_mb": 1000}, {"max_speed_kmh": "fast"},
-    {"unknown": 1}])
+    {"unknown": 1}, {"approval_levels": {"vacation": 1}}, {"approval_levels": {"outing": 0}},
+    {"approval_levels": {"outing": 11}}, {"approval_levels": {"outing": "two"}},
+    {"approval_levels": []}])
 def test_invalid_settings_are_422(api, world, body):
     assert api.as_(world.admin).patch("/api/v1/org/settings", json=body).status_code == 422
 

@@ -3,9 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
-from fieldsales.webhooks.models import WebhookDelivery
 from tests import factories
 from tests.factories import leads as lf
 from tests.factories import reports as rf
@@ -14,14 +12,6 @@ from tests.visits.helpers import check_in_body, check_out_body, offset
 from tests.factories.visits import SHANGHAI
 
 T1 = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
-
-
-def _queued(db, hook):
-    db.expire_all()
-    return db.execute(select(WebhookDelivery.event, WebhookDelivery.payload)
-                      .where(WebhookDelivery.org_id == hook.org_id,
-                             WebhookDelivery.webhook_id == hook.id)
-                      .order_by(WebhookDelivery.created_at)).all()
 
 
 @pytest.fixture
@@ -37,14 +27,14 @@ def test_a_risky_check_in_is_flagged_once(api, world, db, shop):
                  json=check_in_body(shop, point=far, mock_location=True))
     assert r.status_code == 201, r.json
     assert r.json["risk_score"] >= 50
-    [(event, payload)] = _queued(db, hook)
+    [(event, payload)] = wf.queued(db, hook)
     assert event == "visit.flagged"
     assert payload["visit_id"] == r.json["id"] and payload["risk_score"] == r.json["risk_score"]
     assert "mock_location" in payload["flags"]
     # already over the threshold: checking out does not flag it again
     out = rep.post(f"/api/v1/visits/{r.json['id']}/check-out", json=check_out_body(point=far))
     assert out.status_code == 200, out.json
-    assert len(_queued(db, hook)) == 1
+    assert len(wf.queued(db, hook)) == 1
 
 
 def test_a_check_out_that_brings_the_risk_to_50_flags_it(api, world, db, shop):
@@ -52,12 +42,12 @@ def test_a_check_out_that_brings_the_risk_to_50_flags_it(api, world, db, shop):
     rep = api.as_(world.rep_east)
     r = rep.post("/api/v1/visits", json=check_in_body(shop, mock_location=True))
     assert r.status_code == 201 and r.json["risk_score"] < 50, r.json
-    assert _queued(db, hook) == []
+    assert wf.queued(db, hook) == []
     out = rep.post(f"/api/v1/visits/{r.json['id']}/check-out",
                    json=check_out_body(mock_location=True))
     assert out.status_code == 200, out.json
     assert out.json["risk_score"] >= 50, out.json
-    [(event, payload)] = _queued(db, hook)
+    [(event, payload)] = wf.queued(db, hook)
     assert (event, payload["visit_id"], payload["risk_score"]) == (
         "visit.flagged", r.json["id"], out.json["risk_score"])
 
@@ -66,7 +56,7 @@ def test_a_low_risk_visit_queues_nothing(api, world, db, shop):
     hook = wf.webhook(world.org, "https://example.com/h", events=["visit.flagged"])
     r = api.as_(world.rep_east).post("/api/v1/visits", json=check_in_body(shop))
     assert r.status_code == 201 and r.json["risk_score"] < 50
-    assert _queued(db, hook) == []
+    assert wf.queued(db, hook) == []
 
 
 def test_recycled_leads_are_events(app, world, db):
@@ -78,12 +68,12 @@ def test_recycled_leads_are_events(app, world, db):
     lead = lf.lead(world.org, pool, world.rep_east, claimed_at=T1 - timedelta(days=8))
     with app.app_context():
         assert recycle_overdue(now=T1)["recycled"] >= 1
-    [(event, payload)] = _queued(db, hook)
+    [(event, payload)] = wf.queued(db, hook)
     assert event == "lead.recycled"
     assert (payload["lead_id"], payload["pool_id"], payload["previous_owner_id"]) == (
         str(lead.id), str(pool.id), str(world.rep_east.id))
     assert payload["at"] == T1.isoformat()
-    assert _queued(db, other) == []
+    assert wf.queued(db, other) == []
 
 
 def test_submitting_a_report_is_an_event_saving_is_not(api, world, db):
@@ -92,10 +82,10 @@ def test_submitting_a_report_is_an_event_saving_is_not(api, world, db):
     day = rf.days_ago(1)
     url = f"/api/v1/daily-reports/{day.isoformat()}"
     assert rep.put(url, json={"summary": "draft"}).status_code == 200
-    assert _queued(db, hook) == []
+    assert wf.queued(db, hook) == []
     r = rep.put(url, json={"submit": True})
     assert r.status_code == 200 and r.json["status"] == "submitted", r.json
-    [(event, payload)] = _queued(db, hook)
+    [(event, payload)] = wf.queued(db, hook)
     assert event == "report.submitted"
     assert (payload["report_id"], payload["user_id"], payload["day"]) == (
         r.json["id"], str(world.rep_east.id), day.isoformat())
@@ -109,4 +99,4 @@ def test_a_refused_write_queues_nothing(api, world, db):
     url = f"/api/v1/daily-reports/{rf.days_ago(1).isoformat()}"
     assert rep.put(url, json={"submit": True}).status_code == 200
     assert rep.put(url, json={"summary": "changed", "submit": True}).status_code == 409
-    assert len(_queued(db, hook)) == 1
+    assert len(wf.queued(db, hook)) == 1
