@@ -2,6 +2,7 @@
 
 FIELDSALES_ENV picks the class: production, development (default) or test.
 """
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -66,6 +67,9 @@ class Config:
     MAP_TILE_URL = env("MAP_TILE_URL", "")
     MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
+    # Periodic jobs' cron lines by name, over the defaults (fieldsales/jobs/schedule.py), as
+    # JSON: '{"close_stale": "*/15 * * * *"}' (a 6th field counts seconds).
+    JOB_SCHEDULES = env("JOB_SCHEDULES", {}, json.loads)
     DEMO_PASSWORD = env("DEMO_PASSWORD", "fieldsales-demo")
 
     # flask-smorest / OpenAPI
