@@ -1,4 +1,5 @@
 """Every model, imported once so that Base.metadata knows all tables (Alembic, tests)."""
+from fieldsales.alerts.models import RaisedAlert  # noqa: F401
 from fieldsales.attendance.models import ix_visits_attendance  # noqa: F401
 from fieldsales.audit.models import AuditEntry, AuditHead  # noqa: F401
 from fieldsales.auth.models import LoginThrottle, RefreshToken  # noqa: F401

@@ -39,6 +39,12 @@ def _expire():
     return {"expired": expire()}
 
 
+def _alerts():
+    from fieldsales.alerts.raised import evaluate
+
+    return evaluate()
+
+
 # name: (cron, what it runs). Minutes apart so that they do not all start at once; the cron
 # lines in README "Production" are the same.
 JOBS: dict[str, tuple[str, Callable[[], dict]]] = {
@@ -46,6 +52,8 @@ JOBS: dict[str, tuple[str, Callable[[], dict]]] = {
     "recycle": ("10 * * * *", _recycle),
     "close_day": ("15 * * * *", _close_day),
     "expire": ("20 * * * *", _expire),
+    # webhook alert.raised: how late a new alert may reach a subscriber
+    "alerts": ("*/5 * * * *", _alerts),
 }
 DEFAULTS = {name: cron for name, (cron, _run) in JOBS.items()}
 

@@ -12,9 +12,8 @@ from fieldsales.db import Base, TimestampMixin
 # API.md "Leads: ownership protection and distribution" (Webhooks).
 EVENTS = ("alert.raised", "visit.flagged", "lead.recycled", "approval.requested",
           "approval.decided", "report.submitted")
-# Accepted in subscriptions, but nothing emits them yet: alerts are computed on read, and
-# approvals do not exist.
-NOT_EMITTED = ("alert.raised", "approval.requested", "approval.decided")
+# Accepted in subscriptions, but nothing emits them yet: approvals do not exist.
+NOT_EMITTED = ("approval.requested", "approval.decided")
 STATUSES = ("pending", "delivered", "failed")
 _EVENT_LIST = ", ".join(f"'{e}'" for e in EVENTS)
 

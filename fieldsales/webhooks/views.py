@@ -17,8 +17,10 @@ describe(f"""
 An admin subscribes a URL (http or https) to events: {", ".join(EVENTS)}.
 `visit.flagged` is a visit whose risk score reached 50 or more (check-in, check-out, photo);
 `lead.recycled` a lead returned to its pool by the recycling job; `report.submitted` a daily
-report submitted. **Not emitted yet**: {", ".join(NOT_EMITTED)} (alerts are computed when read
-and approvals do not exist yet); subscriptions to them are accepted.
+report submitted; `alert.raised` an alert of `GET /alerts` (as the org's admins see it) that
+had not been raised before, found by the alert evaluation job every 5 minutes: `data` is the
+alert as `GET /alerts` lists it, and each alert is raised once. **Not emitted yet**:
+{", ".join(NOT_EMITTED)} (approvals do not exist yet); subscriptions to them are accepted.
 
 Each event is written to an outbox in the transaction that caused it, and sent by a job queue
 at least once: `POST` of `{{id, event, org_id, created_at, data}}` with
