@@ -14,10 +14,12 @@ CONCURRENCY = 2
 def make_app(database_url: str, schedules: dict | None = None) -> procrastinate.App:
     """A procrastinate app on `database_url` (a libpq URL) with every task of the project;
     `schedules` overrides periodic tasks' cron lines by name (schedule.DEFAULTS)."""
+    from fieldsales.photos.derivatives import tasks as photo_tasks
     from fieldsales.webhooks.queue import tasks as webhook_tasks
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database_url))
     app.add_tasks_from(webhook_tasks, namespace="webhooks")
+    app.add_tasks_from(photo_tasks, namespace="photos")
     app.add_tasks_from(schedule.blueprint(schedules or {}), namespace="jobs")
     return app
 

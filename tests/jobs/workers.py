@@ -13,10 +13,11 @@ FIELDSALES = str(Path(sys.executable).parent / "fieldsales")
 
 
 @contextlib.contextmanager
-def workers(n, schedules):
-    """n workers with these cron lines (FIELDSALES_JOB_SCHEDULES); yields a function returning
-    every finished-job log line so far ({"job", "tick", "result", ...}, with "worker": i)."""
-    env = {**os.environ, "FIELDSALES_JOB_SCHEDULES": json.dumps(schedules)}
+def workers(n, schedules=None, env=None):
+    """n workers with these cron lines (FIELDSALES_JOB_SCHEDULES) and `env` on top of ours;
+    yields a function returning every finished periodic job's log line so far ({"job", "tick",
+    "result", ...}, with "worker": i)."""
+    env = {**os.environ, "FIELDSALES_JOB_SCHEDULES": json.dumps(schedules or {}), **(env or {})}
     # a file each, closed below (a pipe nobody reads would fill up and stall the worker)
     logs = [tempfile.TemporaryFile() for _ in range(n)]  # noqa: SIM115
     procs = [subprocess.Popen([FIELDSALES, "worker", "--name", f"jobs-test-{i}"], env=env,
