@@ -1,7 +1,9 @@
 """photo_upload: time to accept a 12 MP JPEG end to end (HTTP multipart through gunicorn, auth,
-size/type checks, SHA-256, EXIF, preview + thumbnail, perceptual hash, reuse lookup, three
-files written, row + audit entry) vs raw Pillow in one process (open + draft + thumbnail + save
-of both derivatives). Also the peak RSS of a worker during 8 concurrent 12 MP uploads."""
+size/type checks, SHA-256, EXIF, perceptual hash from a draft decode, reuse lookup, the
+original written, row + audit entry + the deferred derivatives job; the preview and thumbnail
+are made by that job after the answer) vs raw Pillow in one process (open + draft + thumbnail
++ save of both derivatives: what the upload itself did before the job queue made them). Also
+the peak RSS of a worker during 8 concurrent 12 MP uploads."""
 import io
 import json
 import random

@@ -2,6 +2,7 @@
 
 FIELDSALES_ENV picks the class: production, development (default) or test.
 """
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,6 +70,9 @@ class Config:
     # Webhooks to loopback, private or link-local addresses (fieldsales/webhooks/transport.py):
     # refused in production unless set; allowed in development and tests (local receivers).
     WEBHOOK_PRIVATE_TARGETS = env("WEBHOOK_PRIVATE_TARGETS", False, bool)
+    # Periodic jobs' cron lines by name, over the defaults (fieldsales/jobs/schedule.py), as
+    # JSON: '{"close_stale": "*/15 * * * *"}' (a 6th field counts seconds).
+    JOB_SCHEDULES = env("JOB_SCHEDULES", {}, json.loads)
     DEMO_PASSWORD = env("DEMO_PASSWORD", "fieldsales-demo")
 
     # flask-smorest / OpenAPI

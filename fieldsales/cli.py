@@ -85,9 +85,10 @@ def _database_url():
 @main.command()
 @click.option("--name", default=None, help="Shown in procrastinate's worker table and logs")
 def worker(name):
-    """Run a job-queue worker (procrastinate): sends due webhook deliveries until SIGINT or
-    SIGTERM. Run one or more beside the web server; they never send one delivery at once."""
-    from fieldsales.webhooks.queue import run_worker
+    """Run a job-queue worker (procrastinate) until SIGINT or SIGTERM: webhook deliveries and
+    the periodic jobs (README "Jobs and schedules"). Run one or more beside the web server;
+    they never send one delivery, nor run one tick of a job, twice."""
+    from fieldsales.jobs.queue import run_worker
 
     run_worker(_app(), name=name)
 

@@ -1,5 +1,6 @@
 """Every model, imported once so that Base.metadata knows all tables (Alembic, tests)."""
 from fieldsales.approvals.models import Approval, AttendanceCorrection  # noqa: F401
+from fieldsales.alerts.models import RaisedAlert  # noqa: F401
 from fieldsales.attendance.models import ix_visits_attendance  # noqa: F401
 from fieldsales.audit.models import AuditEntry, AuditHead  # noqa: F401
 from fieldsales.auth.models import LoginThrottle, RefreshToken  # noqa: F401

@@ -43,6 +43,13 @@ class Principal:
                    name=user.name, email=user.email,
                    timezone=effective_timezone(user.timezone, org_timezone))
 
+    @classmethod
+    def system(cls, org_id, *, org_timezone: str | None) -> "Principal":
+        """The org's own background jobs, seeing what its admins see (the alert evaluation);
+        no user stands behind it (a nil id that no row has)."""
+        return cls(id=uuid.UUID(int=0), org_id=org_id, role="admin", team_id=None,
+                   name="system", email="", timezone=org_timezone or "UTC")
+
     @cached_property
     def scope(self) -> "Scope":
         """This caller's visibility rules as SQL filters, built once per principal (services

@@ -159,10 +159,9 @@ def _missing_reports(win, principal):
                User.created_at < win.c.report_due))
 
 
-def list_alerts(*, principal: Principal, filters: dict, page, now=None) -> list[Alert]:
-    """Alerts about the people in the caller's scope (managers, admin), oldest first."""
-    principal.scope.require_role("admin", "manager")
-    now = now or _now()
+def _select(principal, filters, now):
+    """The caller's alerts as one SELECT (type, user_id, subject_id, since, facts, name), oldest
+    first; None when no kind is wanted."""
     people = select(User.id).where(principal.scope.users())
     if "team_id" in filters:
         people = people.where(User.team_id.in_(team_subtree_ids(principal.org_id,
@@ -178,12 +177,31 @@ def list_alerts(*, principal: Principal, filters: dict, page, now=None) -> list[
             parts += [_idle_reps(win, principal), _missing_reports(win, principal)]
     selects = [stmt for kind, stmt in parts if wanted in (None, kind)]
     if not selects:
-        page.item_count = 0
-        return []
+        return None
     alerts = union_all(*selects).subquery("alerts")
-    stmt = (select(alerts, User.name)  # silent_leads is about a pool: no user
+    return (select(alerts, User.name)  # silent_leads is about a pool: no user
             .outerjoin(User, (User.org_id == principal.org_id) & (User.id == alerts.c.user_id))
             .order_by(alerts.c.since, alerts.c.type, alerts.c.user_id, alerts.c.subject_id))
-    rows = paginate(stmt, page, scalars=False)
-    return [Alert(type=r.type, user_id=r.user_id, user_name=r.name, subject_id=r.subject_id,
-                  since=r.since, detail=rules.detail(r.type, r.facts)) for r in rows]
+
+
+def _alert(r) -> Alert:
+    return Alert(type=r.type, user_id=r.user_id, user_name=r.name, subject_id=r.subject_id,
+                 since=r.since, detail=rules.detail(r.type, r.facts))
+
+
+def list_alerts(*, principal: Principal, filters: dict, page, now=None) -> list[Alert]:
+    """Alerts about the people in the caller's scope (managers, admin), oldest first."""
+    principal.scope.require_role("admin", "manager")
+    stmt = _select(principal, filters, now or _now())
+    if stmt is None:
+        page.item_count = 0
+        return []
+    return [_alert(r) for r in paginate(stmt, page, scalars=False)]
+
+
+def current_alerts(*, principal: Principal, now=None) -> list[Alert]:
+    """Every alert in the caller's scope now (managers, admin), oldest first, unpaginated: what
+    the alert evaluation job (alerts/raised.py) compares with what it raised before."""
+    principal.scope.require_role("admin", "manager")
+    stmt = _select(principal, {}, now or _now())
+    return [_alert(r) for r in db.session.execute(stmt)]

@@ -1,9 +1,12 @@
 """The Pillow pipeline for photo evidence: bytes in, result out (no database, no files).
 
 Order matters for memory and safety: the type is sniffed from the first bytes, the image is
-opened lazily and its dimensions checked BEFORE any pixel is decoded, JPEGs are decoded at a
-reduced scale (draft), and derivatives are made from that reduced image. Malformed EXIF never
-fails an otherwise good image: whatever cannot be read is treated as absent.
+opened lazily and its dimensions checked BEFORE any pixel is decoded, and JPEGs are decoded at
+a reduced scale (draft). The upload (process) decodes only what its checks need: a JPEG at the
+smallest scale still at least thumbnail-sized, enough for the perceptual hash; the preview and
+thumbnail are made later from the stored original (derivatives: a job, or on demand).
+Malformed EXIF never fails an otherwise good image: whatever cannot be read is treated as
+absent.
 
 Nothing incomplete is kept: a HEIF/HEIC must pass the container check (containers.py: libheif
 would silently fill missing tiles), and every frame of a multi-frame PNG (APNG), WebP or JPEG
@@ -83,8 +86,6 @@ class Processed:
     phash: int  # unsigned 64-bit perceptual hash
     taken_at: datetime | None
     gps: tuple[float, float] | None  # (lat, lng) WGS-84
-    preview: bytes  # JPEG, <= PREVIEW_PX, upright, no metadata
-    thumbnail: bytes  # JPEG, <= THUMBNAIL_PX, upright, no metadata
 
     @property
     def phash_signed(self) -> int:
@@ -163,7 +164,7 @@ def process(fp, *, default_tz: str = "UTC", digest: tuple[str, int] | None = Non
         if orientation in (5, 6, 7, 8):
             width, height = height, width
         try:
-            preview, thumbnail, phash = _derivatives(im, fmt)
+            phash = _phash(im, fmt)
             _decode_other_frames(fp, fmt, frames)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
             raise ImageTooLarge("The image is too large to decode.") from None
@@ -171,30 +172,51 @@ def process(fp, *, default_tz: str = "UTC", digest: tuple[str, int] | None = Non
             raise InvalidImage("The image cannot be decoded (truncated or corrupt).") from exc
     return Processed(
         content_type=content_type, width=width, height=height, byte_size=size, sha256=sha256,
-        phash=phash, taken_at=taken_at, gps=gps, preview=preview, thumbnail=thumbnail,
+        phash=phash, taken_at=taken_at, gps=gps,
     )
 
 
-def _derivatives(im, fmt):
-    """Decode (JPEG at the smallest DCT scale still >= the preview size), shrink to the preview
-    box, orient upright, drop every piece of metadata, then shrink the same pixels on to the
-    thumbnail (one decode, no full-size copies). Returns (preview JPEG, thumbnail JPEG, pHash)."""
+def _upright(im, fmt, box):
+    """Decode (JPEG at the smallest DCT scale still >= `box`), shrink into `box`, orient
+    upright, as RGB without any metadata (no full-size copy)."""
     if fmt == "JPEG":
-        im.draft("RGB", (PREVIEW_PX, PREVIEW_PX))
-    im.thumbnail((PREVIEW_PX, PREVIEW_PX))  # loads; raises on truncated data
+        im.draft("RGB", (box, box))
+    im.thumbnail((box, box))  # loads; raises on truncated data
     # Unreadable orientation: keep the pixels as stored.
     with contextlib.suppress(Exception):
         ImageOps.exif_transpose(im, in_place=True)
     upright = _rgb(im)
     upright.info = {}  # no EXIF, XMP, comments or thumbnails reach the derivatives
-    preview = _jpeg(upright)
-    upright.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-    phash = int(str(imagehash.phash(upright)), 16)
-    return preview, _jpeg(upright), phash
+    return upright
+
+
+def _phash(im, fmt) -> int:
+    """The perceptual hash of the upright, thumbnail-sized picture: for a JPEG a draft decode
+    at up to 1/8 scale (every byte is still decoded, so a cut file still fails)."""
+    return int(str(imagehash.phash(_upright(im, fmt, THUMBNAIL_PX))), 16)
+
+
+@dataclass(frozen=True)
+class Derived:
+    preview: bytes  # JPEG, <= PREVIEW_PX, upright, no metadata
+    thumbnail: bytes  # JPEG, <= THUMBNAIL_PX, upright, no metadata
+
+
+def derivatives(fp) -> Derived:
+    """Preview and thumbnail of an original that passed `process` (the stored file): one
+    decode at the preview's scale, the thumbnail shrunk on from the same pixels. The same
+    bytes in give the same bytes out, so two makers of one photo's files write the same."""
+    fmt = sniff(fp.read(64))
+    fp.seek(0)
+    with Image.open(fp, formats=[fmt]) as im:
+        upright = _upright(im, fmt, PREVIEW_PX)
+        preview = _jpeg(upright)
+        upright.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+        return Derived(preview=preview, thumbnail=_jpeg(upright))
 
 
 def _decode_other_frames(fp, fmt, frames):
-    """Decode frames 1.. (frame 0 made the derivatives); raises on a missing or cut one. APNG and
+    """Decode frames 1.. (frame 0 gave the hash); raises on a missing or cut one. APNG and
     WebP frames are decoded in order on one image (each builds on the last); each MPO picture
     on a fresh image, since Pillow applies the JPEG draft scale once per image."""
     if frames < 2:

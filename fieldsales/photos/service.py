@@ -1,7 +1,9 @@
 """Photo evidence: upload (validated, measured, flagged), and the stored bytes.
 
 An upload is two statements after its body (writes.py): the visit and audit head locked with
-every lookup, then the row with its audit entries. Files are written first and the row second;
+every lookup, then the row with its audit entries and the job that makes its preview and
+thumbnail (derivatives.py; a GET that comes first makes them itself). The original is written
+first and the row second;
 any failure after a file was written removes the files again, so a rejected or failed upload
 leaves neither a row nor a file. Each attempt writes under its own key (storage.attempt_key),
 so removing them never touches a concurrent retry's files.
@@ -18,7 +20,7 @@ from fieldsales.errors import (Conflict, DomainError, NotFound, PayloadTooLarge,
                                ServiceUnavailable, Unprocessable, UnsupportedMediaType)
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
-from fieldsales.photos import integrity, processing, writes
+from fieldsales.photos import derivatives, integrity, processing, writes
 from fieldsales.photos.models import Photo
 from fieldsales.photos.storage import Spool, attempt_key, store
 from fieldsales.scope import Principal
@@ -128,7 +130,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
         if changed:
             visits.seal(visit, action="visit.photo_flags", actor_id=principal.id,
                         data={"photo_id": photo.id})
-        writes.insert(photo, visit=visit if changed else None)
+        writes.insert(photo, visit=visit if changed else None, job=derivatives.deferred(photo))
         return photo
 
     try:
@@ -186,10 +188,9 @@ def storage_unavailable(exc: OSError) -> ServiceUnavailable:
 
 
 def _write_files(key, spool, result, written):
-    written.extend(f"{key}/{variant}" for variant in VARIANTS)
+    written.append(f"{key}/original")
     try:
-        store().put_upload(key, spool, {"preview": result.preview,
-                                        "thumbnail": result.thumbnail})
+        store().put_upload(key, spool, {})  # the derivatives follow (derivatives.py)
     except OSError as exc:
         # the caller removes what was written, so no photo row or file is left behind
         raise storage_unavailable(exc) from None
@@ -201,6 +202,14 @@ def _remove(keys):
         with contextlib.suppress(OSError):  # best effort: the folder may be what failed
             photos.delete(key)
     keys.clear()
+
+
+def _make_derivatives(photo):
+    """The derivatives made on demand; a store that cannot take them answers 503 (retry)."""
+    try:
+        derivatives.make(photo)
+    except OSError as exc:
+        raise storage_unavailable(exc) from None
 
 
 def get_photo(*, principal: Principal, photo_id):
@@ -215,9 +224,11 @@ class PhotoDamaged(DomainError):
 
 def open_photo(*, principal: Principal, photo_id, variant: str):
     """(photo, file, size, content type) of a visible photo's original (only when its SHA-256 is
-    still the photo's), preview or thumbnail."""
+    still the photo's), preview or thumbnail (made now if its job has not made it yet)."""
     photo = get_photo(principal=principal, photo_id=photo_id)
     try:
+        if variant in derivatives.DERIVED:
+            _make_derivatives(photo)
         stream, size = integrity.open_stored(photo, variant)
     except integrity.Damaged as exc:
         log.error("photo file damaged: %s", exc.detail,

@@ -110,18 +110,20 @@ def photo_original(photo_id):
 
 
 @blp.get("/photos/<uuid:photo_id>/preview")
-@responds(blp, "photo_damaged")
+@responds(blp, "photo_damaged", "storage_unavailable")
 @blp.doc(responses={**_BINARY, "200": {**_BINARY["200"], "content": {
     "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
 def photo_preview(photo_id):
-    """JPEG at most 1280 px, upright, without EXIF."""
+    """JPEG at most 1280 px, upright, without EXIF (made from the original by a job after the
+    upload; a request that comes first makes it)."""
     return _bytes_response(photo_id, "preview")
 
 
 @blp.get("/photos/<uuid:photo_id>/thumbnail")
-@responds(blp, "photo_damaged")
+@responds(blp, "photo_damaged", "storage_unavailable")
 @blp.doc(responses={**_BINARY, "200": {**_BINARY["200"], "content": {
     "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
 def photo_thumbnail(photo_id):
-    """JPEG at most 320 px, upright, without EXIF."""
+    """JPEG at most 320 px, upright, without EXIF (made from the original by a job after the
+    upload; a request that comes first makes it)."""
     return _bytes_response(photo_id, "thumbnail")

@@ -115,17 +115,24 @@ _TYPES = [*(bindparam(f"photo_{c.name}", type_=c.type) for c in _PHOTO),
           *(bindparam(name, type_=Uuid) for name in ("visit_org_id", "visit_id"))]
 
 
-def insert(photo: Photo, *, visit=None):
+def insert(photo: Photo, *, visit=None, job=None):
     """One statement: the photo row, `visit`'s flags and risk score when given (they changed),
-    and every audit entry sealed since lock_own_visit. A duplicate raises IntegrityError before
-    anything is written."""
+    every audit entry sealed since lock_own_visit, and `job` when given (jobs.defer.job_cte,
+    named "job"). A duplicate raises IntegrityError before anything is written."""
     ctes, params = [_INSERT], {f"photo_{a.columns[0].name}": getattr(photo, a.key)
                                for a in inspect(Photo).column_attrs}
     if visit is not None:
         ctes.append(_VISIT_FLAGS)
         params.update(visit_flags=list(visit.flags), visit_risk_score=visit.risk_score,
                       visit_org_id=visit.org_id, visit_id=visit.id)
-    audit_ctes, audit_params = pending_sql()
-    statement = text(f"WITH {', '.join(ctes + audit_ctes)} SELECT 1")  # noqa: S608
     types = [b for b in _TYPES if b.key in params]
+    final = "SELECT 1"
+    if job is not None:
+        job_sql, job_params, job_types = job
+        ctes.append(job_sql)
+        params.update(job_params)
+        types += job_types
+        final = "SELECT 1 FROM job"  # a SELECT in WITH runs only when read
+    audit_ctes, audit_params = pending_sql()
+    statement = text(f"WITH {', '.join(ctes + audit_ctes)} {final}")  # noqa: S608
     db.session.execute(statement.bindparams(*types), {**params, **audit_params})

@@ -12,8 +12,6 @@ from fieldsales.db import Base, TimestampMixin
 # API.md "Leads: ownership protection and distribution" (Webhooks).
 EVENTS = ("alert.raised", "visit.flagged", "lead.recycled", "approval.requested",
           "approval.decided", "report.submitted")
-# Accepted in subscriptions, but nothing emits them yet: alerts are computed on read.
-NOT_EMITTED = ("alert.raised",)
 STATUSES = ("pending", "delivered", "failed")
 _EVENT_LIST = ", ".join(f"'{e}'" for e in EVENTS)
 

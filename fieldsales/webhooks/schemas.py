@@ -1,10 +1,9 @@
 import marshmallow as ma
 
 from fieldsales.schemas import StrictSchema, Timestamp
-from fieldsales.webhooks.models import EVENTS, NOT_EMITTED, STATUSES
+from fieldsales.webhooks.models import EVENTS, STATUSES
 
-_EVENTS_DOC = ("Events to receive. Not emitted yet (accepted, so subscriptions can be made "
-               "now): " + ", ".join(NOT_EMITTED) + ".")
+_EVENTS_DOC = "Events to receive (see the Webhooks section of the API description)."
 
 
 def _http_url(value):

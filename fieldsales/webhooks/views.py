@@ -4,7 +4,7 @@ from fieldsales.openapi import describe, responds
 from fieldsales.webhooks import service
 from fieldsales.webhooks.delivery import (BACKOFF_BASE, BACKOFF_CAP, DELIVERY_HEADER,
                                           MAX_ATTEMPTS, SIGNATURE_HEADER)
-from fieldsales.webhooks.models import EVENTS, NOT_EMITTED
+from fieldsales.webhooks.models import EVENTS
 from fieldsales.webhooks.schemas import (WebhookCreateSchema, WebhookDeliverySchema,
                                          WebhookSchema)
 
@@ -18,8 +18,9 @@ An admin subscribes a URL (http or https) to events: {", ".join(EVENTS)}.
 `visit.flagged` is a visit whose risk score reached 50 or more (check-in, check-out, photo);
 `lead.recycled` a lead returned to its pool by the recycling job; `report.submitted` a daily
 report submitted; `approval.requested` an approval asked for, `approval.decided` its final
-decision (approved or rejected). **Not emitted yet**: {", ".join(NOT_EMITTED)} (alerts are
-computed when read); subscriptions to it are accepted.
+decision (approved or rejected); `alert.raised` an alert of `GET /alerts` (as the org's admins
+see it) that had not been raised before, found by the alert evaluation job every 5 minutes:
+`data` is the alert as `GET /alerts` lists it, and each alert is raised once.
 
 Each event is written to an outbox in the transaction that caused it, and sent by a job queue
 at least once: `POST` of `{{id, event, org_id, created_at, data}}` with

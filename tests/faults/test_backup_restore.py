@@ -74,6 +74,9 @@ def test_backup_then_restore_into_a_fresh_database(fresh_db, tmp_path):
             r = requests.post(f"{base}/api/v1/visits/{visit['id']}/photos", headers=rep,
                               timeout=60, files={"file": (name, io.BytesIO(fixture(name)))})
             assert r.status_code == 201, r.text
+            # no worker runs here: the first GET makes the preview and thumbnail
+            assert requests.get(base + r.json()["urls"]["preview"], headers=rep,
+                                timeout=60).status_code == 200
     source_check = json.loads(cli("audit", "verify", env=src).stdout)
     assert source_check["ok"] is True
 

@@ -77,3 +77,25 @@ def test_full_store(api, world, db, store_at, tmp_path):
         store_at(folder)
         r, before, after = _upload(api, world, db)
         _assert_clean_503(r, before, after, folder)
+
+
+def test_a_derivative_asked_for_on_a_store_gone_read_only_is_503(api, world, db, store_at,
+                                                                  tmp_path):
+    """The preview is made on demand (its job has not run); the store refuses it: 503 to retry,
+    and the original is still served."""
+    with tmpfs(tmp_path / "later-ro", "size=8m") as folder:
+        if folder is None:
+            pytest.skip("mounting a tmpfs is not permitted on this machine")
+        store_at(folder)
+        r, _, _ = _upload(api, world, db)
+        assert r.status_code == 201, r.json
+        remounted = subprocess.run(["mount", "-o", "remount,ro", str(folder)],
+                                   capture_output=True).returncode == 0
+        if not remounted:
+            pytest.skip("remounting read-only is not permitted on this machine")
+        rep = api.as_(world.rep_east)
+        preview = rep.get(r.json["urls"]["preview"])
+        assert preview.status_code == 503, preview.get_data(as_text=True)[:300]
+        assert preview.is_json and preview.json["error"] == "storage_unavailable"
+        assert preview.headers["Retry-After"]
+        assert rep.get(r.json["urls"]["original"]).status_code == 200

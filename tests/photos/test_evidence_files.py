@@ -103,12 +103,17 @@ def test_an_overwritten_original_is_500_photo_damaged(api, world, visit, db, pho
 
 def test_a_missing_file_is_500_photo_damaged(api, world, visit, db, photo_dir):
     (first, first_key), (second, second_key) = _two_photos(api, world, visit, db)
+    rep = api.as_(world.rep_east)
+    assert rep.get(second["urls"]["preview"]).status_code == 200  # made on demand
     (photo_dir / first_key / "original").unlink()
     (photo_dir / second_key / "preview").unlink()
-    _assert_damaged(api.as_(world.rep_east).get(first["urls"]["original"]))
-    _assert_damaged(api.as_(world.rep_east).get(second["urls"]["preview"]))
-    assert api.as_(world.rep_east).get(first["urls"]["thumbnail"]).status_code == 200
-    assert api.as_(world.rep_east).get(second["urls"]["original"]).status_code == 200
+    _assert_damaged(rep.get(first["urls"]["original"]))
+    # no original to make them from: the derivatives are damaged too
+    _assert_damaged(rep.get(first["urls"]["thumbnail"]))
+    assert rep.get(second["urls"]["original"]).status_code == 200
+    # a lost derivative is made again from the original (it is not evidence)
+    again = rep.get(second["urls"]["preview"])
+    assert again.status_code == 200 and (photo_dir / second_key / "preview").is_file()
 
 
 def test_photo_damaged_is_in_the_openapi_of_original(api):

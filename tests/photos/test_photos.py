@@ -203,7 +203,7 @@ def test_same_bytes_on_the_same_visit_is_200_with_the_stored_photo(api, world, v
     again = upload(api, world.rep_east, visit["id"], data, name="renamed.jpg")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json == first.json
-    assert stored_files(photo_dir) == files and len(files) == 3
+    assert stored_files(photo_dir) == files and len(files) == 1  # the original (derivatives follow)
 
 
 def test_client_id(api, world, visit):
@@ -234,7 +234,8 @@ def test_concurrent_identical_uploads_store_one_photo(app, committed, photo_dir)
     assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
     assert len({r.json["id"] for r in responses}) == 1
     assert committed.scalar(select(func.count()).where(Photo.org_id == org.id)) == 1
-    assert len(stored_files(photo_dir)) == 3  # the losers' files were removed
+    # the losers' originals were removed (the winner's derivatives follow, by its job)
+    assert len(stored_files(photo_dir)) == 1
     with app.app_context():
         assert verify_chain(org_id=org.id, user_id=rep.id)["ok"] is True
 

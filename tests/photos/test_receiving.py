@@ -45,9 +45,12 @@ def test_a_large_upload_never_touches_the_temp_folder(api, world, visit, photo_d
     r = _send(api, world, visit, data)
     assert r.status_code == 201, r.get_data(as_text=True)[:300]
     key = stored_files(photo_dir)[0].parent
-    assert stored_files(photo_dir) == [key / variant for variant in sorted(VARIANTS)]
+    # the upload stores the original; its preview and thumbnail follow (a job, or on demand)
+    assert stored_files(photo_dir) == [key / "original"]
     assert (key / "original").read_bytes() == data
     assert api.as_(world.rep_east).get(r.json["urls"]["original"]).data == data
+    assert api.as_(world.rep_east).get(r.json["urls"]["thumbnail"]).status_code == 200
+    assert stored_files(photo_dir) == [key / variant for variant in sorted(VARIANTS)]
 
 
 def test_a_refused_upload_leaves_no_received_file(api, world, visit, photo_dir, no_temp_folder):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from fieldsales.webhooks.models import WebhookDelivery
 from tests.factories import webhooks as wf
+from tests.jobs.workers import wait_until
 from tests.webhooks.receiver import receiver
 
 FIELDSALES = str(Path(sys.executable).parent / "fieldsales")
@@ -46,15 +47,6 @@ def statuses(app, org):
     with app.app_context():
         return {str(d.id): (d.status, d.attempts) for d in db.session.scalars(
             select(WebhookDelivery).where(WebhookDelivery.org_id == org.id))}
-
-
-def wait_until(check, timeout=90):
-    done = threading.Event()
-    for _ in range(int(timeout / 0.2)):
-        if check():
-            return True
-        done.wait(0.2)
-    return False
 
 
 def test_killing_the_worker_mid_delivery_loses_nothing(app, org):

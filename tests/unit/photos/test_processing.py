@@ -23,6 +23,11 @@ def run(data: bytes, tz=SHANGHAI_TZ):
     return P.process(io.BytesIO(data), default_tz=tz)
 
 
+def derive(data: bytes):
+    """Preview and thumbnail of an accepted upload (made from its bytes after the upload)."""
+    return P.derivatives(io.BytesIO(data))
+
+
 def open_jpeg(data):
     im = Image.open(io.BytesIO(data))
     assert im.format == "JPEG"
@@ -80,7 +85,8 @@ def test_every_accepted_fixture_is_processed_with_pillows_own_dimensions():
         assert (result.width, result.height) == ((h, w) if turned else (w, h)), path.name
         assert result.sha256 == hashlib.sha256(data).hexdigest()
         assert result.byte_size == len(data)
-        preview, thumb = open_jpeg(result.preview), open_jpeg(result.thumbnail)
+        derived = derive(data)
+        preview, thumb = open_jpeg(derived.preview), open_jpeg(derived.thumbnail)
         assert max(preview.size) <= 1280 and max(thumb.size) <= 320, path.name
         # aspect ratio kept (within a pixel of rounding)
         assert abs(preview.size[0] / preview.size[1] - result.width / result.height) < 0.02
@@ -89,8 +95,9 @@ def test_every_accepted_fixture_is_processed_with_pillows_own_dimensions():
 def test_the_8_megapixel_phone_photo():
     result = run(fixture("jpg_mobile_jolla.jpg"))
     assert (result.width, result.height) == (3264, 2448)
-    assert open_jpeg(result.preview).size == (1280, 960)
-    assert open_jpeg(result.thumbnail).size == (320, 240)
+    derived = derive(fixture("jpg_mobile_jolla.jpg"))
+    assert open_jpeg(derived.preview).size == (1280, 960)
+    assert open_jpeg(derived.thumbnail).size == (320, 240)
     assert result.gps is None
 
 
@@ -130,9 +137,9 @@ def _diff(a, b):
                                   "jpg_orientation_landscape_8.jpg"])
 def test_derivatives_are_upright(name):
     """Orientation 1 is upright by definition; the rotated files show the same scene."""
-    upright = open_jpeg(run(fixture("jpg_orientation_landscape_1.jpg")).preview)
+    upright = open_jpeg(derive(fixture("jpg_orientation_landscape_1.jpg")).preview)
     turned = run(fixture(name))
-    preview = open_jpeg(turned.preview)
+    preview = open_jpeg(derive(fixture(name)).preview)
     assert preview.size == upright.size == (600, 450)
     assert (turned.width, turned.height) == (600, 450)
     # The files differ only in a small label; any wrong orientation is far further away.
@@ -145,8 +152,9 @@ def test_derivatives_are_upright(name):
 def test_portrait_orientation_6():
     result = run(fixture("jpg_orientation_portrait_6.jpg"))
     assert (result.width, result.height) == (450, 600)
-    assert open_jpeg(result.preview).size == (450, 600)
-    assert open_jpeg(result.thumbnail).size == (240, 320)
+    derived = derive(fixture("jpg_orientation_portrait_6.jpg"))
+    assert open_jpeg(derived.preview).size == (450, 600)
+    assert open_jpeg(derived.thumbnail).size == (240, 320)
 
 
 def test_derivatives_carry_no_exif_or_comments():
@@ -154,7 +162,7 @@ def test_derivatives_carry_no_exif_or_comments():
     im = Image.open(io.BytesIO(data))
     buf = io.BytesIO()
     im.save(buf, "JPEG", exif=im.info["exif"], comment=b"secret comment")
-    result = run(buf.getvalue())
+    result = derive(buf.getvalue())
     for derived in (result.preview, result.thumbnail):
         out = open_jpeg(derived)
         assert not out.getexif() and "exif" not in out.info and "comment" not in out.info
@@ -171,7 +179,8 @@ def test_offset_time_original_is_honoured():
 def test_png_with_alpha_and_webp():
     png = run(make_image((300, 200), fmt="PNG", mode="RGBA", taken=None))
     assert png.content_type == "image/png" and (png.width, png.height) == (300, 200)
-    assert open_jpeg(png.preview).mode == "RGB"
+    assert open_jpeg(derive(make_image((300, 200), fmt="PNG", mode="RGBA", taken=None))
+                     .preview).mode == "RGB"
     webp = run(make_image((300, 200), fmt="WEBP", taken=None))
     assert webp.content_type == "image/webp"
 
