@@ -20,7 +20,7 @@ from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
 from fieldsales.photos import integrity, processing, writes
 from fieldsales.photos.models import Photo
-from fieldsales.photos.storage import Spool, attempt_key, store
+from fieldsales.photos.storage import Spool, Unavailable, attempt_key, store
 from fieldsales.scope import Principal
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
@@ -219,6 +219,8 @@ def open_photo(*, principal: Principal, photo_id, variant: str):
     photo = get_photo(principal=principal, photo_id=photo_id)
     try:
         stream, size = integrity.open_stored(photo, variant)
+    except Unavailable as exc:  # the bucket (or disk) cannot be read now: retry later
+        raise storage_unavailable(exc) from None
     except integrity.Damaged as exc:
         log.error("photo file damaged: %s", exc.detail,
                   extra={"photo_id": str(photo.id), "org_id": str(photo.org_id),
