@@ -122,6 +122,8 @@ class S3PhotoStore:
             with body:
                 for chunk in body.iter_chunks(1 << 20):
                     spool.write(chunk)
+                    if spool.size > limit:  # it grew since the HEAD: read no more
+                        return spool.size
         except BotoCoreError as exc:
             raise Unavailable(errno.EIO, f"S3 read: {exc.__class__.__name__}") from exc
         spool.file.flush()
