@@ -81,7 +81,8 @@ def or_finalise(view):
 @responds(blp, 403, 413, 415, "upload_window_closed", "image_too_large", "invalid_image",
           "storage_unavailable", "direct_upload_unavailable", "upload_missing",
           "upload_mismatch")
-@blp.doc(requestBody={"content": {"application/json": {"schema": PhotoFinaliseSchema}}})
+@blp.doc(requestBody={"required": True,
+                      "content": {"application/json": {"schema": PhotoFinaliseSchema}}})
 @or_finalise
 @photo_body_limit
 @blp.arguments(PhotoUploadSchema, location="multipart")
