@@ -66,10 +66,10 @@ def ensure_org():
     harness.ensure_org("Bench photos", ADMIN, PASSWORD)
 
 
-def open_visits(base, n):
+def open_visits(base, n, first=0):
     admin = login(base, ADMIN, PASSWORD)
     visits = []
-    for i in range(n):
+    for i in range(first, first + n):
         email = f"bench-photo-rep{i}@bench.fieldsales.dev"
         requests.post(base + "/api/v1/users", headers=admin, timeout=30, json={
             "email": email, "name": f"Photo rep {i}", "password": PASSWORD, "role": "rep"})
@@ -163,7 +163,7 @@ def s3_uploads(data) -> list[float]:
         spool = tempfile.mkdtemp(prefix="fieldsales-bench-spool-")
         try:
             with gunicorn(extra_env={**server["env"], "FIELDSALES_PHOTO_DIR": spool}) as (base, _):
-                headers, visit_id = open_visits(base, 1)[0]
+                headers, visit_id = open_visits(base, 1, first=CONCURRENT)[0]
                 session = requests.Session()
                 times = [upload(base, session, headers, visit_id, variant(data, 2000 + i))
                          for i in range(N + 2)]

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import factories
+from tests.visits.helpers import SHANGHAI, ago, check_in_body
+
 STORES = ("folder", "s3")
 
 
@@ -117,6 +120,14 @@ def photo_dir(photo_store):
 def photo_env(photo_store):
     """The FIELDSALES_* variables that give a separate app process this test's store."""
     return {f"FIELDSALES_{name}": value for name, value in photo_store[1].items()}
+
+
+@pytest.fixture
+def visit(api, world):
+    """rep_east's open visit (checked in 20 minutes ago at a shop in Shanghai)."""
+    shop = factories.customer(world.org, world.rep_east, lat=SHANGHAI[0], lng=SHANGHAI[1])
+    return api.as_(world.rep_east).post("/api/v1/visits",
+                                        json=check_in_body(shop, at=ago(minutes=20))).json
 
 
 def stored_files(folder):

@@ -16,7 +16,7 @@ from tests.conftest import ApiClient, run_threads
 from tests.factories.photos import make_image
 from tests.photos.conftest import stored_files
 from tests.photos.test_photos import good_photo, upload
-from tests.visits.helpers import SHANGHAI, ago, check_in_body, check_out_body
+from tests.visits.helpers import SHANGHAI, check_in_body, check_out_body
 
 VARIANTS = ("original", "preview", "thumbnail")
 
@@ -26,13 +26,6 @@ def s3(photo_store):
     if photo_store[0] != "s3":
         pytest.skip("direct upload needs the S3 store")
     return photo_store
-
-
-@pytest.fixture
-def visit(api, world):
-    shop = factories.customer(world.org, world.rep_east, lat=SHANGHAI[0], lng=SHANGHAI[1])
-    return api.as_(world.rep_east).post("/api/v1/visits",
-                                        json=check_in_body(shop, at=ago(minutes=20))).json
 
 
 def ask(client, visit_id, data, pid=None, content_type="image/jpeg", size=None, sha256=None):
@@ -210,19 +203,3 @@ def test_the_finalise_body_is_documented_beside_the_multipart_one(api):
     assert set(body) == {"multipart/form-data", "application/json"}
     assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/PhotoFinalise"}
 
-
-def test_an_s3_endpoint_that_is_down_is_503_and_keeps_nothing(api, world, visit, db, s3, app,
-                                                               monkeypatch, photo_dir):
-    from bench.seaweedfs import _free_ports
-
-    stored = upload(api, world.rep_east, visit["id"], good_photo(seed=79))
-    assert stored.status_code == 201
-    monkeypatch.setitem(app.config, "S3_ENDPOINT", f"http://127.0.0.1:{_free_ports(1)[0]}")
-    monkeypatch.delitem(app.extensions, "fieldsales.photo_store", raising=False)
-    r = upload(api, world.rep_east, visit["id"], good_photo(seed=78))
-    assert r.status_code == 503 and r.json["error"] == "storage_unavailable"
-    assert r.headers["Retry-After"] == "30"
-    r = api.as_(world.rep_east).get(stored.json["urls"]["original"])
-    assert r.status_code == 503 and r.json["error"] == "storage_unavailable"
-    assert db.scalar(select(func.count()).where(Photo.visit_id == uuid.UUID(visit["id"]))) == 1
-    assert len(stored_files(photo_dir)) == 3  # the first photo's objects, nothing more
