@@ -3,7 +3,8 @@ size/type checks, SHA-256, EXIF, perceptual hash from a draft decode, reuse look
 original written, row + audit entry + the deferred derivatives job; the preview and thumbnail
 are made by that job after the answer) vs raw Pillow in one process (open + draft + thumbnail
 + save of both derivatives: what the upload itself did before the job queue made them). Also
-the peak RSS of a worker during 8 concurrent 12 MP uploads."""
+the peak RSS of a worker during 8 concurrent 12 MP uploads, and photo_upload_s3: the same
+sequential uploads with the photo store on SeaweedFS (S3) vs the folder store, in the same run."""
 import io
 import json
 import random
@@ -20,6 +21,7 @@ from PIL import Image
 
 from bench import harness
 from bench.harness import gunicorn, login, percentile, result
+from bench.seaweedfs import seaweedfs
 
 ADMIN = "bench-photos-admin@bench.fieldsales.dev"
 PASSWORD = "bench-password-1"
@@ -65,10 +67,10 @@ def ensure_org():
     harness.ensure_org("Bench photos", ADMIN, PASSWORD)
 
 
-def open_visits(base, n):
+def open_visits(base, n, first=0):
     admin = login(base, ADMIN, PASSWORD)
     visits = []
-    for i in range(n):
+    for i in range(first, first + n):
         email = f"bench-photo-rep{i}@bench.fieldsales.dev"
         requests.post(base + "/api/v1/users", headers=admin, timeout=30, json={
             "email": email, "name": f"Photo rep {i}", "password": PASSWORD, "role": "rep"})
@@ -144,12 +146,31 @@ def run():
     subprocess.run(["rm", "-rf", photo_dir], check=False)
     peak_mb = max(peaks.values()) / 1024 / 1024 if peaks else float("nan")
     med_ours, med_raw = statistics.median(ours), statistics.median(baseline)
-    return result(
+    s3 = s3_uploads(data)
+    return [result(
         "photo_upload", med_ours, med_raw, "ms p50", higher_is_better=False,
         notes=f"{SIZE[0]}x{SIZE[1]} JPEG, {len(data) / 1e6:.1f} MB; p90 ours "
               f"{percentile(ours, 90):.0f} ms; peak worker RSS {peak_mb:.0f} MB during "
-              f"{CONCURRENT} concurrent uploads (target < 200 MB)", min_ratio=0.7)
+              f"{CONCURRENT} concurrent uploads (target < 200 MB)", min_ratio=0.7),
+        result("photo_upload_s3", statistics.median(s3), med_ours, "ms p50",
+               higher_is_better=False,
+               notes=f"the same uploads into SeaweedFS on loopback (FIELDSALES_PHOTO_STORE=s3://) "
+                     f"vs the folder store in this run; p90 {percentile(s3, 90):.0f} ms")]
 
+
+def s3_uploads(data) -> list[float]:
+    """The sequential uploads of run() again, with the photo store on a real SeaweedFS."""
+    with seaweedfs() as server:
+        spool = tempfile.mkdtemp(prefix="fieldsales-bench-spool-")
+        try:
+            with gunicorn(extra_env={**server["env"], "FIELDSALES_PHOTO_DIR": spool}) as (base, _):
+                headers, visit_id = open_visits(base, 1, first=CONCURRENT)[0]
+                session = requests.Session()
+                times = [upload(base, session, headers, visit_id, variant(data, 2000 + i))
+                         for i in range(N + 2)]
+        finally:
+            subprocess.run(["rm", "-rf", spool], check=False)
+    return times[2:]
 
 if __name__ == "__main__":
     print(json.dumps(run()))

@@ -18,6 +18,7 @@ WHAT = {
     "map_tile_z8": "tile z8 (Shanghai region), one day, vs the same `ST_AsMVT` statement",
     "map_geojson": "p50 of `/maps/visits`, central Shanghai, one day, vs the same SQL",
     "photo_upload": "p50 to accept a 12 MP JPEG end to end vs raw Pillow",
+    "photo_upload_s3": "photo_upload p50 with the S3 store (SeaweedFS) vs the folder store",
     "attendance_csv": "one month of 500 reps vs the same SQL + csv.writer",
     "attendance_csv_rss": "peak RSS of the worker streaming three months / one month",
     "lead_import": "rows/s of the largest allowed import vs a raw COPY",

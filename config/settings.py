@@ -60,6 +60,16 @@ class Config:
     # (the login throttle and the logs use the client's address); 0: the header is ignored.
     TRUSTED_PROXIES = env("TRUSTED_PROXIES", 0, int)
     PHOTO_DIR = env("PHOTO_DIR", str(ROOT / "var" / "photos"))
+    # Where photo files live: empty (default) is the folder PHOTO_DIR; `s3://bucket[/prefix]` is
+    # an S3-compatible bucket (then PHOTO_DIR only holds uploads while they are received).
+    PHOTO_STORE = env("PHOTO_STORE", "")
+    # The S3 endpoint (empty: AWS itself), region and keys (empty: boto3's own lookup chain).
+    S3_ENDPOINT = env("S3_ENDPOINT", "")
+    S3_REGION = env("S3_REGION", "us-east-1")
+    S3_ACCESS_KEY = env("S3_ACCESS_KEY", "")
+    S3_SECRET_KEY = env("S3_SECRET_KEY", "")
+    # Lifetime of a presigned direct-upload URL (POST /visits/{id}/photos/upload-url).
+    S3_UPLOAD_URL_TTL_S = env("S3_UPLOAD_URL_TTL_S", 900, int)
     # Signed audit-chain checkpoints (`fieldsales audit checkpoint`); keep them where a database
     # administrator cannot rewrite them (a write-once bucket mounted here, another host).
     CHECKPOINT_DIR = env("CHECKPOINT_DIR", str(ROOT / "var" / "checkpoints"))

@@ -36,6 +36,12 @@ CODES = {
     "image_too_large": (422, "the image has too many pixels"),
     "invalid_image": (422, "the file is not a readable image"),
     "storage_unavailable": (503, "the photo store is unavailable: retry later"),
+    "direct_upload_unavailable": (409, "direct upload needs the S3 photo store: send the photo "
+                                       "as multipart"),
+    "upload_missing": (422, "nothing was uploaded under the key: PUT the photo to the "
+                            "upload-url first"),
+    "upload_mismatch": (422, "the key is not this visit's, or the uploaded object is not the "
+                             "declared bytes"),
     "photo_damaged": (500, "the stored photo file is missing or no longer matches its SHA-256"),
     "duplicate_lead": (409, "a live lead already has this phone number or company name (撞单); "
                             "`kind`: phone|company, `owner`: {id, name} of its holder or null"),

@@ -117,6 +117,10 @@ WRITES = {
         {"visit_id": _visit(a, w, r)},
         {"data": {"file": (io.BytesIO(b"\xff\xd8\xff\xe0 not really"), "p.jpg")},
          "content_type": "multipart/form-data"}),
+    ("POST", "/api/v1/visits/<uuid:visit_id>/photos/upload-url"): lambda a, w, r: (
+        {"visit_id": _visit(a, w, r)},
+        {"json": {"id": str(uuid.uuid4()), "sha256": "0" * 64, "bytes": 1000,
+                  "content_type": "image/jpeg"}}),
     ("POST", "/api/v1/lead-pools"): lambda a, w, r: ({}, {"json": {"name": "x"}}),
     ("PATCH", "/api/v1/lead-pools/<uuid:pool_id>"): lambda a, w, r: (
         {"pool_id": r["pool"].id}, {"json": {"name": "x"}}),

@@ -51,3 +51,37 @@ class PhotoUploadSchema(ma.Schema):
     source = ma.fields.String(load_default="camera", validate=ma.validate.OneOf(PHOTO_SOURCES),
                               metadata={"description": "camera (default) or gallery (flags "
                                                        "photo_from_gallery)"})
+
+
+DIRECT_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+
+
+class PhotoUploadUrlSchema(ma.Schema):
+    """What the phone declares before a direct upload: the URL is bound to it."""
+
+    id = ma.fields.UUID(required=True, metadata={
+        "description": "Client-generated photo id (the finalise call sends it again)"})
+    sha256 = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{64}$"),
+                              metadata={"description": "SHA-256 of the bytes (lowercase hex)"})
+    bytes = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1),
+                              metadata={"description": "Size of the bytes"})
+    content_type = ma.fields.String(required=True,
+                                    validate=ma.validate.OneOf(DIRECT_CONTENT_TYPES))
+
+
+class PhotoUploadUrlResultSchema(ma.Schema):
+    url = ma.fields.String(metadata={"description": "Presigned URL: PUT the bytes here"})
+    method = ma.fields.String(metadata={"enum": ["PUT"]})
+    headers = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), metadata={
+        "description": "Send exactly these headers with the PUT (size and checksum are signed)"})
+    expires_at = Timestamp()
+    key = ma.fields.String(metadata={"description": "Send it to POST /visits/{id}/photos"})
+
+
+class PhotoFinaliseSchema(ma.Schema):
+    """The JSON body of POST /visits/{id}/photos: finalise a direct upload."""
+
+    id = ma.fields.UUID(required=True, metadata={"description": "The id given to upload-url"})
+    key = ma.fields.String(required=True, validate=ma.validate.Length(max=512),
+                           metadata={"description": "The key upload-url answered"})
+    source = ma.fields.String(load_default="camera", validate=ma.validate.OneOf(PHOTO_SOURCES))

@@ -22,7 +22,7 @@ from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
 from fieldsales.photos import derivatives, integrity, processing, writes
 from fieldsales.photos.models import Photo
-from fieldsales.photos.storage import Spool, attempt_key, store
+from fieldsales.photos.storage import Spool, Unavailable, attempt_key, store
 from fieldsales.scope import Principal
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
@@ -58,7 +58,7 @@ def upload_limit_bytes(*, principal: Principal) -> int:
     return db.session.scalar(select(Org.photo_max_mb).where(Org.id == principal.org_id)) * MIB
 
 
-def _check_window(visit, at: datetime):
+def check_window(visit, at: datetime):
     if visit.status == "open":
         return
     closed = max(visit.closed_at, visit.out_received_at or visit.closed_at)
@@ -87,12 +87,16 @@ class _SameBytes(Exception):  # noqa: N818 (a signal out of the unit of work, no
         self.photo = photo
 
 
-def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_bytes: int):
+def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_bytes: int,
+                 sha256=None, problem=None):
     """Attach a photo to the caller's visit. Returns (photo, created). `file.stream` is the
-    spool the body was received into (storage.spooling); `limit_bytes` the org's limit."""
+    spool the body was received into (storage.spooling); `limit_bytes` the org's limit. A
+    direct upload (direct.finalise) passes the declared `sha256`, and the `problem` its object
+    has (missing, mismatching): answered after the visit's checks, as the image's own are."""
     received_at = visits.now()
     spool = file.stream
-    data = {"id": form.get("id"), "visit_id": str(visit_id), "sha256": spool.sha256,
+    sha256 = sha256 or spool.sha256
+    data = {"id": form.get("id"), "visit_id": str(visit_id), "sha256": sha256,
             "source": form.get("source", "camera")}
     if not data["id"]:
         data.pop("id")
@@ -100,19 +104,20 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
     # hash and position, and no lock waits on the decoding. Its verdict is answered only after
     # the visit's own checks, in the order they always had; a retry of the same bytes pays
     # the decoding it used to skip, for one statement less on every new photo.
-    result, problem = _process(spool, limit=limit_bytes, principal=principal)
+    result, problem = (None, problem) if problem else _process(spool, limit=limit_bytes,
+                                                                principal=principal)
     written = []
 
     def write():
         locked = writes.lock_own_visit(principal=principal, visit_id=visit_id,
-                                       sha256=spool.sha256, client_id=data.get("id"),
+                                       sha256=sha256, client_id=data.get("id"),
                                        result=result)
         if locked is None:  # not the caller's visit: 404 if it cannot see it, else 403
             visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
             principal.scope.require_visit_rep(visit)
             raise NotFound("Visit not found.")  # not reached: an own visit is found above
         visit = locked.visit
-        _check_window(visit, received_at)
+        check_window(visit, received_at)
         if isinstance(problem, PayloadTooLarge):
             raise problem
         if locked.same_bytes:
@@ -141,7 +146,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
     except IntegrityError as exc:
         _remove(written)
         if idempotency.is_unique_violation(exc, "uq_photos_visit_id_sha256") and (
-            (existing := _same_bytes(visit_id, spool.sha256)) is not None
+            (existing := _same_bytes(visit_id, sha256)) is not None
         ):
             return existing, False
         raise
@@ -230,6 +235,8 @@ def open_photo(*, principal: Principal, photo_id, variant: str):
         if variant in derivatives.DERIVED:
             _make_derivatives(photo)
         stream, size = integrity.open_stored(photo, variant)
+    except Unavailable as exc:  # the bucket (or disk) cannot be read now: retry later
+        raise storage_unavailable(exc) from None
     except integrity.Damaged as exc:
         log.error("photo file damaged: %s", exc.detail,
                   extra={"photo_id": str(photo.id), "org_id": str(photo.org_id),

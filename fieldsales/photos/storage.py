@@ -78,9 +78,13 @@ class PhotoStore(Protocol):
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
 
+    direct_upload: bool  # presigned PUTs straight from the phone (the S3 store)
+
 
 class LocalPhotoStore:
     """Files under one folder (FIELDSALES_PHOTO_DIR, default var/photos)."""
+
+    direct_upload = False  # phones cannot PUT into a folder: no upload-url
 
     def __init__(self, root):
         self.root = Path(root)
@@ -179,8 +183,17 @@ def spooling(photos: PhotoStore):
 
 
 def store() -> PhotoStore:
-    """The app's photo store."""
+    """The app's photo store: the folder PHOTO_DIR, or the bucket PHOTO_STORE=s3://… names."""
     ext = current_app.extensions
     if "fieldsales.photo_store" not in ext:
-        ext["fieldsales.photo_store"] = LocalPhotoStore(current_app.config["PHOTO_DIR"])
+        config = current_app.config
+        if config.get("PHOTO_STORE"):
+            from fieldsales.photos.s3store import S3PhotoStore  # boto3 only when configured
+
+            ext["fieldsales.photo_store"] = S3PhotoStore(
+                config["PHOTO_STORE"], endpoint=config["S3_ENDPOINT"],
+                region=config["S3_REGION"], access_key=config["S3_ACCESS_KEY"],
+                secret_key=config["S3_SECRET_KEY"], spool_dir=config["PHOTO_DIR"])
+        else:
+            ext["fieldsales.photo_store"] = LocalPhotoStore(config["PHOTO_DIR"])
     return ext["fieldsales.photo_store"]

@@ -7,9 +7,10 @@ from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
 from fieldsales.openapi import replayed, responds
-from fieldsales.photos import service
+from fieldsales.photos import direct, service
 from fieldsales.photos.storage import Unavailable, spooling, store
-from fieldsales.photos.schemas import PhotoSchema, PhotoUploadSchema
+from fieldsales.photos.schemas import (PhotoFinaliseSchema, PhotoSchema, PhotoUploadSchema,
+                                       PhotoUploadUrlResultSchema, PhotoUploadUrlSchema)
 from fieldsales.auth.guard import current
 
 
@@ -58,20 +59,55 @@ def photo_body_limit(view):
     return wrapper
 
 
+def or_finalise(view):
+    """A JSON body finalises a direct upload (PhotoFinaliseSchema, direct.finalise); any other
+    body is the multipart upload of `view`."""
+    @wraps(view)
+    def wrapper(visit_id):
+        if request.mimetype != "application/json":
+            return view(visit_id=visit_id)
+        body = blp.ARGUMENTS_PARSER.parse(PhotoFinaliseSchema(), request, location="json")
+        principal = current()
+        photo, created = direct.finalise(
+            principal=principal, visit_id=visit_id, body=body,
+            limit_bytes=service.upload_limit_bytes(principal=principal))
+        return photo, 201 if created else 200
+    return wrapper
+
+
 @blp.post("/visits/<uuid:visit_id>/photos")
-@photo_body_limit
-@blp.arguments(PhotoUploadSchema, location="multipart")
 @blp.response(201, PhotoSchema)
 @replayed(blp, PhotoSchema)
 @responds(blp, 403, 413, 415, "upload_window_closed", "image_too_large", "invalid_image",
-          "storage_unavailable")
+          "storage_unavailable", "direct_upload_unavailable", "upload_missing",
+          "upload_mismatch")
+@blp.doc(requestBody={"required": True,
+                      "content": {"application/json": {"schema": PhotoFinaliseSchema}}})
+@or_finalise
+@photo_body_limit
+@blp.arguments(PhotoUploadSchema, location="multipart")
 def upload_photo(upload, visit_id, limit_bytes):
     """Add a photo to the caller's visit (open, or up to 2 h after check-out). The same bytes
-    again → 200 with the stored photo."""
+    again → 200 with the stored photo. A JSON body `{id, key, source}` instead finalises a
+    direct upload (upload-url), with every check of the multipart upload."""
     photo, created = service.upload_photo(principal=current(), visit_id=visit_id,
                                           file=upload.pop("file"), form=upload,
                                           limit_bytes=limit_bytes)
     return photo, 201 if created else 200
+
+
+@blp.post("/visits/<uuid:visit_id>/photos/upload-url")
+@blp.arguments(PhotoUploadUrlSchema)
+@blp.response(200, PhotoUploadUrlResultSchema)
+@responds(blp, 403, 413, "upload_window_closed", "direct_upload_unavailable",
+          "storage_unavailable")
+def create_photo_upload_url(body, visit_id):
+    """A presigned PUT (S3 photo store) for the caller's visit, bound to the declared SHA-256
+    and size: PUT the bytes with the given headers, then finalise with POST
+    /visits/{id}/photos `{id, key, source}`. With the folder store: 409."""
+    principal = current()
+    return direct.upload_url(principal=principal, visit_id=visit_id, body=body,
+                             limit_bytes=service.upload_limit_bytes(principal=principal))
 
 
 @blp.get("/photos/<uuid:photo_id>")
@@ -102,7 +138,7 @@ _BINARY = {"200": {"description": "The image bytes (ETag; If-None-Match → 304)
 
 @blp.get("/photos/<uuid:photo_id>/original")
 @blp.doc(responses=_BINARY)
-@responds(blp, "photo_damaged")
+@responds(blp, "photo_damaged", "storage_unavailable")
 def photo_original(photo_id):
     """The uploaded bytes, unchanged (their SHA-256 is the photo's sha256, checked before they
     are sent: a stored file that no longer matches is 500 photo_damaged)."""

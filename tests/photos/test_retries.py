@@ -86,7 +86,8 @@ def test_each_upload_attempt_stores_under_its_own_key(api, world, db, photo_dir)
     assert stored_files(photo_dir) == [photo_dir / key / "original"]  # derivatives follow
 
 
-def test_identical_uploads_through_gunicorn_workers(app, committed, photo_dir, tmp_path):
+def test_identical_uploads_through_gunicorn_workers(app, committed, photo_dir, photo_env,
+                                                    tmp_path):
     """The same race across real worker processes over real HTTP (as retries arrive)."""
     import requests
 
@@ -97,7 +98,7 @@ def test_identical_uploads_through_gunicorn_workers(app, committed, photo_dir, t
     rep = factories.user(org, "rep", factories.team(org))
     shop = factories.customer(org, rep, lat=SHANGHAI[0], lng=SHANGHAI[1])
     headers = {"Authorization": "Bearer " + factories.token_for(app, rep)}
-    env = {"FIELDSALES_DATABASE_URL": DB_URL, "FIELDSALES_PHOTO_DIR": str(photo_dir)}
+    env = {"FIELDSALES_DATABASE_URL": DB_URL, **photo_env}
     winners = []
     with gunicorn(workers=4, extra_env=env, log_path=tmp_path / "gunicorn.log") as (base, _):
         for round_ in range(ROUNDS):
