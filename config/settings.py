@@ -34,6 +34,9 @@ def local_cluster_url(dbname="fieldsales"):
 class Config:
     ENV_NAME = "development"
     DATABASE_URL = env("DATABASE_URL") or local_cluster_url()
+    # A streaming replica for the reads that may lag by its replay delay (maps, attendance and
+    # its exports: fieldsales.db.reading()); unset, they read the primary.
+    READ_DATABASE_URL = env("READ_DATABASE_URL")
     # psycopg2 (the design card's driver) or psycopg (psycopg 3); see sqlalchemy_url().
     DB_DRIVER = env("DB_DRIVER", "psycopg2")
     DB_POOL_SIZE = env("DB_POOL_SIZE", 5, int)
