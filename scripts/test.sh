@@ -40,6 +40,16 @@ if [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
+# tests/ops/test_pgbouncer.py runs the app through Debian's PgBouncer (transaction mode).
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing Debian's pgbouncer for the pooler test"
+    apt-cache show pgbouncer >/dev/null 2>&1 || apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer >/dev/null
+  else
+    echo "test: pgbouncer is not installed, its test is skipped (sudo apt-get install -y pgbouncer)" >&2
+  fi
+fi
 echo "test: ruff (lint + security rules)"
 $BIN/ruff check --quiet .
 
