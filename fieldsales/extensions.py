@@ -57,6 +57,8 @@ class Database:
 
 def _engine(app, url, options=""):
     """An engine with the app's driver, pool and session settings (primary and replica alike)."""
+    driver = {"prepare_threshold": app.config["DB_PREPARE_THRESHOLD"]} \
+        if app.config["DB_DRIVER"] == "psycopg" else {}
     return create_engine(
         sqlalchemy_url(url, app.config["DB_DRIVER"]),
         pool_size=app.config["DB_POOL_SIZE"],
@@ -71,6 +73,7 @@ def _engine(app, url, options=""):
             "application_name": "fieldsales",
             "options": f"-c statement_timeout={app.config['DB_STATEMENT_TIMEOUT_MS']}"
             f" -c timezone=UTC {app.config['DB_SESSION_OPTIONS']} {options}".rstrip(),
+            **driver,
         },
     )
 

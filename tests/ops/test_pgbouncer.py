@@ -2,7 +2,7 @@
 database: the app on its default driver, psycopg2, answers 480 concurrent check-ins, check-outs,
 claims and reads through it without a failure; psycopg 3's server-side prepared statements break
 behind a pooler without `max_prepared_statements` (1.18 has none), and `prepare_threshold=None`
-is the driver setting that works there."""
+(FIELDSALES_DB_PREPARE_THRESHOLD=none) is the driver setting that works there."""
 import shutil
 import signal
 import subprocess
@@ -115,7 +115,11 @@ def test_pgbouncer_is_debians_1_18_or_later():
     assert version >= (1, 18)
 
 
-def test_default_driver_through_pgbouncer_in_transaction_mode(app, committed, tmp_path):
+@pytest.mark.parametrize("driver", [
+    {"FIELDSALES_DB_DRIVER": "psycopg2"},  # the default: no setting needed
+    {"FIELDSALES_DB_DRIVER": "psycopg", "FIELDSALES_DB_PREPARE_THRESHOLD": "none"},
+], ids=["psycopg2", "psycopg3-unprepared"])
+def test_the_app_through_pgbouncer_in_transaction_mode(app, committed, tmp_path, driver):
     org = factories.org()
     team = factories.team(org)
     reps = [factories.user(org, "rep", team) for _ in range(THREADS)]
@@ -125,8 +129,7 @@ def test_default_driver_through_pgbouncer_in_transaction_mode(app, committed, tm
     tokens = [{"Authorization": "Bearer " + factories.token_for(app, rep)} for rep in reps]
     with pgbouncer(pool_size=4) as url:
         # (FIELDSALES_ENV=test reads TEST_DATABASE_URL first)
-        env = {"FIELDSALES_DATABASE_URL": url, "FIELDSALES_TEST_DATABASE_URL": url,
-               "FIELDSALES_DB_DRIVER": "psycopg2"}
+        env = {"FIELDSALES_DATABASE_URL": url, "FIELDSALES_TEST_DATABASE_URL": url, **driver}
         before = _transactions(url)
         with gunicorn(workers=2, extra_env=env, log_path=tmp_path / "gunicorn.log") as (base, _):
 
