@@ -301,11 +301,12 @@ def evidence(*, principal: Principal, user_id, day):
     if principal.is_rep:
         raise Forbidden("The evidence bundle is for hr, admins and the user's managers; a rep "
                         "reads its own visits through /visits.")
-    # The day's records from the read session; the chain is verified on the primary, now.
+    zone = db.session.scalar(select(effective_timezone_sql()).join(Org, Org.id == User.org_id)
+                             .where(User.id == user.id))
+    start, end = local_day_bounds(day, zone)
+    # The day's records from the read session (the user and its zone came from the primary,
+    # which the replica may trail); the chain is verified on the primary, now.
     with reading() as session:
-        zone = session.scalar(select(effective_timezone_sql()).join(Org, Org.id == User.org_id)
-                              .where(User.id == user.id))
-        start, end = local_day_bounds(day, zone)
         visits = session.scalars(
             select(Visit).where(principal.scope.visits(), Visit.user_id == user.id,
                                 Visit.in_at >= start, Visit.in_at < end)
