@@ -126,7 +126,9 @@ start_replica() {
     -h 127.0.0.1 -p "$PORT" -U "$REPL_ROLE" -c fast -C -S "$(slot_of "$dir")"
   # The copied postgresql.conf names the primary's port and socket: the replica gets its own.
   # (max_connections must stay >= the primary's for a hot standby; shared_buffers need not.)
-  as_owner "$BIN/pg_ctl" -D "$dir" -l "$dir/replica.log" -w -t 60 \
+  # It accepts connections once it has replayed the WAL written during the copy: on a busy
+  # primary that takes a while.
+  as_owner "$BIN/pg_ctl" -D "$dir" -l "$dir/replica.log" -w -t 600 \
     -o "-c port=$rport -c unix_socket_directories='$dir' -c shared_buffers=64MB" start >/dev/null
 }
 

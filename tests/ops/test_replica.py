@@ -45,8 +45,11 @@ def replica():
     port = free_port()
     started = time.monotonic()
     try:
-        subprocess.run([str(ROOT / "scripts" / "localdb.sh"), "replica", folder, str(port)],
-                       check=True, capture_output=True, text=True, timeout=900)
+        made = subprocess.run([str(ROOT / "scripts" / "localdb.sh"), "replica", folder,
+                               str(port)], capture_output=True, text=True, timeout=900)
+        log = Path(folder, "replica.log")
+        assert made.returncode == 0, (made.stderr[-2000:],
+                                      log.read_text()[-2000:] if log.exists() else "")
         print(f"replica: pg_basebackup + start took {time.monotonic() - started:.1f} s")
         admin = psycopg2.connect(host=folder, port=port, user="postgres", dbname="postgres")
         admin.autocommit = True
