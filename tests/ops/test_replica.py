@@ -128,7 +128,9 @@ def test_map_and_hr_reads_are_served_by_the_replica(app, committed, replica, tmp
     as_rep = {"Authorization": "Bearer " + factories.token_for(app, rep)}
     as_manager = {"Authorization": "Bearer " + factories.token_for(app, manager)}
     day = today()
-    env = {"FIELDSALES_DATABASE_URL": DB_URL, "FIELDSALES_READ_DATABASE_URL": url}
+    # (FIELDSALES_ENV=test reads TEST_DATABASE_URL first)
+    env = {"FIELDSALES_DATABASE_URL": DB_URL, "FIELDSALES_TEST_DATABASE_URL": DB_URL,
+           "FIELDSALES_READ_DATABASE_URL": url}
     with gunicorn(workers=2, extra_env=env, log_path=tmp_path / "gunicorn.log") as (base, _):
         _replayed(admin, committed)
         nothing = {"map": [], "route": [], "clusters": 0, "attendance": [0], "csv": [0],
