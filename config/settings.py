@@ -35,8 +35,16 @@ def local_cluster_url(dbname="fieldsales"):
 class Config:
     ENV_NAME = "development"
     DATABASE_URL = env("DATABASE_URL") or local_cluster_url()
+    # A streaming replica for the reads that may lag by its replay delay (maps, attendance and
+    # its exports: fieldsales.db.reading()); unset, they read the primary.
+    READ_DATABASE_URL = env("READ_DATABASE_URL")
     # psycopg2 (the design card's driver) or psycopg (psycopg 3); see sqlalchemy_url().
     DB_DRIVER = env("DB_DRIVER", "psycopg2")
+    # psycopg 3 only: prepare a statement on the server after this many runs on a connection
+    # (psycopg's default, 5); `none` never prepares, which PgBouncer < 1.21 in transaction mode
+    # needs (README "Scaling out").
+    DB_PREPARE_THRESHOLD = env("DB_PREPARE_THRESHOLD", 5,
+                               lambda raw: None if raw.lower() == "none" else int(raw))
     DB_POOL_SIZE = env("DB_POOL_SIZE", 5, int)
     DB_STATEMENT_TIMEOUT_MS = env("DB_STATEMENT_TIMEOUT_MS", 30000, int)
     # Short OLTP queries: JIT compilation and parallel workers cost more than they save here

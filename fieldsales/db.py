@@ -67,6 +67,23 @@ def transaction():
         raise
 
 
+@contextmanager
+def reading():
+    """The session for reads that may lag the primary by a replica's replay delay: maps,
+    attendance and its exports. Never for a write, nor for a read that must see the caller's
+    own fresh write (the replica may not have it yet). Without FIELDSALES_READ_DATABASE_URL it
+    is the request's own session, on the primary."""
+    if db.read_session is None:
+        yield db.session
+        return
+    try:
+        yield db.read_session
+    finally:
+        # Ends the replica transaction now (a long snapshot there delays replay) and detaches
+        # what was loaded, keeping its attributes for serialisation (a rollback would expire them).
+        db.read_session.close()
+
+
 def count_rows(stmt) -> int:
     """The exact number of rows `stmt` would return (X-Pagination's total)."""
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))

@@ -24,6 +24,10 @@ class Database:
         # expire_on_commit=False: services return the rows they committed for serialisation;
         # expiring them would cost one SELECT per object after every write.
         self.session = scoped_session(sessionmaker(expire_on_commit=False))
+        # FIELDSALES_READ_DATABASE_URL (a streaming replica): an engine and a session of its
+        # own, used only through fieldsales.db.reading(); None without one.
+        self.read_engine = None
+        self.read_session = None
 
     def init_app(self, app):
         url = app.config["DATABASE_URL"]
@@ -32,27 +36,46 @@ class Database:
                 "No database configured: set FIELDSALES_DATABASE_URL or run `make run` once "
                 "to create the local cluster."
             )
-        self.engine = create_engine(
-            sqlalchemy_url(url, app.config["DB_DRIVER"]),
-            pool_size=app.config["DB_POOL_SIZE"],
-            max_overflow=app.config["DB_POOL_SIZE"],
-            # No pre-ping (a round trip on every checkout): a connection the server dropped
-            # (restart, failover) fails its request with a disconnect error, which makes
-            # SQLAlchemy invalidate the pool; that request answers 503 (errors.py) and the
-            # next one gets a fresh connection.
-            pool_recycle=1800,
-            connect_args={
-                "connect_timeout": 3,
-                "application_name": "fieldsales",
-                "options": f"-c statement_timeout={app.config['DB_STATEMENT_TIMEOUT_MS']}"
-                f" -c timezone=UTC {app.config['DB_SESSION_OPTIONS']}",
-            },
-        )
+        self.engine = _engine(app, url)
         self.session.configure(bind=self.engine)
+        read_url = app.config.get("READ_DATABASE_URL")
+        if read_url:
+            # Read-only even when the URL names a primary: a write sent there by mistake fails
+            # loudly instead of landing somewhere the caller's next read may not look.
+            self.read_engine = _engine(app, read_url, "-c default_transaction_read_only=on")
+            self.read_session = scoped_session(sessionmaker(bind=self.read_engine,
+                                                            expire_on_commit=False))
+        else:
+            self.read_engine = self.read_session = None
         app.teardown_appcontext(self._remove)
 
     def _remove(self, exc=None):
         self.session.remove()
+        if self.read_session is not None:
+            self.read_session.remove()
+
+
+def _engine(app, url, options=""):
+    """An engine with the app's driver, pool and session settings (primary and replica alike)."""
+    driver = {"prepare_threshold": app.config["DB_PREPARE_THRESHOLD"]} \
+        if app.config["DB_DRIVER"] == "psycopg" else {}
+    return create_engine(
+        sqlalchemy_url(url, app.config["DB_DRIVER"]),
+        pool_size=app.config["DB_POOL_SIZE"],
+        max_overflow=app.config["DB_POOL_SIZE"],
+        # No pre-ping (a round trip on every checkout): a connection the server dropped
+        # (restart, failover) fails its request with a disconnect error, which makes
+        # SQLAlchemy invalidate the pool; that request answers 503 (errors.py) and the
+        # next one gets a fresh connection.
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": 3,
+            "application_name": "fieldsales",
+            "options": f"-c statement_timeout={app.config['DB_STATEMENT_TIMEOUT_MS']}"
+            f" -c timezone=UTC {app.config['DB_SESSION_OPTIONS']} {options}".rstrip(),
+            **driver,
+        },
+    )
 
 
 class Api(_Api):

@@ -8,6 +8,11 @@
 #   localdb.sh start         start the cluster (initialised if new), nothing else
 #   localdb.sh stop          stop the cluster
 #   localdb.sh restart       restart the cluster (used by fault tests)
+#   localdb.sh replica DIR PORT   copy the cluster into DIR (pg_basebackup -R) and start it as a
+#                            streaming hot standby on 127.0.0.1:PORT (socket in DIR), with a
+#                            replication slot so the primary keeps the WAL it has not received
+#   localdb.sh stop-replica DIR   stop that replica and drop its slot (its files stay for the
+#                            caller to remove)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,6 +83,10 @@ fsync = on
 synchronous_commit = on
 log_min_messages = warning
 jit = off
+# streaming replicas (localdb.sh replica); initdb's pg_hba already has the replication lines
+wal_level = replica
+max_wal_senders = 10
+max_slot_wal_keep_size = 4GB
 CONF
 }
 
@@ -93,6 +102,53 @@ ensure_role() {
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_ROLE') THEN
       CREATE ROLE $APP_ROLE LOGIN CREATEDB PASSWORD '$(app_password)';
     END IF; END \$\$;"
+}
+
+REPL_ROLE=fieldsales_replication
+
+# A role that may only stream the cluster (pg_basebackup over TCP needs a password).
+ensure_replication_role() {
+  [ -f "$PGROOT/replication.pw" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$PGROOT/replication.pw")
+  psql_super -d postgres -c "DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$REPL_ROLE') THEN
+      CREATE ROLE $REPL_ROLE LOGIN REPLICATION;
+    END IF; END \$\$; ALTER ROLE $REPL_ROLE PASSWORD '$(cat "$PGROOT/replication.pw")';"
+}
+
+start_replica() {
+  local dir=$1 rport=$2
+  ensure_replication_role
+  mkdir -p "$dir"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"; chmod 700 "$dir"
+  # -R writes standby.signal, primary_conninfo and primary_slot_name; -X stream (the default)
+  # brings the backup's WAL along, and the slot keeps what follows until the replica has it
+  # (without one a busy primary recycles it first and the replica never catches up).
+  PGPASSWORD=$(cat "$PGROOT/replication.pw") as_owner "$BIN/pg_basebackup" -R -D "$dir" \
+    -h 127.0.0.1 -p "$PORT" -U "$REPL_ROLE" -c fast -C -S "$(slot_of "$dir")"
+  # The copied postgresql.conf names the primary's port and socket: the replica gets its own.
+  # (max_connections must stay >= the primary's for a hot standby; shared_buffers need not.)
+  # It accepts connections once it has replayed the WAL written during the copy: on a busy
+  # primary that takes a while.
+  as_owner "$BIN/pg_ctl" -D "$dir" -l "$dir/replica.log" -w -t 600 \
+    -o "-c port=$rport -c unix_socket_directories='$dir' -c shared_buffers=64MB" start >/dev/null
+}
+
+# The replica's slot is named after its folder: stop-replica needs nothing else to drop it.
+slot_of() { basename "$1" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_\n' '_' | sed 's/^/replica_/' | cut -c1-63; }
+
+stop_replica() {
+  local dir=$1
+  if [ -f "$dir/postmaster.pid" ]; then as_owner "$BIN/pg_ctl" -D "$dir" -w -m fast stop >/dev/null; fi
+  # A slot left behind would make the primary keep WAL for it (up to max_slot_wal_keep_size).
+  # (Its walsender on the primary may take a moment to notice the replica is gone.)
+  local slot i
+  slot=$(slot_of "$dir")
+  for i in $(seq 50); do
+    [ -z "$(psql_super -d postgres -tAc "SELECT 1 FROM pg_replication_slots WHERE slot_name = '$slot'")" ] && return
+    psql_super -d postgres -tAc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+      WHERE slot_name = '$slot' AND NOT active" >/dev/null
+    sleep 0.2
+  done
+  say "could not drop replication slot $slot"; exit 1
 }
 
 create_db() {
@@ -121,6 +177,11 @@ case "${1:-}" in
     if running; then as_owner "$BIN/pg_ctl" -D "$DATA" -w -m fast stop >/dev/null; say "stopped"; else say "not running"; fi ;;
   restart)
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -m fast restart >/dev/null ;;
+  replica)
+    running || { say "the cluster is not running"; exit 1; }
+    start_replica "$2" "$3" ;;
+  stop-replica)
+    stop_replica "$2" ;;
   *)
-    echo "usage: $0 ensure|createdb NAME|dropdb NAME|url [NAME]|status|start|stop|restart" >&2; exit 2 ;;
+    echo "usage: $0 ensure|createdb NAME|dropdb NAME|url [NAME]|status|start|stop|restart|replica DIR PORT|stop-replica DIR" >&2; exit 2 ;;
 esac

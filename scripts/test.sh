@@ -34,17 +34,29 @@ else
 fi
 export FIELDSALES_DATABASE_URL=$FIELDSALES_TEST_DATABASE_URL
 
+# Debian packages some tests need, installed when root (like the cluster's PostgreSQL).
+apt_install() {  # package, what for
+  echo "test: installing Debian's $1 for $2"
+  apt-cache show "$1" >/dev/null 2>&1 || apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null
+}
 # The map page is tested in a real headless Chromium (tests/browser): Debian's package, driven
 # by Playwright (never `playwright install`, which downloads a browser build of its own).
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "test: installing Debian's chromium for the browser test"
-    apt-cache show chromium >/dev/null 2>&1 || apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+    apt_install chromium "the browser test"
   else
     echo "test: the browser test needs Chromium at /usr/bin/chromium; install it with:" >&2
     echo "  sudo apt-get install -y chromium" >&2
     exit 1
+  fi
+fi
+# tests/ops/test_pgbouncer.py runs the app through Debian's PgBouncer (transaction mode).
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt_install pgbouncer "the pooler test"
+  else
+    echo "test: pgbouncer is not installed, its test is skipped (sudo apt-get install -y pgbouncer)" >&2
   fi
 fi
 echo "test: ruff (lint + security rules)"

@@ -13,9 +13,8 @@ from sqlalchemy import String, and_, case, cast, func, literal, select
 
 from fieldsales.attendance import rules, service
 from fieldsales.attendance.columns import COLUMNS
-from fieldsales.db import rfc3339
+from fieldsales.db import reading, rfc3339
 from fieldsales.errors import Forbidden
-from fieldsales.extensions import db
 from fieldsales.scope import Principal
 from fieldsales.teams.models import Team
 from fieldsales.visits.flags import ALL_FLAGS
@@ -87,12 +86,14 @@ def export_statement(principal: Principal, people, first, last, style: str):
 
 def _batches(stmt):
     """The statement's rows, EXPORT_BATCH at a time from a server-side cursor. Core rows
-    straight from the connection: no ORM row processing. The read transaction (and the cursor)
-    ends as soon as the last batch is out."""
-    try:
-        yield from db.session.connection().execute(stmt).partitions()
-    finally:
-        db.session.rollback()
+    straight from the connection: no ORM row processing. Read from the replica when there is
+    one (db.reading). The read transaction (and the cursor) ends as soon as the last batch is
+    out."""
+    with reading() as session:
+        try:
+            yield from session.connection().execute(stmt).partitions()
+        finally:
+            session.rollback()
 
 
 def _prepare(principal, filters, *, lang, hr):

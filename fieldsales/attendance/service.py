@@ -16,6 +16,7 @@ from fieldsales.attendance import rules
 from fieldsales.audit.models import AuditEntry
 from fieldsales.audit.service import verify_chain
 from fieldsales.customers.models import Customer
+from fieldsales.db import reading
 from fieldsales.errors import Forbidden
 from fieldsales.extensions import db
 from fieldsales.openapi import describe
@@ -248,10 +249,11 @@ def list_attendance(*, principal: Principal, filters: dict, page):
     people = people_cte(principal, filters)
     first, last = filters["from_"], filters["to"]
     grid = _grid(people, first, last).subquery()
-    page.item_count = db.session.scalar(select(func.count()).select_from(grid))
     stmt = _page_statement(principal, people, first, last, limit=page.page_size,
                            offset=page.first_item)
-    return [_as_dict(row) for row in db.session.execute(stmt)]
+    with reading() as session:
+        page.item_count = session.scalar(select(func.count()).select_from(grid))
+        return [_as_dict(row) for row in session.execute(stmt)]
 
 
 class _VisitWithCustomer:
@@ -276,37 +278,41 @@ def evidence(*, principal: Principal, user_id, day):
     zone = db.session.scalar(select(effective_timezone_sql()).join(Org, Org.id == User.org_id)
                              .where(User.id == user.id))
     start, end = local_day_bounds(day, zone)
-    visits = db.session.scalars(
-        select(Visit).where(principal.scope.visits(), Visit.user_id == user.id,
-                            Visit.in_at >= start, Visit.in_at < end)
-        .order_by(Visit.in_at, Visit.id).options(selectinload(Visit.photos))
-    ).all()
-    visit_ids = [v.id for v in visits]
-    customers = {
-        c.id: {"id": c.id, "name": c.name,
-               "location": None if c.lat is None else {"lat": c.lat, "lng": c.lng}}
-        for c in db.session.execute(
-            select(Customer.id, Customer.name, Customer.lat, Customer.lng)
-            .join(Visit, and_(Visit.org_id == Customer.org_id, Visit.customer_id == Customer.id))
-            .where(principal.scope.visits(), Visit.id.in_(visit_ids)).distinct())
-    }
-    photo_ids = [p.id for v in visits for p in v.photos]
-    entries = db.session.scalars(
-        select(AuditEntry).where(
-            AuditEntry.org_id == principal.org_id, AuditEntry.user_id == user.id,
-            or_(and_(AuditEntry.at >= start, AuditEntry.at < end),
-                and_(AuditEntry.entity_type == "visit", AuditEntry.entity_id.in_(visit_ids)),
-                and_(AuditEntry.entity_type == "photo", AuditEntry.entity_id.in_(photo_ids))))
-        .order_by(AuditEntry.seq)
-    ).all()
+    # The day's records from the read session (the user and its zone came from the primary,
+    # which the replica may trail); the chain is verified on the primary, now.
+    with reading() as session:
+        visits = session.scalars(
+            select(Visit).where(principal.scope.visits(), Visit.user_id == user.id,
+                                Visit.in_at >= start, Visit.in_at < end)
+            .order_by(Visit.in_at, Visit.id).options(selectinload(Visit.photos))
+        ).all()
+        visit_ids = [v.id for v in visits]
+        customers = {
+            c.id: {"id": c.id, "name": c.name,
+                   "location": None if c.lat is None else {"lat": c.lat, "lng": c.lng}}
+            for c in session.execute(
+                select(Customer.id, Customer.name, Customer.lat, Customer.lng)
+                .join(Visit, and_(Visit.org_id == Customer.org_id,
+                                  Visit.customer_id == Customer.id))
+                .where(principal.scope.visits(), Visit.id.in_(visit_ids)).distinct())
+        }
+        photo_ids = [p.id for v in visits for p in v.photos]
+        entries = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.org_id == principal.org_id, AuditEntry.user_id == user.id,
+                or_(and_(AuditEntry.at >= start, AuditEntry.at < end),
+                    and_(AuditEntry.entity_type == "visit", AuditEntry.entity_id.in_(visit_ids)),
+                    and_(AuditEntry.entity_type == "photo", AuditEntry.entity_id.in_(photo_ids))))
+            .order_by(AuditEntry.seq)
+        ).all()
+        row = session.execute(_page_statement(
+            principal,
+            people_cte(principal, {"from_": day, "to": day, "user_id": user.id}), day, day,
+            limit=1, offset=0)).first()
     verified_at = datetime.now(UTC)
     check = verify_chain(org_id=principal.org_id, user_id=user.id)
     head_seq = db.session.scalar(select(func.max(AuditEntry.seq)).where(
         AuditEntry.org_id == principal.org_id, AuditEntry.user_id == user.id))
-    row = db.session.execute(_page_statement(
-        principal,
-        people_cte(principal, {"from_": day, "to": day, "user_id": user.id}), day, day,
-        limit=1, offset=0)).first()
     return {
         "user": user, "date": day, "timezone": zone, "day_start": start, "day_end": end,
         "attendance": _as_dict(row) if row else None,

@@ -4,15 +4,16 @@ Every read starts from the caller's visible visits (principal.scope.visits()), s
 map holds its own and its subtree's visits and nothing else; the request's filters
 (visits/filters.py) are ANDed to it. Reps get 403: API.md lists maps for managers, admin and hr
 (a rep's own visits are in GET /visits). The bodies are built by PostGIS (sql.py) and returned
-as they come from the database.
+as they come from the database: the read replica's when there is one (db.reading()), so a map
+may lag a check-in by the replica's replay delay.
 """
 import hashlib
 from typing import NamedTuple
 
 from sqlalchemy import select
 
+from fieldsales.db import reading
 from fieldsales.errors import NotFound, Unprocessable
-from fieldsales.extensions import db
 from fieldsales.maps import caching, grid, sql
 from fieldsales.openapi import describe
 from fieldsales.orgs.models import Org
@@ -66,9 +67,9 @@ class Answer(NamedTuple):
     past: bool
 
 
-def _run(statement: sql.Statement):
-    """The statement's one row, in the request's transaction."""
-    return db.session.connection().exec_driver_sql(statement.sql, statement.params).one()
+def _run(session, statement: sql.Statement):
+    """The statement's one row, in `session`'s transaction."""
+    return session.connection().exec_driver_sql(statement.sql, statement.params).one()
 
 
 def _require_map_role(principal):
@@ -82,13 +83,14 @@ def _where(principal: Principal, filters: dict) -> list:
 
 def _answer(kind, query: sql.Cached, *, past: bool, current, cap=None) -> Answer:
     """Answer from the cheap fingerprint alone when `current(etag)` says the caller holds it,
-    else build the body (its statement returns the fingerprint too)."""
-    if current is not None:
-        matches, fingerprint = _run(query.fingerprint)
-        tag = caching.etag(kind, fingerprint)
-        if (cap is None or matches <= cap) and current(tag):
-            return Answer(None, tag, past)
-    *_, body, fingerprint = _run(query.body)
+    else build the body (its statement returns the fingerprint too); on the read session."""
+    with reading() as session:
+        if current is not None:
+            matches, fingerprint = _run(session, query.fingerprint)
+            tag = caching.etag(kind, fingerprint)
+            if (cap is None or matches <= cap) and current(tag):
+                return Answer(None, tag, past)
+        *_, body, fingerprint = _run(session, query.body)
     if body is None:  # only /maps/visits leaves the body out: more than `cap` match
         raise Unprocessable(
             f"More than {cap:,} visits match: zoom in, narrow the filters, or use "
@@ -130,11 +132,12 @@ def route_geojson(*, principal: Principal, user_id, day, current=None) -> Answer
     """One rep's check-ins of a local day as a route (text); past: the rep's day ended before
     the caller's local today."""
     _require_map_role(principal)
-    row = db.session.execute(
-        select(User.id, User.name, effective_timezone_sql())
-        .join(Org, Org.id == User.org_id)
-        .where(User.id == user_id, principal.scope.users())
-    ).first()
+    with reading() as session:
+        row = session.execute(
+            select(User.id, User.name, effective_timezone_sql())
+            .join(Org, Org.id == User.org_id)
+            .where(User.id == user_id, principal.scope.users())
+        ).first()
     if row is None:
         raise NotFound("User not found.")
     _, name, tz = row

@@ -12,8 +12,14 @@ _LEVELS = ("How many levels up an approval of each kind climbs (managers of the 
            "2}; a kind left out of a change keeps its value")
 
 
-# \Z, not $: Python's $ also matches before a final newline, which the database's check refuses.
-_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z"
+# Five characters exactly: Python's $ also matches before a final newline ("09:00\n"), which the
+# database's check refuses; \Z would say so too but is not an ECMA-262 (OpenAPI) pattern.
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _clock():
+    return [ma.validate.Length(equal=5, error="Expected HH:MM (00:00 to 23:59)."),
+            ma.validate.Regexp(_CLOCK, error="Expected HH:MM (00:00 to 23:59).")]
 _WORK_HOURS = ("The working day attendance measures `late` and `left_early` against, read in "
                "each user's own time zone: default {\"start\": \"09:00\", \"end\": "
                "\"18:00\", \"grace_minutes\": 10}")
@@ -27,10 +33,8 @@ class WorkHoursSchema(ma.Schema):
 
 
 class WorkHoursPatchSchema(StrictSchema):
-    start = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        _CLOCK, error="Expected HH:MM (00:00 to 23:59)."))
-    end = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        _CLOCK, error="Expected HH:MM (00:00 to 23:59)."))
+    start = ma.fields.String(required=True, validate=_clock())
+    end = ma.fields.String(required=True, validate=_clock())
     grace_minutes = ma.fields.Integer(required=True, strict=True,
                                       validate=ma.validate.Range(0, 240))
 
