@@ -96,7 +96,7 @@ def _batches(stmt):
             session.rollback()
 
 
-def _prepare(principal, filters, *, lang, hr):
+def _prepare(principal, filters, *, hr):
     """(people, first, last) once scope and filters are checked (their errors are JSON). The
     HR formats are for hr, admins and managers (their teams); a rep is refused."""
     if hr and principal.is_rep:
@@ -116,7 +116,7 @@ def export_csv(*, principal: Principal, filters: dict, lang: str = "en"):
     the request's session between the view and the body — so memory stays flat whatever
     the range."""
     machine = lang == "en"
-    people, first, last = _prepare(principal, filters, lang=lang, hr=not machine)
+    people, first, last = _prepare(principal, filters, hr=not machine)
     stmt = export_statement(principal, people, first, last, "machine" if machine else "hr")
     header = [c.header(lang, machine=machine) for c in COLUMNS]
 
@@ -179,7 +179,7 @@ def export_xlsx(*, principal: Principal, filters: dict, lang: str = "en"):
     the user's local times, team names, headers in `lang`. Rows go from a server-side cursor
     into XlsxWriter's constant-memory mode (one row in memory, the sheet on disk); the finished
     file is then sent FILE_CHUNK at a time and removed."""
-    people, first, last = _prepare(principal, filters, lang=lang, hr=True)
+    people, first, last = _prepare(principal, filters, hr=True)
     stmt = export_statement(principal, people, first, last, "xlsx")
 
     def chunks():

@@ -23,7 +23,8 @@ def test_report_and_attendance_count_the_days_plans(api, world):
     body = api.as_(world.hr).get("/api/v1/attendance.csv", query_string={
         "from": day, "to": day, "user_id": rep.id}).get_data().decode("utf-8-sig")
     table = list(csv.reader(io.StringIO(body)))
-    assert table[0][-2:] == ["plans", "plans_done"] and table[1][-2:] == ["4", "2"]
+    at = table[0].index("plans")
+    assert table[0][at:at + 2] == ["plans", "plans_done"] and table[1][at:at + 2] == ["4", "2"]
 
 
 def test_submitted_report_freezes_plan_stats(api, world):
