@@ -36,7 +36,8 @@ class Principal:
     @classmethod
     def for_user(cls, user, *, org_timezone: str | None) -> "Principal":
         """The principal acting as `user` (a User or a row with its columns); the one place a
-        Principal is built (authentication, seeds, jobs, tests)."""
+        Principal is built for a user (authentication, seeds, jobs, tests; `system` is the
+        org's own)."""
         from fieldsales.users.timezone import effective_timezone
 
         return cls(id=user.id, org_id=user.org_id, role=user.role, team_id=user.team_id,

@@ -7,6 +7,7 @@ NOTHING; only the rows this transaction inserted are emitted. A concurrent evalu
 same org waits on those keys and inserts nothing once this one commits, so each alert is raised
 once however many workers evaluate at once. Keys of alerts that have ended are dropped, so the
 table holds the alerts of now, not every alert ever."""
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, tuple_
@@ -22,6 +23,7 @@ from fieldsales.scope import Principal
 from fieldsales.webhooks.models import Webhook
 from fieldsales.webhooks.outbox import emit
 
+log = logging.getLogger(__name__)
 EVENT = "alert.raised"
 
 
@@ -70,5 +72,11 @@ def evaluate(*, now: datetime | None = None) -> dict:
     with transaction():
         orgs = db.session.scalars(select(Webhook.org_id).where(Webhook.events.any_() == EVENT)
                                   .distinct().order_by(Webhook.org_id)).all()
-    raised = sum(raise_new(org_id, now=now) for org_id in orgs)
-    return {"orgs": len(orgs), "raised": raised}
+    raised = failed = 0
+    for org_id in orgs:
+        try:
+            raised += raise_new(org_id, now=now)
+        except Exception:  # one org's failure (rolled back) does not hold up the others
+            failed += 1
+            log.exception("alert evaluation failed", extra={"org_id": str(org_id)})
+    return {"orgs": len(orgs), "raised": raised, "failed": failed}

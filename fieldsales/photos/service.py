@@ -128,7 +128,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
             raise problem
         photo = _new_photo(principal=principal, visit=visit, data=data, result=result,
                            locked=locked, received_at=received_at)
-        _write_files(photo.storage_key, spool, result, written)
+        _write_files(photo.storage_key, spool, written)
         EVIDENCE.seal(photo, action="photo.uploaded", actor_id=principal.id,
                       data={"visit_id": visit.id, "sha256": photo.sha256, "flags": photo.flags})
         changed = visits.add_flags(visit, photo.flags)
@@ -192,7 +192,7 @@ def storage_unavailable(exc: OSError) -> ServiceUnavailable:
                               error="storage_unavailable", headers={"Retry-After": "30"})
 
 
-def _write_files(key, spool, result, written):
+def _write_files(key, spool, written):
     written.append(f"{key}/original")
     try:
         store().put_upload(key, spool, {})  # the derivatives follow (derivatives.py)
@@ -232,9 +232,13 @@ def open_photo(*, principal: Principal, photo_id, variant: str):
     still the photo's), preview or thumbnail (made now if its job has not made it yet)."""
     photo = get_photo(principal=principal, photo_id=photo_id)
     try:
-        if variant in derivatives.DERIVED:
-            _make_derivatives(photo)
-        stream, size = integrity.open_stored(photo, variant)
+        try:
+            stream, size = integrity.open_stored(photo, variant)
+        except integrity.Damaged as exc:
+            if variant not in derivatives.DERIVED or exc.kind != "photo_file_missing":
+                raise
+            _make_derivatives(photo)  # its job has not run yet: made now, from the original
+            stream, size = integrity.open_stored(photo, variant)
     except Unavailable as exc:  # the bucket (or disk) cannot be read now: retry later
         raise storage_unavailable(exc) from None
     except integrity.Damaged as exc:
