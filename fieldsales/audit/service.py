@@ -82,7 +82,7 @@ def _hmac(prev_hash: str, payload: dict) -> str:
 _LOCK_HEAD_SQL = """
     INSERT INTO audit_heads AS h (user_id, org_id, seq, hash)
     {source}
-    ON CONFLICT (user_id) DO UPDATE SET seq = h.seq
+    ON CONFLICT (org_id, user_id) DO UPDATE SET seq = h.seq
     RETURNING seq, hash
 """
 _LOCK_HEAD = text(_LOCK_HEAD_SQL.format(source="VALUES (:user_id, :org_id, 0, :genesis)"))
