@@ -13,7 +13,9 @@ DIR=${FIELDSALES_CITUS_DIR:-$ROOT/var/citus}
 VERSION=13.2.2
 TARBALL=${FIELDSALES_CITUS_TARBALL:-$(cd "$ROOT/.." && pwd)/shared/vendor/citus-$VERSION.tar.gz}
 [ -f "$TARBALL" ] || TARBALL=/work/shared/vendor/citus-$VERSION.tar.gz
-BASE_PORT=${FIELDSALES_CITUS_PORT:-54400}
+# Below the kernel's ephemeral range (32768-60999 here), where a client connection's local port
+# can make a listening port unbindable at any moment.
+BASE_PORT=${FIELDSALES_CITUS_PORT:-25400}
 NODES=(coord w1 w2)
 APP_ROLE=fieldsales
 
@@ -28,10 +30,22 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-port_of() {  # node name -> port (coordinator first)
-  local i
-  for i in "${!NODES[@]}"; do [ "${NODES[$i]}" = "$1" ] && { echo $((BASE_PORT + i)); return; }; done
+port_of() {  # node name -> port (coordinator first), from the base port chosen at start
+  local i base
+  base=$(cat "$DIR/port" 2>/dev/null || echo "$BASE_PORT")
+  for i in "${!NODES[@]}"; do [ "${NODES[$i]}" = "$1" ] && { echo $((base + i)); return; }; done
   return 1
+}
+
+port_free() { [ -z "$(ss -Htan "( sport = :$1 )")" ]; }
+
+# Three free consecutive loopback ports from BASE_PORT up (other clusters share this machine).
+pick_ports() {
+  local base=$BASE_PORT i
+  while :; do
+    for i in 0 1 2; do port_free $((base + i)) || { base=$((base + 3)); continue 2; }; done
+    echo "$base" > "$DIR/port"; return
+  done
 }
 
 psql_node() {  # node, psql args...
@@ -88,7 +102,6 @@ init_node() {  # node
   cat >> "$data/postgresql.conf" <<CONF
 shared_preload_libraries = 'citus'
 listen_addresses = '127.0.0.1'
-port = $(port_of "$1")
 unix_socket_directories = '$DIR/run'
 max_connections = 300
 shared_buffers = 128MB
@@ -102,11 +115,13 @@ CONF
 start() {
   build
   local node
+  running coord || running w1 || running w2 || pick_ports
   for node in "${NODES[@]}"; do
     init_node "$node"
     if ! running "$node"; then
       mkdir -p "$DIR/run"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$DIR/run"
-      as_owner "$BIN/pg_ctl" -D "$DIR/$node" -l "$DIR/$node.log" -w -t 60 start >/dev/null
+      as_owner "$BIN/pg_ctl" -D "$DIR/$node" -l "$DIR/$node.log" -o "-p $(port_of "$node")" \
+        -w -t 60 start >/dev/null
     fi
     # Nodes reach each other over loopback with passwords (pg_dist_authinfo, see create_db).
     psql_node "$node" -d postgres -c "ALTER ROLE postgres PASSWORD '$(cat "$DIR/app.pw")';

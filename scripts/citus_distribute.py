@@ -47,6 +47,20 @@ def tenant_tables(cur):
     return ordered
 
 
+# 0011's insert triggers on customers and leads are statement triggers reading a transition
+# table (new_rows), which Citus's shards cannot see ("could not find named tuplestore"): on
+# Citus each new row offers its keys through the per-row function the update triggers use
+# (party_keys_sync: same keys, same party_keys_taken refusal; one call per row on imports).
+ROW_TRIGGERS = """
+DROP TRIGGER IF EXISTS customers_party_keys_insert ON customers;
+CREATE TRIGGER customers_party_keys_insert AFTER INSERT ON customers
+FOR EACH ROW EXECUTE FUNCTION party_keys_sync();
+DROP TRIGGER IF EXISTS leads_party_keys_insert ON leads;
+CREATE TRIGGER leads_party_keys_insert AFTER INSERT ON leads
+FOR EACH ROW EXECUTE FUNCTION party_keys_sync();
+"""
+
+
 def distributed(cur):
     cur.execute("SELECT logicalrelid::regclass::text FROM pg_dist_partition")
     return {r[0] for r in cur.fetchall()}
@@ -62,6 +76,12 @@ def main(url):
     cur.execute("SELECT current_database()")
     cur.execute(f'ALTER DATABASE "{cur.fetchone()[0]}" SET citus.enable_unsafe_triggers = on')
     done = distributed(cur)
+    if "customers" not in done:
+        cur.execute(ROW_TRIGGERS)
+        # On a shard the trigger's table is leads_<shard id>.
+        cur.execute("SELECT pg_get_functiondef('party_keys_sync'::regproc)")
+        body = cur.fetchone()[0]
+        cur.execute(body.replace("TG_TABLE_NAME = 'leads'", "TG_TABLE_NAME ~ '^leads(_[0-9]+)?$'"))
     tables = tenant_tables(cur)
     # Citus turns the tables with a foreign key to a new reference table into coordinator-local
     # tables, which then cannot be distributed: foreign keys are set aside and re-added last.
