@@ -12,7 +12,7 @@ by a conditional upsert (see claims.py).
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import (CheckConstraint, Computed, FetchedValue, Float, ForeignKey,
+from sqlalchemy import (CheckConstraint, and_, Computed, FetchedValue, Float, ForeignKey,
                         ForeignKeyConstraint, Index, Integer, SmallInteger, String,
                         text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -184,6 +184,10 @@ class Lead(LeadFacts, TenantIdMixin, TimestampMixin, ClientIdMixin, Base):
         primaryjoin="and_(foreign(Lead.org_id) == LeadPool.org_id, "
                     "foreign(Lead.pool_id) == LeadPool.id)", viewonly=True, lazy="select")
 
+
+
+# A lead and its pool, joined within the org (Citus routes the join by org_id).
+LEAD_POOL = and_(LeadPool.org_id == Lead.org_id, LeadPool.id == Lead.pool_id)
 
 
 class LeadEvent(TenantIdMixin, Base):
