@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export FIELDSALES_ENV ?= development
 
-.PHONY: run test unit stop db venv bench lint clean-venv backup restore soak audit
+.PHONY: run test test-citus unit stop db venv bench lint clean-venv backup restore soak audit
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -29,6 +29,11 @@ stop:
 # T=tests/customers/test_customers.py::test_create  runs one test (any pytest args work).
 test: venv
 	@scripts/test.sh $(T)
+
+# The suite on Citus (coordinator + 2 workers on loopback, Citus built once into var/citus):
+# scripts/test_citus.sh; T= adds pytest args.
+test-citus: venv
+	@scripts/test_citus.sh $(T)
 
 # The pure tier (tests/unit): no database, no cluster, no app; seconds. T= adds pytest args.
 unit: venv

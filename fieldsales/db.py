@@ -1,9 +1,12 @@
 """Declarative base, shared column mixins, the unit of work and query helpers."""
+import functools
+import re
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, Uuid, case, func, select
+from sqlalchemy import (Column, DateTime, ForeignKey, Index, MetaData, PrimaryKeyConstraint,
+                        UniqueConstraint, Uuid, case, func, select)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from fieldsales.extensions import db
@@ -33,6 +36,19 @@ class OrgMixin:
     @declared_attr
     def org_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 (declared_attr takes the class)
         return mapped_column(ForeignKey("orgs.id"), index=True)
+
+
+class TenantIdMixin:
+    """A tenant row's key: (org_id, id), so that Citus routes every write of it by org_id
+    (DESIGN.md "Scaling out"); look one up with session.get(Model, (org_id, id))."""
+
+    @declared_attr
+    def org_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 (declared_attr takes the class)
+        return mapped_column(ForeignKey("orgs.id"), primary_key=True, index=True)
+
+    @declared_attr
+    def id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(primary_key=True, default=uuid.uuid4)
 
 
 class TimestampMixin:
@@ -108,13 +124,45 @@ def apply_changes(row, data: dict, fields) -> dict:
 
 def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
     """Whether a DBAPI error wrapped by SQLAlchemy is `sqlstate` (e.g. 23505 unique_violation),
-    optionally on the named constraint (psycopg 3 and psycopg2 alike)."""
+    optionally on the named constraint (psycopg 3 and psycopg2 alike).
+
+    Not by the reported name alone: on Citus a worker reports the shard's names (table and
+    constraint carry a `_<shard id>` suffix) and some paths report none. A key violation is
+    recognised by its table and the key columns in the error's detail."""
     orig = getattr(exc, "orig", None)
-    # psycopg 3 names it `sqlstate`, psycopg2 `pgcode`; both have diag.constraint_name.
+    # psycopg 3 names it `sqlstate`, psycopg2 `pgcode`.
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if code is None or code != sqlstate:
         return False
-    return constraint is None or getattr(orig.diag, "constraint_name", None) == constraint
+    if constraint is None:
+        return True
+    diag = orig.diag
+    key = _KEY_DETAIL.match(getattr(diag, "message_detail", None) or "")
+    known = _declared_keys().get(constraint)
+    if key and known and known[1] is not None:
+        table = _SHARD_SUFFIX.sub("", getattr(diag, "table_name", None) or "")
+        return table in ("", known[0]) and [c.strip() for c in key[1].split(",")] == known[1]
+    name = getattr(diag, "constraint_name", None) or ""
+    return _SHARD_SUFFIX.sub("", name) == constraint or name == constraint
+
+
+_KEY_DETAIL = re.compile(r"Key \((.*)\)=\(")
+_SHARD_SUFFIX = re.compile(r"_\d+$")
+
+
+@functools.cache
+def _declared_keys() -> dict:
+    """Name -> (table, key column names, or None for expression keys) of every primary key,
+    unique constraint and unique index the models declare."""
+    keys = {}
+    for table in Base.metadata.tables.values():
+        for item in [*table.constraints, *table.indexes]:
+            if isinstance(item, PrimaryKeyConstraint | UniqueConstraint) or (
+                    isinstance(item, Index) and item.unique):
+                names = [e.name if isinstance(e, Column) else None
+                         for e in getattr(item, "expressions", None) or item.columns]
+                keys[str(item.name)] = (table.name, None if None in names else names)
+    return keys
 
 
 def copy_in(cursor, sql: str, rows) -> None:

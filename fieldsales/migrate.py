@@ -14,8 +14,8 @@ def alembic_config(url=None):
     return cfg
 
 
-# Owned by extensions (PostGIS, pg_trgm), not by us.
-_FOREIGN_TABLES = {"spatial_ref_sys"}
+# Owned by extensions (PostGIS, pg_trgm), not by us; and migration 0017's own undo log.
+_FOREIGN_TABLES = {"spatial_ref_sys", "tenancy_undo_0017"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

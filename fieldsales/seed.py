@@ -53,7 +53,7 @@ def seed_org():
     password = current_app.config["DEMO_PASSWORD"]
     users = {}
     for email, name, role, team in PEOPLE:
-        user = db.session.get(User, sid("user", email))
+        user = db.session.get(User, (org.id, sid("user", email)))
         if user is None:
             user = get_or_add(User, sid("user", email), org_id=org.id, email=email, name=name,
                                role=role, team_id=teams[team].id if team else None,

@@ -12,7 +12,8 @@ def sid(*parts) -> uuid.UUID:
 
 
 def get_or_add(model, id_, **fields):
-    row = db.session.get(model, id_)
+    # Tenant rows are keyed (org_id, id); orgs by id.
+    row = db.session.get(model, (fields["org_id"], id_) if "org_id" in fields else id_)
     if row is None:
         row = model(id=id_, **fields)
         db.session.add(row)

@@ -35,7 +35,7 @@ from fieldsales.alerts.pools import silent_part
 from fieldsales.customers.models import Customer
 from fieldsales.db import paginate
 from fieldsales.extensions import db
-from fieldsales.leads.models import Lead, LeadPool
+from fieldsales.leads.models import LEAD_POOL, Lead, LeadPool
 # The recycle job's own clock: one definition of when a lead is warned about or overdue.
 from fieldsales.leads.recycle import clock as recycle_clock
 from fieldsales.orgs.models import Org
@@ -78,12 +78,12 @@ def _leads(principal, people, now):
     stale = (select(*_row("stale_lead", Lead.owner_id, Lead.id, started, func.jsonb_build_object(
                 "lead_name", Lead.name, "company", Lead.company, "last_activity", started,
                 "recycle_at", due)))
-             .join(LeadPool, LeadPool.id == Lead.pool_id)
+             .join(LeadPool, LEAD_POOL)
              .where(base, started + half_window <= now, not_(warned)))
     soon = (select(*_row("recycle_soon", Lead.owner_id, Lead.id, started, func.jsonb_build_object(
                 "lead_name", Lead.name, "company", Lead.company, "recycle_at", due,
                 "overdue", due <= now)))
-            .join(LeadPool, LeadPool.id == Lead.pool_id)
+            .join(LeadPool, LEAD_POOL)
             .where(base, warned))
     return [("stale_lead", stale), ("recycle_soon", soon)]
 

@@ -54,13 +54,14 @@ entries of that day and about those visits, and the chain verified at that momen
 FIELD_ROLES = ("rep", "manager")
 
 
-def report_status_sql(user_id, day):
+def report_status_sql(org_id, user_id, day):
     """The status of the user's daily report for that local date, as a SQL expression; NULL
     (no report saved) reads as `missing`. The row, the CSV and the evidence bundle use it."""
     from fieldsales.reports.models import DailyReport
 
     return (select(DailyReport.status)
-            .where(DailyReport.user_id == user_id, DailyReport.day == day)
+            .where(DailyReport.org_id == org_id, DailyReport.user_id == user_id,
+                   DailyReport.day == day)
             .scalar_subquery())
 
 
@@ -178,7 +179,7 @@ def _row_columns(org_id, grid, agg):
         visits.label("visits"),
         func.coalesce(agg.c.flagged_visits, 0).label("flagged_visits"),
         *(func.coalesce(agg.c[f"flag_{flag}"], 0).label(f"flag_{flag}") for flag in ALL_FLAGS),
-        func.coalesce(report_status_sql(grid.c.user_id, grid.c.date),
+        func.coalesce(report_status_sql(org_id, grid.c.user_id, grid.c.date),
                       "missing").label("daily_report"),
         *_plan_counts(org_id, grid.c.user_id, grid.c.date),
         *_work_hours_columns(grid, agg),

@@ -2,17 +2,17 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldsales.db import Base, IdMixin, OrgMixin
+from fieldsales.db import Base, OrgMixin, TenantIdMixin
 
 
-class AuditEntry(IdMixin, OrgMixin, Base):
+class AuditEntry(TenantIdMixin, Base):
     __tablename__ = "audit_entries"
     __table_args__ = (
-        UniqueConstraint("user_id", "seq"),
+        UniqueConstraint("org_id", "user_id", "seq"),
         Index("ix_audit_entries_org_at", "org_id", "at"),
         Index("ix_audit_entries_entity", "entity_type", "entity_id"),
     )
@@ -35,6 +35,7 @@ class AuditHead(OrgMixin, Base):
 
     __tablename__ = "audit_heads"
 
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"), primary_key=True, index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str]

@@ -82,7 +82,7 @@ def _hmac(prev_hash: str, payload: dict) -> str:
 _LOCK_HEAD_SQL = """
     INSERT INTO audit_heads AS h (user_id, org_id, seq, hash)
     {source}
-    ON CONFLICT (user_id) DO UPDATE SET seq = h.seq
+    ON CONFLICT (org_id, user_id) DO UPDATE SET seq = h.seq
     RETURNING seq, hash
 """
 _LOCK_HEAD = text(_LOCK_HEAD_SQL.format(source="VALUES (:user_id, :org_id, 0, :genesis)"))
@@ -179,13 +179,15 @@ def pending_sql(session=None) -> tuple[list[str], dict]:
             params.update({f"audit{n}_{col}{i}": row[col] for col in _ENTRY_COLUMNS})
             params[f"audit{n}_data{i}"] = canonical_json(row["data"])
         params.update({f"audit{n}_head_user": user_id, f"audit{n}_head_seq": chain.seq,
-                       f"audit{n}_head_hash": chain.hash})
+                       f"audit{n}_head_hash": chain.hash,
+                       f"audit{n}_head_org": chain.rows[0]["org_id"]})
         # Only fixed column names and placeholders are formatted in; the values are bound.
         columns = ", ".join(_ENTRY_COLUMNS)
         ctes.append(f"audit{n}_entries AS (INSERT INTO audit_entries ({columns}) "  # noqa: S608
                     f"VALUES {', '.join(values)})")
         ctes.append(f"audit{n}_head AS (UPDATE audit_heads SET seq = :audit{n}_head_seq, "  # noqa: S608
-                    f"hash = :audit{n}_head_hash WHERE user_id = :audit{n}_head_user)")
+                    f"hash = :audit{n}_head_hash WHERE org_id = :audit{n}_head_org "
+                    f"AND user_id = :audit{n}_head_user)")
     return ctes, params
 
 

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, text, update
 
 from fieldsales.auth import passwords, tokens
-from fieldsales.auth.models import LoginThrottle, RefreshToken
+from fieldsales.auth.models import LoginThrottle, RefreshToken, RefreshTokenHash, UserEmail
 from fieldsales.errors import TooManyRequests, Unauthorized
 from fieldsales.db import transaction
 from fieldsales.extensions import db
@@ -57,13 +57,26 @@ def _issue_pair(user: User, family_id: uuid.UUID):
             "expires_in": ttl, "user": user}
 
 
+def user_by_email(email: str) -> User | None:
+    """The user holding a login e-mail (any org, case-insensitive): the directory first, then
+    the row in its org."""
+    listed = db.session.execute(select(UserEmail.org_id, UserEmail.user_id)
+                                .where(UserEmail.email == email.strip().lower())).first()
+    return None if listed is None else db.session.get(User, tuple(listed))
+
+
+def _token_org(digest: str):
+    """The org holding a refresh token's digest (the directory), or None."""
+    return db.session.scalar(select(RefreshTokenHash.org_id)
+                             .where(RefreshTokenHash.token_hash == digest))
+
+
 def login(*, email: str, password: str, client: str):
     """Check credentials (rate limited per email and client) and issue a token pair."""
     key = f"{email.strip().lower()}|{client}"
     _count_attempt(key)
     with transaction():
-        user = db.session.scalar(select(User)
-                                 .where(func.lower(User.email) == email.strip().lower()))
+        user = user_by_email(email)
         if user is None:
             passwords.dummy_verify(password)
             raise Unauthorized("Wrong email or password.", error="invalid_credentials")
@@ -82,28 +95,32 @@ def refresh(*, refresh_token: str):
     digest = tokens.digest(refresh_token)
     pair = reused = None
     with transaction():
+        org_id = _token_org(digest)
         # Spending the token is one conditional UPDATE, so two concurrent refreshes with the
         # same token cannot both succeed.
         spent = db.session.execute(
             update(RefreshToken)
-            .where(RefreshToken.token_hash == digest, RefreshToken.used_at.is_(None),
-                   RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > func.now())
+            .where(RefreshToken.org_id == org_id, RefreshToken.token_hash == digest,
+                   RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None),
+                   RefreshToken.expires_at > func.now())
             .values(used_at=func.now())
             .returning(RefreshToken.user_id, RefreshToken.family_id)
         ).first()
         if spent is None:
             known = db.session.scalar(select(RefreshToken)
-                                      .where(RefreshToken.token_hash == digest))
+                                      .where(RefreshToken.org_id == org_id,
+                                             RefreshToken.token_hash == digest))
             reused = known is not None and known.used_at is not None
             if reused:
                 # A spent token came back: someone holds a copy. Kill the whole login.
                 db.session.execute(
-                    update(RefreshToken).where(RefreshToken.family_id == known.family_id,
+                    update(RefreshToken).where(RefreshToken.org_id == org_id,
+                                               RefreshToken.family_id == known.family_id,
                                                RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=func.now())
                 )
         else:
-            user = db.session.get(User, spent.user_id)
+            user = db.session.get(User, (org_id, spent.user_id))
             if not user.active:
                 raise Unauthorized("This account is deactivated.", error="user_inactive")
             pair = _issue_pair(user, spent.family_id)
@@ -119,10 +136,12 @@ def logout(*, principal: Principal, refresh_token: str | None):
     """Revoke the given refresh token's login, or every login of the caller."""
     with transaction():
         stmt = update(RefreshToken).where(
-            RefreshToken.user_id == principal.id, RefreshToken.revoked_at.is_(None)
+            RefreshToken.org_id == principal.org_id, RefreshToken.user_id == principal.id,
+            RefreshToken.revoked_at.is_(None)
         )
         if refresh_token:
             family = select(RefreshToken.family_id).where(
+                RefreshToken.org_id == principal.org_id,
                 RefreshToken.token_hash == tokens.digest(refresh_token),
                 RefreshToken.user_id == principal.id,
             ).scalar_subquery()

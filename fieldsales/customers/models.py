@@ -4,11 +4,11 @@ from datetime import datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (CheckConstraint, Computed, Float, ForeignKeyConstraint, Index, Integer,
-                        String, UniqueConstraint, text)
+                        String, text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, TimestampMixin, UpdatedMixin
+from fieldsales.db import Base, ClientIdMixin, TenantIdMixin, TimestampMixin, UpdatedMixin
 
 CUSTOMER_STATUSES = ("prospect", "active", "inactive")
 GRADES = ("A", "B", "C", "D")
@@ -23,10 +23,9 @@ def point_column():
     ))
 
 
-class Customer(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
+class Customer(TenantIdMixin, UpdatedMixin, ClientIdMixin, Base):
     __tablename__ = "customers"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         ForeignKeyConstraint(["org_id", "owner_id"], ["users.org_id", "users.id"]),
         ForeignKeyConstraint(["org_id", "team_id"], ["teams.org_id", "teams.id"]),
         CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="lat_lng_together"),
@@ -67,10 +66,9 @@ class Customer(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
         return f'"{self.id.hex[:12]}-{self.version}"'
 
 
-class Contact(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
+class Contact(TenantIdMixin, TimestampMixin, ClientIdMixin, Base):
     __tablename__ = "contacts"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
     )
 
@@ -81,7 +79,7 @@ class Contact(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
     email: Mapped[str | None]
 
 
-class ContactRecord(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
+class ContactRecord(TenantIdMixin, TimestampMixin, ClientIdMixin, Base):
     """One follow-up with a customer: a call, a message, a meeting, or a visit's summary."""
 
     __tablename__ = "contact_records"

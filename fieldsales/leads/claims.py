@@ -87,13 +87,13 @@ _LOCKED_LEFT = text(f"""WITH room AS (SELECT) SELECT l.id FROM leads l WHERE {_I
 _CLAIM = f"""counted AS (
     INSERT INTO lead_daily_claims AS d (org_id, pool_id, user_id, day, claims)
     SELECT :org_id, pick.pool_id, :user_id, :day, 1 FROM pick
-    ON CONFLICT (pool_id, user_id, day) DO UPDATE SET claims = d.claims + 1
+    ON CONFLICT (org_id, pool_id, user_id, day) DO UPDATE SET claims = d.claims + 1
     WHERE d.claims < (SELECT daily_claim_limit FROM pool)
     RETURNING claims
 ), held AS (
     INSERT INTO lead_holdings AS h (org_id, pool_id, user_id, holding)
     SELECT :org_id, pick.pool_id, :user_id, 0 FROM pick, counted
-    ON CONFLICT (pool_id, user_id) DO UPDATE SET holding = h.holding
+    ON CONFLICT (org_id, pool_id, user_id) DO UPDATE SET holding = h.holding
     RETURNING holding
 ), claimed AS (
     UPDATE leads l SET status = 'claimed', owner_id = :user_id, claimed_at = :now
@@ -196,7 +196,7 @@ def start_cooldown(lead, pool, user_id, now):
         return
     stmt = pg_insert(LeadCooldown).values(org_id=lead.org_id, lead_id=lead.id, user_id=user_id,
                                           until=until)
-    db.session.execute(stmt.on_conflict_do_update(index_elements=["lead_id", "user_id"],
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["org_id", "lead_id", "user_id"],
                                                   set_={"until": stmt.excluded.until}))
 
 
@@ -288,7 +288,8 @@ def _seal(principal, row, lead, params, **data):
     written at commit, in one statement)."""
     # An ORM copy of the lead loaded earlier in this session (a job, a test) must not keep
     # its state from before the claim: the statement bypassed the ORM.
-    if (copy := db.session.identity_map.get(identity_key(Lead, lead.id))) is not None:
+    copy = db.session.identity_map.get(identity_key(Lead, (lead.org_id, lead.id)))
+    if copy is not None:
         for key in ("status", "owner_id", "claimed_at"):
             set_committed_value(copy, key, getattr(lead, key))
     adopt(user_id=principal.id, org_id=principal.org_id, seq=row.audit_seq, hash_=row.audit_hash)

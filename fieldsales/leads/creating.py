@@ -47,7 +47,7 @@ def count_claim(principal, pool, day):
     stmt = pg_insert(LeadDailyClaims).values(org_id=principal.org_id, pool_id=pool.id,
                                              user_id=principal.id, day=day, claims=1)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["pool_id", "user_id", "day"],
+        index_elements=["org_id", "pool_id", "user_id", "day"],
         set_={"claims": LeadDailyClaims.claims + 1},
         where=LeadDailyClaims.claims < pool.daily_claim_limit).returning(LeadDailyClaims.claims)
     if db.session.execute(stmt).first() is None:

@@ -77,7 +77,7 @@ def _lock_holdings(pool, reps) -> dict:
     ids = [rep.id for rep in reps]
     db.session.execute(pg_insert(LeadHolding).values(
         [{"org_id": pool.org_id, "pool_id": pool.id, "user_id": i, "holding": 0} for i in ids])
-        .on_conflict_do_nothing(index_elements=["pool_id", "user_id"]))
+        .on_conflict_do_nothing(index_elements=["org_id", "pool_id", "user_id"]))
     rows = db.session.execute(
         select(LeadHolding.user_id, LeadHolding.holding)
         .where(LeadHolding.pool_id == pool.id, LeadHolding.user_id.in_(ids))

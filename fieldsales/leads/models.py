@@ -12,14 +12,14 @@ by a conditional upsert (see claims.py).
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import (CheckConstraint, Computed, FetchedValue, Float, ForeignKey,
+from sqlalchemy import (CheckConstraint, and_, Computed, FetchedValue, Float, ForeignKey,
                         ForeignKeyConstraint, Index, Integer, SmallInteger, String,
-                        UniqueConstraint, text)
+                        text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldsales.customers.models import CONTACT_METHODS, point_column
-from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, TimestampMixin, UpdatedMixin
+from fieldsales.db import Base, ClientIdMixin, OrgMixin, TenantIdMixin, TimestampMixin, UpdatedMixin
 from fieldsales.leads import rules
 
 LEAD_STATUSES = ("pooled", "claimed", "converted", "dead")
@@ -39,15 +39,14 @@ def _in(values):
 def _org_id_unindexed():
     """org_id for tables only ever read through a more selective key (each index is one more
     write on the claim path)."""
-    return mapped_column(ForeignKey("orgs.id"))
+    return mapped_column(ForeignKey("orgs.id"), primary_key=True)
 
 
-class LeadPool(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
+class LeadPool(TenantIdMixin, UpdatedMixin, ClientIdMixin, Base):
     """A shared pool of leads, open to the whole org (team_id NULL) or to a team's subtree."""
 
     __tablename__ = "lead_pools"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         ForeignKeyConstraint(["org_id", "team_id"], ["teams.org_id", "teams.id"]),
         CheckConstraint("holding_limit > 0", name="holding_limit_positive"),
         CheckConstraint("daily_claim_limit > 0", name="daily_claim_limit_positive"),
@@ -115,10 +114,9 @@ class LeadRow(LeadFacts):
         self.pool = pool
 
 
-class Lead(LeadFacts, IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
+class Lead(LeadFacts, TenantIdMixin, TimestampMixin, ClientIdMixin, Base):
     __tablename__ = "leads"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         ForeignKeyConstraint(["org_id", "pool_id"], ["lead_pools.org_id", "lead_pools.id"]),
         ForeignKeyConstraint(["org_id", "owner_id"], ["users.org_id", "users.id"]),
         ForeignKeyConstraint(["org_id", "converted_customer_id"],
@@ -183,11 +181,16 @@ class Lead(LeadFacts, IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
     # Many-to-one by primary key: served from the session's identity map once the pool is
     # loaded, so serialising a page costs one pool query, not one per lead.
     pool: Mapped[LeadPool] = relationship(
-        primaryjoin="foreign(Lead.pool_id) == LeadPool.id", viewonly=True, lazy="select")
+        primaryjoin="and_(foreign(Lead.org_id) == LeadPool.org_id, "
+                    "foreign(Lead.pool_id) == LeadPool.id)", viewonly=True, lazy="select")
 
 
 
-class LeadEvent(IdMixin, OrgMixin, Base):
+# A lead and its pool, joined within the org (Citus routes the join by org_id).
+LEAD_POOL = and_(LeadPool.org_id == Lead.org_id, LeadPool.id == Lead.pool_id)
+
+
+class LeadEvent(TenantIdMixin, Base):
     """The ownership ledger: who held a lead when, and why it moved."""
 
     __tablename__ = "lead_events"
@@ -209,7 +212,7 @@ class LeadEvent(IdMixin, OrgMixin, Base):
     reason: Mapped[str | None]
 
 
-class LeadFollowUp(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
+class LeadFollowUp(TenantIdMixin, TimestampMixin, ClientIdMixin, Base):
     __tablename__ = "lead_follow_ups"
     __table_args__ = (
         ForeignKeyConstraint(["org_id", "lead_id"], ["leads.org_id", "leads.id"]),

@@ -15,7 +15,7 @@ from fieldsales.extensions import db
 from fieldsales.leads import rules
 from fieldsales.leads.claims import start_cooldown
 from fieldsales.leads.ledger import add_event, seal_event
-from fieldsales.leads.models import Lead, LeadPool
+from fieldsales.leads.models import LEAD_POOL, Lead, LeadPool
 from fieldsales.webhooks import events as webhook_events
 
 RECYCLE_BATCH = 200
@@ -49,7 +49,7 @@ def clock(now) -> Clock:
 
 def _count(clause):
     return db.session.scalar(select(func.count()).select_from(Lead)
-                             .join(LeadPool, LeadPool.id == Lead.pool_id).where(clause))
+                             .join(LeadPool, LEAD_POOL).where(clause))
 
 
 def _warned(now):
@@ -72,7 +72,7 @@ def recycle_overdue(*, now=None, dry_run=False, progress=None):
     while True:
         with transaction():
             batch = db.session.execute(
-                select(Lead, LeadPool, c.started).join(LeadPool, LeadPool.id == Lead.pool_id)
+                select(Lead, LeadPool, c.started).join(LeadPool, LEAD_POOL)
                 .where(c.overdue).order_by(Lead.claimed_at, Lead.id).limit(RECYCLE_BATCH)
                 .with_for_update(of=Lead, skip_locked=True)).all()
             _recycle(batch, now)

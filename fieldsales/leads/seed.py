@@ -28,7 +28,7 @@ def _lead(org, pool, n_pool, i, rng, now, seals):
               "lat": round(CITY[0] + rng.uniform(-0.15, 0.15), 6),
               "lng": round(CITY[1] + rng.uniform(-0.18, 0.18), 6),
               "source": rng.choice(SOURCES), "tags": rng.sample(["hot", "new", "retail", "b2b"], 1)}
-    existing = db.session.get(Lead, sid("lead", key))
+    existing = db.session.get(Lead, (org.id, sid("lead", key)))
     if existing is not None:
         return existing, False
     digits = f"13{(i * 7) % 10}{(i * 48271 + n_pool) % 10**8:08d}"  # distinct per (pool, i)

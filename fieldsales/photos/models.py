@@ -7,17 +7,16 @@ from sqlalchemy import (BigInteger, CheckConstraint, Float, ForeignKeyConstraint
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, TimestampMixin
+from fieldsales.db import Base, ClientIdMixin, TenantIdMixin, TimestampMixin
 
 PHOTO_SOURCES = ("camera", "gallery")
 
 
-class Photo(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
+class Photo(TenantIdMixin, TimestampMixin, ClientIdMixin, Base):
     __tablename__ = "photos"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         # The same bytes on the same visit are one photo (a retried upload).
-        UniqueConstraint("visit_id", "sha256"),
+        UniqueConstraint("org_id", "visit_id", "sha256"),
         ForeignKeyConstraint(["org_id", "visit_id"], ["visits.org_id", "visits.id"]),
         ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"]),
         CheckConstraint("source IN ('camera', 'gallery')", name="source"),

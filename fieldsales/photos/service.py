@@ -145,7 +145,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
         return same.photo, False
     except IntegrityError as exc:
         _remove(written)
-        if idempotency.is_unique_violation(exc, "uq_photos_visit_id_sha256") and (
+        if idempotency.is_unique_violation(exc, "uq_photos_org_id_visit_id_sha256") and (
             (existing := _same_bytes(visit_id, sha256)) is not None
         ):
             return existing, False

@@ -55,7 +55,7 @@ def seed_plans(context) -> str:
     from fieldsales.visits.service import seal
 
     for visit_id, plan_id in done_by.items():
-        visit = db.session.get(Visit, visit_id)
+        visit = db.session.get(Visit, (org.id, visit_id))
         if visit.plan_id == plan_id:
             continue
         visit.plan_id = plan_id

@@ -4,19 +4,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Numeric, Text,
-                        UniqueConstraint, func)
+                        func)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, UpdatedMixin
+from fieldsales.db import Base, ClientIdMixin, TenantIdMixin, UpdatedMixin
 
 STAGES = ("prospecting", "needs_analysis", "demo", "quote", "negotiation", "won", "lost")
 OPEN_STAGES = STAGES[:5]  # in their forward order
 
 
-class Project(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
+class Project(TenantIdMixin, UpdatedMixin, ClientIdMixin, Base):
     __tablename__ = "projects"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
         ForeignKeyConstraint(["org_id", "owner_id"], ["users.org_id", "users.id"]),
         CheckConstraint("stage IN ('prospecting', 'needs_analysis', 'demo', 'quote', "

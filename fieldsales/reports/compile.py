@@ -44,7 +44,8 @@ _COMPILE = text("""
     SELECT d.user_id, d.day,
            s.visits, s.customers_visited, s.first_check_in_at, s.last_check_out_at,
            s.working_minutes, s.travel_km, s.flagged_visits, s.visit_list,
-           (SELECT count(*) FROM visits v JOIN photos p ON p.visit_id = v.id
+           (SELECT count(*) FROM visits v
+             JOIN photos p ON p.org_id = v.org_id AND p.visit_id = v.id
              WHERE v.org_id = :org_id AND v.user_id = d.user_id
                AND v.in_at >= d.day_start AND v.in_at < d.day_end) AS photos,
            (SELECT count(*) FROM lead_events e

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldsales.alerts.rules import RISKY_VISIT_MIN_RISK
 from fieldsales.customers.models import ContactRecord
-from fieldsales.db import Base, IdMixin, OrgMixin, UpdatedMixin
+from fieldsales.db import Base, TenantIdMixin, UpdatedMixin
 from fieldsales.leads.models import LeadFollowUp
 from fieldsales.reports import rules
 from fieldsales.visits.models import Visit
@@ -20,12 +20,12 @@ def _in(values):
     return ", ".join(f"'{v}'" for v in values)
 
 
-class DailyReport(IdMixin, OrgMixin, UpdatedMixin, Base):
+class DailyReport(TenantIdMixin, UpdatedMixin, Base):
     __tablename__ = "daily_reports"
     __table_args__ = (
         # One report per rep per local day, whatever the application does (two phones saving
         # the first draft at once meet here).
-        UniqueConstraint("user_id", "day"),
+        UniqueConstraint("org_id", "user_id", "day"),
         ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"]),
         ForeignKeyConstraint(["org_id", "reviewed_by"], ["users.org_id", "users.id"]),
         CheckConstraint(f"status IN ({_in(rules.STATUSES)})", name="status"),
@@ -44,7 +44,7 @@ class DailyReport(IdMixin, OrgMixin, UpdatedMixin, Base):
     )
 
     # Not indexed alone: ix_daily_reports_org_day leads with it.
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
     user_id: Mapped[uuid.UUID]
     day: Mapped[date]  # the rep's local date (API `date`)
     status: Mapped[str]

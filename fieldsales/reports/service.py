@@ -10,7 +10,8 @@ Who may write what, and when (README "Daily reports and alerts"):
   and admin, never by the author.
 
 Race safety: every write locks the report row (FOR UPDATE) before reading its status, and the
-first save of a day goes through INSERT ... ON CONFLICT DO NOTHING on the unique (user_id, day),
+first save of a day goes through INSERT ... ON CONFLICT DO NOTHING on the unique
+(org_id, user_id, day),
 so submit, review and edit on one report run one after another and each sees what the previous
 one committed. The audit entry (on the rep's chain, actor = whoever acted) is written in the
 same transaction and seals the report's fields (evidence), so editing a report in SQL is caught
@@ -162,7 +163,7 @@ def _lock_own_report(principal: Principal, day: date) -> tuple[DailyReport, bool
     created = db.session.scalar(
         pg_insert(DailyReport)
         .values(org_id=principal.org_id, user_id=principal.id, day=day, status="draft")
-        .on_conflict_do_nothing(index_elements=["user_id", "day"])
+        .on_conflict_do_nothing(index_elements=["org_id", "user_id", "day"])
         .returning(DailyReport.id))
     report = db.session.scalar(
         select(DailyReport).where(principal.scope.daily_reports(),

@@ -1,20 +1,18 @@
 """Users: one role each, optionally in a team."""
 import uuid
 
-from sqlalchemy import (CheckConstraint, ForeignKeyConstraint, Index, String, UniqueConstraint,
-                        func)
+from sqlalchemy import (CheckConstraint, ForeignKeyConstraint, Index, String, func)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, UpdatedMixin
+from fieldsales.db import Base, ClientIdMixin, TenantIdMixin, UpdatedMixin
 
 ROLES = ("admin", "manager", "hr", "rep")
 
 
-class User(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
+class User(TenantIdMixin, UpdatedMixin, ClientIdMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         CheckConstraint("role IN ('admin', 'manager', 'hr', 'rep')", name="role"),
         ForeignKeyConstraint(["org_id", "team_id"], ["teams.org_id", "teams.id"]),
         CheckConstraint("level BETWEEN 1 AND 10", name="level"),
@@ -33,5 +31,6 @@ class User(IdMixin, OrgMixin, UpdatedMixin, ClientIdMixin, Base):
     level: Mapped[int | None]
 
 
-# Logins are by email alone, so an email is unique across all orgs (case-insensitively).
-Index("uq_users_email_lower", func.lower(User.email), unique=True)
+# Logins are by email alone, so an email is unique across all orgs (case-insensitively): the
+# directory (auth.models.UserEmail) holds that; this key keeps each org's rows consistent.
+Index("uq_users_email_lower", User.org_id, func.lower(User.email), unique=True)

@@ -1,11 +1,12 @@
 """Users: listing within scope, creation and changes by admins."""
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldsales import audit, idempotency
 from fieldsales.auth import passwords
+from fieldsales.auth import service as auth_service
 from fieldsales.auth.service import revoke_all
 from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Conflict, Forbidden
@@ -38,7 +39,8 @@ def get_user(*, principal: Principal, user_id):
 
 def _email_holder(email):
     """The id of the user who has this email (case-insensitive), if any."""
-    return db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+    user = auth_service.user_by_email(email)
+    return None if user is None else user.id
 
 
 def _email_taken():
@@ -70,7 +72,9 @@ def create_user(*, principal: Principal, data: dict):
     try:
         return idempotency.create(User, principal=principal, data=data, write=write)
     except IntegrityError as exc:
-        if idempotency.is_unique_violation(exc, "uq_users_email_lower"):
+        # The same e-mail in this org (uq_users_email_lower) or in another (the directory).
+        if (idempotency.is_unique_violation(exc, "uq_users_email_lower")
+                or idempotency.is_unique_violation(exc, "pk_user_emails")):
             raise _email_taken() from None
         raise
 

@@ -4,12 +4,12 @@ from datetime import datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (Boolean, CheckConstraint, Computed, Float, ForeignKeyConstraint, Index,
-                        SmallInteger, String, UniqueConstraint, text)
+                        SmallInteger, String, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from fieldsales.customers.models import ContactRecord
-from fieldsales.db import Base, ClientIdMixin, IdMixin, OrgMixin, TimestampMixin
+from fieldsales.db import Base, ClientIdMixin, TenantIdMixin, TimestampMixin
 
 VISIT_STATUSES = ("open", "closed")
 
@@ -22,10 +22,9 @@ def event_point(prefix):
     ))
 
 
-class Visit(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
+class Visit(TenantIdMixin, TimestampMixin, ClientIdMixin, Base):
     __tablename__ = "visits"
     __table_args__ = (
-        UniqueConstraint("org_id", "id"),
         ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"]),
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
         ForeignKeyConstraint(["org_id", "project_id"], ["projects.org_id", "projects.id"]),
@@ -37,7 +36,7 @@ class Visit(IdMixin, OrgMixin, TimestampMixin, ClientIdMixin, Base):
         CheckConstraint("risk_score BETWEEN 0 AND 100", name="risk_score"),
         CheckConstraint("closed_at IS NULL OR closed_at >= in_at", name="closed_after_check_in"),
         # One open visit per rep, whatever the application does.
-        Index("uq_visits_open_user", "user_id", unique=True,
+        Index("uq_visits_open_user", "org_id", "user_id", unique=True,
               postgresql_where=text("status = 'open'")),
         # The rep's previous event (impossible_speed) and per-rep listings.
         Index("ix_visits_user_in_at", "user_id", "in_at"),

@@ -41,7 +41,7 @@ def seed_visits(context) -> str:
             rng = random.Random(f"{rep.email}/{day.isoformat()}")
             for slot, start in enumerate(SLOTS):
                 visit_id = sid("visit", rep.email, day.isoformat(), str(slot))
-                if db.session.get(Visit, visit_id) is not None:
+                if db.session.get(Visit, (org.id, visit_id)) is not None:
                     continue
                 made += _one_visit(principal, visit_id, rng.choice(mine),
                                    datetime.combine(day, start, tz), rng,

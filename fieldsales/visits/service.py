@@ -227,18 +227,19 @@ def close_stale(*, at: datetime | None = None) -> int:
     day_end = _local_day_end().label("day_end")
     with transaction():
         stale = db.session.execute(
-            select(Visit.id, day_end)
+            select(Visit.org_id, Visit.id, day_end)
             .join(User, (User.org_id == Visit.org_id) & (User.id == Visit.user_id))
             .join(Org, Org.id == Visit.org_id)
             .where(Visit.status == "open", day_end <= at)
             .order_by(Visit.in_at)
         ).all()
     closed = 0
-    for visit_id, end in stale:
+    for org_id, visit_id, end in stale:
         with transaction():
             # SKIP LOCKED: a visit being checked out (or closed by a check-in) right now is
             # theirs.
-            visit = db.session.scalar(select(Visit).where(Visit.id == visit_id,
+            visit = db.session.scalar(select(Visit).where(Visit.org_id == org_id,
+                                                          Visit.id == visit_id,
                                                           Visit.status == "open")
                                       .with_for_update(skip_locked=True)
                                       .execution_options(populate_existing=True))

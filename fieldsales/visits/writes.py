@@ -16,8 +16,8 @@ locks already held. That is what keeps one open visit and ordered events
 import functools
 from types import SimpleNamespace
 
-from sqlalchemy import (Date, DateTime, Integer, String, Uuid, bindparam, cast, column, exists,
-                        func, literal, select, text, true)
+from sqlalchemy import (Date, DateTime, Integer, String, Uuid, and_, bindparam, cast, column,
+                        exists, func, literal, select, text, true)
 
 from fieldsales import audit, scope_sql
 from fieldsales.audit.models import AuditHead
@@ -45,10 +45,10 @@ _LOCKED_COLUMNS = [_LOCKED.c[c.name].label(f"v_{c.name}") for c in VISIT_COLUMNS
 _PREVIOUS_EVENT = """
     WITH candidates AS (
         (SELECT in_at AS at, in_geom AS geom FROM visits
-          WHERE user_id = :user_id AND in_at < :at ORDER BY in_at DESC LIMIT 1)
+          WHERE org_id = :org_id AND user_id = :user_id AND in_at < :at ORDER BY in_at DESC LIMIT 1)
         UNION ALL
         (SELECT out_at, out_geom FROM visits
-          WHERE user_id = :user_id AND out_at IS NOT NULL AND out_at < :at
+          WHERE org_id = :org_id AND user_id = :user_id AND out_at IS NOT NULL AND out_at < :at
           ORDER BY out_at DESC LIMIT 1)
     )
     SELECT at AS prev_at,
@@ -105,7 +105,8 @@ def _read_statement(locks, customer, *extra):
     previous = (text(_PREVIOUS_EVENT)
                 .columns(column("prev_at"), column("prev_distance_m"), column("prev_beyond_1km"))
                 .subquery("previous").lateral())
-    seen = select(AuditHead.seq).where(AuditHead.user_id == _USER).scalar_subquery()
+    seen = (select(AuditHead.seq).where(AuditHead.org_id == _ORG, AuditHead.user_id == _USER)
+            .scalar_subquery())
     return (select(Org.low_accuracy_m, Org.max_speed_kmh, Org.min_visit_minutes,
                    head.c.seq.label("audit_seq"), head.c.hash.label("audit_hash"),
                    func.coalesce(seen, 0).label("seen_seq"),
@@ -113,7 +114,8 @@ def _read_statement(locks, customer, *extra):
                    customer.c.customer_id, customer.c.customer_lat, customer.c.distance_m,
                    customer.c.within, *previous.c, *_LOCKED_COLUMNS)
             .select_from(head).join(Org, Org.id == _ORG)
-            .outerjoin(visit, true()).outerjoin(_LOCKED, _LOCKED.c.id == visit.c.id)
+            .outerjoin(visit, true()).outerjoin(_LOCKED, and_(_LOCKED.c.org_id == _ORG,
+                                                             _LOCKED.c.id == visit.c.id))
             .outerjoin(customer, true()).outerjoin(previous, true())
             .add_cte(*locks))
 
@@ -133,11 +135,13 @@ def _plan_where(scope, has_plan_id):
 @functools.cache
 def _check_in_statement(role, has_team, has_id, has_project, has_plan_id):
     scope = scope_sql.template((role, has_team)).scope
-    locks = _locks((Visit.user_id == _USER, Visit.status == "open"),
+    locks = _locks((Visit.org_id == _ORG, Visit.user_id == _USER, Visit.status == "open"),
                    _plan_where(scope, has_plan_id))
     plan = locks[2]
     customer = _geofence(Customer.id == bindparam("customer_id", type_=Uuid), scope.customers())
-    taken = (exists().where(Visit.id == bindparam("visit_id", type_=Uuid)) if has_id
+    # Within the org: ids are keyed (org_id, id), and Citus routes the statement by org_id.
+    taken = (exists().where(Visit.org_id == _ORG, Visit.id == bindparam("visit_id", type_=Uuid))
+             if has_id
              else literal(False))
     project_ok = (exists().where(Project.org_id == _ORG,
                                  Project.id == bindparam("project_id", type_=Uuid),

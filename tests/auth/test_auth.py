@@ -146,7 +146,7 @@ def test_token_of_deleted_or_foreign_user_is_401(app, api, world):
 def test_passwords_are_hashed_with_argon2id(world, db):
     from fieldsales.users.models import User
 
-    stored = db.get(User, world.rep_east.id).password_hash
+    stored = db.get(User, (world.rep_east.org_id, world.rep_east.id)).password_hash
     assert stored.startswith("$argon2id$") and factories.PASSWORD not in stored
 
 

@@ -50,7 +50,7 @@ def test_two_reps_tapping_claim_on_one_lead_make_one_owner(app, committed):
         assert {r.json["error"] for r in results if r.status_code == 409} == {"already_claimed"}
         winner = next(i for i, r in enumerate(results) if r.status_code == 200)
         committed.expire_all()
-        stored = committed.get(Lead, lead.id)
+        stored = committed.get(Lead, (lead.org_id, lead.id))
         assert stored.owner_id == reps[winner].id
         claims = committed.scalar(select(func.count()).select_from(LeadEvent).where(
             LeadEvent.lead_id == lead.id, LeadEvent.action == "claimed"))

@@ -109,7 +109,7 @@ def test_convert_rules(api, world, db):
     assert r.status_code == 403
     from fieldsales.leads.models import Lead
     db.expire_all()
-    assert db.get(Lead, held.id).status == "claimed"  # nothing half-done
+    assert db.get(Lead, (held.org_id, held.id)).status == "claimed"  # nothing half-done
 
 
 def test_converted_lead_recycle_fields(api, world):

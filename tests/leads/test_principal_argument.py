@@ -60,7 +60,7 @@ def test_lead_use_cases_take_the_caller_as_an_argument(no_request, world, db):
     events = db.scalar(select(func.count()).select_from(LeadEvent).where(
         LeadEvent.lead_id.in_([first.id, second.id])))
     assert events == 8  # created ×2, claimed, followed_up, released, claimed, assigned, dead
-    assert db.get(Lead, first.id).follow_up_count == 1
+    assert db.get(Lead, (first.org_id, first.id)).follow_up_count == 1
 
 
 class _Page:

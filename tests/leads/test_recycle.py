@@ -32,20 +32,20 @@ def test_overdue_leads_go_back_with_cooldown_ledger_and_audit(app, world, db):
     exactly_due = lf.lead(world.org, pool, world.rep_east2, claimed_at=T1 - timedelta(days=7))
     assert _recycle(app, now=T1, dry_run=True) == {"recycled": 2, "warned": 1}
     db.expire_all()
-    assert db.get(Lead, overdue.id).status == "claimed"  # a dry run changes nothing
+    assert db.get(Lead, (overdue.org_id, overdue.id)).status == "claimed"  # a dry run changes nothing
 
     assert _recycle(app, now=T1) == {"recycled": 2, "warned": 1}
     db.expire_all()
     for lead in (overdue, exactly_due):
-        stored = db.get(Lead, lead.id)
+        stored = db.get(Lead, (lead.org_id, lead.id))
         assert (stored.status, stored.owner_id, stored.claimed_at) == ("pooled", None, None)
-    assert db.get(Lead, followed.id).status == "claimed"
-    assert db.get(Lead, warned.id).status == "claimed"
+    assert db.get(Lead, (followed.org_id, followed.id)).status == "claimed"
+    assert db.get(Lead, (warned.org_id, warned.id)).status == "claimed"
     event = db.scalars(select(LeadEvent).where(LeadEvent.lead_id == overdue.id)).one()
     assert (event.action, event.actor_id, event.from_user_id) == (
         "recycled", None, world.rep_east.id)
     assert "7 day" in event.reason and event.at == T1
-    cooldown = db.get(LeadCooldown, (overdue.id, world.rep_east.id))
+    cooldown = db.get(LeadCooldown, (overdue.org_id, overdue.id, world.rep_east.id))
     assert cooldown.until == T1 + timedelta(days=3)
     assert db.scalar(select(LeadHolding.holding).where(
         LeadHolding.pool_id == pool.id, LeadHolding.user_id == world.rep_east.id)) == 1

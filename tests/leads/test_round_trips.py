@@ -14,7 +14,7 @@ REQUEST = 3  # auth row + use case (one statement) + audit entries and head (one
 def _claimed(db, lead_id, user):
     """The claim left every trace it should: owner, ledger event, daily count, audit entry."""
     db.expire_all()
-    lead = db.get(Lead, lead_id)
+    lead = db.get(Lead, (user.org_id, lead_id))
     assert (lead.status, lead.owner_id) == ("claimed", user.id)
     assert db.scalar(select(LeadEvent.action).where(LeadEvent.lead_id == lead_id)) == "claimed"
     assert db.scalar(select(LeadDailyClaims.claims).where(

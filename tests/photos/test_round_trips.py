@@ -47,7 +47,7 @@ def test_a_new_photo_is_two_statements_after_the_body(api, world, visit, db, sta
     # what those statements wrote: the row, its sealed entry, the visit's flags and theirs
     photo = db.scalar(select(Photo).where(Photo.id == uuid.UUID(r.json["id"])))
     assert photo is not None and r.json["created_at"]
-    visit_row = db.get(Visit, uuid.UUID(visit["id"]))
+    visit_row = db.get(Visit, (photo.org_id, uuid.UUID(visit["id"])))
     assert ("photo_from_gallery" in visit_row.flags) is visit_flags_change
     actions = db.scalars(select(AuditEntry.action).where(
         AuditEntry.user_id == world.rep_east.id).order_by(AuditEntry.seq)).all()
