@@ -12,17 +12,29 @@ def _day_start(zone, day):
     return func.timezone(zone, cast(day, DateTime(timezone=False)))
 
 
+def _covering(org_id, user_id, customer_id, at):
+    """Where-clause of the approved outings of a rep covering a check-in at that customer."""
+    def bound(key):
+        return cast(Approval.payload[key].astext, TIMESTAMP(timezone=True))
+
+    return (Approval.org_id == org_id, Approval.requester_id == user_id,
+            Approval.kind == "outing", Approval.status == "approved",
+            cast(Approval.payload["customer_id"].astext, PG_UUID) == customer_id,
+            bound("starts_at") <= at, at <= bound("ends_at"))
+
+
 def outing_ids(visit):
     """Subquery: ids of the approved outings covering `visit` (its rep, its customer, its
     check-in inside the window)."""
-    def at(key):
-        return cast(Approval.payload[key].astext, TIMESTAMP(timezone=True))
+    return select(Approval.id).where(*_covering(visit.org_id, visit.user_id, visit.customer_id,
+                                                visit.in_at))
 
-    return (select(Approval.id)
-            .where(Approval.org_id == visit.org_id, Approval.requester_id == visit.user_id,
-                   Approval.kind == "outing", Approval.status == "approved",
-                   cast(Approval.payload["customer_id"].astext, PG_UUID) == visit.customer_id,
-                   at("starts_at") <= visit.in_at, visit.in_at <= at("ends_at")))
+
+def outing_of(org_id, user_id, customer_id, at):
+    """SQL: the visit's `outing_id`: the approved outing covering a check-in (the earliest
+    requested when several do), or null."""
+    return (select(Approval.id).where(*_covering(org_id, user_id, customer_id, at))
+            .order_by(Approval.created_at, Approval.id).limit(1).scalar_subquery())
 
 
 def outing_visits(org_id, user_id, zone, day, visits):

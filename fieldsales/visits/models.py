@@ -6,7 +6,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (Boolean, CheckConstraint, Computed, Float, ForeignKeyConstraint, Index,
                         SmallInteger, String, text)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
 from fieldsales.customers.models import ContactRecord
 from fieldsales.db import Base, ClientIdMixin, TenantIdMixin, TimestampMixin
@@ -130,3 +130,15 @@ def _event(visit, prefix):
 ContactRecord.__table__.append_constraint(ForeignKeyConstraint(
     ["org_id", "visit_id"], ["visits.org_id", "visits.id"],
     name="fk_contact_records_org_id_visit_id_visits"))
+
+
+def _outing_id():
+    # Read with every visit (one index probe: ix_approvals_outings), so an outing approved
+    # after the check-in is named too; the visit row itself is evidence and never rewritten.
+    from fieldsales.approvals.facts import outing_of
+
+    return column_property(outing_of(Visit.org_id, Visit.user_id, Visit.customer_id,
+                                     Visit.in_at))
+
+
+Visit.outing_id = _outing_id()

@@ -88,6 +88,10 @@ class VisitSchema(ma.Schema):
     project_id = ma.fields.UUID(allow_none=True)
     plan_id = ma.fields.UUID(allow_none=True, metadata={
         "description": "The plan this check-in fulfilled (null: unplanned)"})
+    outing_id = ma.fields.UUID(allow_none=True, metadata={
+        "description": "The approved outing (外出) this check-in was made on: the rep's, at this "
+                       "customer, inside its window (null: none); named also when the outing "
+                       "was approved after the check-in"})
     purpose = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"enum": list(VISIT_STATUSES)})
     check_in = ma.fields.Nested(VisitEventSchema)

@@ -158,6 +158,7 @@ def check_in(*, principal: Principal, data: dict, received_at: datetime | None =
                    **({"plan_id": plan_id} if plan_id else {})})
         writes.write_check_in(visit, still_open)
         set_committed_value(visit, "photos", [])
+        set_committed_value(visit, "outing_id", state.outing_id)
         return visit
 
     return idempotency.create(Visit, principal=principal, data=data, write=write,
@@ -209,6 +210,7 @@ def check_out(*, principal: Principal, visit_id, data: dict, received_at: dateti
         seal(visit, action="visit.checked_out", actor_id=principal.id,
              data={"contact_record_id": record.id if record else None})
         set_committed_value(visit, "photos", writes.write_check_out(visit, record))
+        set_committed_value(visit, "outing_id", state.outing_id)
     return visit
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (Date, DateTime, Integer, String, Uuid, and_, bindparam, 
                         exists, func, literal, select, text, true)
 
 from fieldsales import audit, scope_sql
+from fieldsales.approvals.facts import outing_of
 from fieldsales.audit.models import AuditHead
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
@@ -147,7 +148,11 @@ def _check_in_statement(role, has_team, has_id, has_project, has_plan_id):
                                  Project.id == bindparam("project_id", type_=Uuid),
                                  Project.customer_id == customer.c.customer_id)
                   if has_project else literal(True))
+    # The outing this check-in is made on (API.md Approvals): read here, no extra round trip.
+    outing = outing_of(_ORG, _USER, customer.c.customer_id, bindparam("at", type_=DateTime(
+        timezone=True))).label("outing_id")
     return (_read_statement(locks, customer, taken.label("taken"), project_ok.label("project_ok"),
+                            outing,
                             plan.c.id.label("plan_id"), plan.c.user_id.label("plan_user_id"),
                             plan.c.kind.label("plan_kind"),
                             plan.c.customer_id.label("plan_customer_id"),
@@ -161,7 +166,9 @@ def _check_out_statement(role, has_team):
     locks = _locks((Visit.id == bindparam("visit_id", type_=Uuid), scope.visits()))
     customer = _geofence(Customer.org_id == _LOCKED.c.org_id,
                          Customer.id == _LOCKED.c.customer_id)
-    return _read_statement(locks, customer)
+    outing = outing_of(_LOCKED.c.org_id, _LOCKED.c.user_id, _LOCKED.c.customer_id,
+                       _LOCKED.c.in_at).label("outing_id")
+    return _read_statement(locks, customer, outing)
 
 
 def _read(principal, stmt, params, *, at, location):
@@ -189,6 +196,7 @@ def _state(row):
         previous=(rules.Previous(at=row.prev_at, distance_m=row.prev_distance_m,
                                  beyond_1km=row.prev_beyond_1km)
                   if row.prev_at is not None else None),
+        outing_id=row.outing_id,
         customer=(SimpleNamespace(id=row.customer_id, lat=row.customer_lat)
                   if row.customer_id is not None else None),
         distance_m=round(row.distance_m, 2) if row.distance_m is not None else None,

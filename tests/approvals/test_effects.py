@@ -15,6 +15,7 @@ from tests.factories import webhooks as wf
 from tests.factories.approvals import APPROVALS, ask, correction, decide, outing, target_change
 from tests.factories.targets import target
 from tests.factories.visits import SHANGHAI, visit
+from tests.visits.helpers import ago, check_in_body, check_out_body
 
 TZ = "Asia/Shanghai"
 
@@ -59,6 +60,29 @@ def test_an_approved_outing_counts_the_check_ins_at_its_customer_inside_its_wind
     assert _row(hr, world.rep_east, day)["outing"] == 1
     assert _row(hr, world.rep_east2, day)["outing"] == 0
     assert _hr_cell(hr, world.rep_east, day, "外出拜访次数") == "1"
+
+
+def test_check_ins_on_an_approved_outing_carry_its_id(api, world, shop):
+    rep = api.as_(world.rep_east)
+    other = factories.customer(world.org, world.rep_east, lat=SHANGHAI[0], lng=SHANGHAI[1])
+    approval = ask(rep, outing(shop))  # from an hour ago, for four hours
+    pending = rep.post("/api/v1/visits", json=check_in_body(shop, at=ago(minutes=30)))
+    assert pending.status_code == 201 and pending.json["outing_id"] is None  # not approved yet
+    assert decide(api.as_(world.mgr_east), approval).status_code == 200
+    # approved after that check-in: its reads name the outing now
+    assert rep.get(f"/api/v1/visits/{pending.json['id']}").json["outing_id"] == approval["id"]
+    inside = rep.post("/api/v1/visits", json=check_in_body(shop, at=ago(minutes=20)))
+    assert inside.status_code == 201 and inside.json["outing_id"] == approval["id"]
+    out = rep.post(f"/api/v1/visits/{inside.json['id']}/check-out",
+                   json=check_out_body(at=ago(minutes=10)))
+    assert out.status_code == 200 and out.json["outing_id"] == approval["id"]
+    elsewhere = rep.post("/api/v1/visits", json=check_in_body(other, at=ago(minutes=5)))
+    assert elsewhere.status_code == 201 and elsewhere.json["outing_id"] is None
+    listed = {v["id"]: v["outing_id"] for v in rep.get("/api/v1/visits").json}
+    assert listed[inside.json["id"]] == approval["id"] and listed[elsewhere.json["id"]] is None
+    # another rep at the same customer in the same window: not its outing
+    mate = api.as_(world.rep_east2).post("/api/v1/visits", json=check_in_body(shop))
+    assert mate.status_code == 201 and mate.json["outing_id"] is None
 
 
 def test_a_rejected_outing_counts_nothing(api, world, shop):
