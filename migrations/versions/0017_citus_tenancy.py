@@ -17,8 +17,9 @@ branch_labels = None
 depends_on = None
 
 # Tables without org_id that are not tenant data; any other table without it stops the upgrade.
+# bench_meta: the benchmark data set's version marker (bench/_dataset.py), in bench databases.
 NOT_TENANT = {"orgs", "login_throttle", "alembic_version", "spatial_ref_sys",
-              "user_emails", "refresh_token_hashes", "tenancy_undo_0017"}
+              "user_emails", "refresh_token_hashes", "tenancy_undo_0017", "bench_meta"}
 UNDO = "tenancy_undo_0017"
 
 # 0003's holdings trigger, keyed as lead_holdings now is (and routed by org_id on Citus).
