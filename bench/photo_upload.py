@@ -1,10 +1,11 @@
 """photo_upload: time to accept a 12 MP JPEG end to end (HTTP multipart through gunicorn, auth,
 size/type checks, SHA-256, EXIF, perceptual hash from a draft decode, reuse lookup, the
 original written, row + audit entry + the deferred derivatives job; the preview and thumbnail
-are made by that job after the answer) vs raw Pillow in one process (open + draft + thumbnail
-+ save of both derivatives: what the upload itself did before the job queue made them). Also
+are made by that job after the answer) vs raw Pillow in one process doing the same image work
+(SHA-256, EXIF, a draft decode at thumbnail size and its pHash). Also
 the peak RSS of a worker during 8 concurrent 12 MP uploads, and photo_upload_s3: the same
 sequential uploads with the photo store on SeaweedFS (S3) vs the folder store, in the same run."""
+import hashlib
 import io
 import json
 import random
@@ -15,6 +16,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import imagehash
 import psutil
 import requests
 from PIL import Image
@@ -53,14 +55,14 @@ def variant(data: bytes, n: int) -> bytes:
 
 
 def raw_pillow(data: bytes):
+    """What the upload does to the bytes before it answers, in plain Pillow: SHA-256, EXIF, and
+    the perceptual hash of a draft decode at thumbnail size (the derivatives are a job now)."""
+    hashlib.sha256(data).hexdigest()
     with Image.open(io.BytesIO(data)) as im:
-        im.draft("RGB", (1280, 1280))
-        im.thumbnail((1280, 1280))
-        out = io.BytesIO()
-        im.save(out, "JPEG", quality=85)
+        im.getexif()
+        im.draft("RGB", (320, 320))
         im.thumbnail((320, 320))
-        out = io.BytesIO()
-        im.save(out, "JPEG", quality=85)
+        imagehash.phash(im.convert("RGB"))
 
 
 def ensure_org():
@@ -76,7 +78,9 @@ def open_visits(base, n, first=0):
             "email": email, "name": f"Photo rep {i}", "password": PASSWORD, "role": "rep"})
         headers = login(base, email, PASSWORD)
         shop = requests.post(base + "/api/v1/customers", headers=headers, timeout=30, json={
-            "name": f"Photo shop {i}", "location": {"lat": 31.23, "lng": 121.47}}).json()
+            # a name of its own per run: the duplicate guard refuses a second "Photo shop 0"
+            "name": f"Photo shop {i} {time.time_ns()}",
+            "location": {"lat": 31.23, "lng": 121.47}}).json()
         visit = requests.post(base + "/api/v1/visits", headers=headers, timeout=30, json={
             "customer_id": shop["id"], "location": {"lat": 31.23, "lng": 121.47,
                                                     "accuracy_m": 8},
