@@ -10,10 +10,14 @@ from fieldsales.jobs.context import app_context
 # told to stop finishes its job soon (the rest go with the next tick).
 JOB_LIMIT = 20
 POLL_SECONDS = 2
+# Ahead of photo derivatives (priority 0) in the queue: a backlog of those, which the first GET
+# can make on demand anyway, must not hold up deliveries due every few seconds.
+PRIORITY = 10
 tasks = procrastinate.Blueprint()
 
 
-@tasks.periodic(cron=f"* * * * * */{POLL_SECONDS}", queueing_lock="webhooks.send_due")
+@tasks.periodic(cron=f"* * * * * */{POLL_SECONDS}", queueing_lock="webhooks.send_due",
+                priority=PRIORITY)
 @tasks.task(name="send_due_webhooks", pass_context=False)
 def send_due(timestamp: int) -> int:
     """Send the deliveries due now (the periodic task)."""
