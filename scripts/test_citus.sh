@@ -10,20 +10,32 @@ t0=$SECONDS
 scripts/citus.sh build
 t1=$SECONDS
 name="fieldsales_citus_$$"
-trap 'scripts/citus.sh dropdb "$name" || true; scripts/citus.sh stop' EXIT
+# Like make test: FIELDSALES_TEST_WORKERS pytest-xdist workers (2; 0: one process), each on a
+# database of its own (<name>_gw<i>, tests/conftest.py), migrated and distributed here.
+workers=${FIELDSALES_TEST_WORKERS:-2}
+dbs=("$name")
+for ((i = 0; i < workers; i++)); do dbs+=("${name}_gw$i"); done
+trap 'for d in "${dbs[@]}"; do scripts/citus.sh dropdb "$d" || true; done; scripts/citus.sh stop' EXIT
 scripts/citus.sh start
 t2=$SECONDS
-scripts/citus.sh createdb "$name" >/dev/null
 # The superuser: CREATE EXTENSION (even IF NOT EXISTS) in the migrations is checked against
 # the extension's owner by Citus, and a test cluster has no other tenant.
+prepare() {
+  scripts/citus.sh createdb "$1" >/dev/null
+  local url
+  url=$(scripts/citus.sh superurl "$1")
+  FIELDSALES_DATABASE_URL=$url $BIN/fieldsales db upgrade
+  $BIN/python scripts/citus_distribute.py "$url"
+}
+for d in "${dbs[@]}"; do prepare "$d"; done
 url=$(scripts/citus.sh superurl "$name")
-FIELDSALES_DATABASE_URL=$url $BIN/fieldsales db upgrade
-$BIN/python scripts/citus_distribute.py "$url"
 t3=$SECONDS
-echo "test-citus: build $((t1 - t0)) s, start $((t2 - t1)) s, database + migrate + distribute $((t3 - t2)) s"
-export FIELDSALES_TEST_DATABASE_URL=$url FIELDSALES_DATABASE_URL=$url
+echo "test-citus: build $((t1 - t0)) s, start $((t2 - t1)) s, ${#dbs[@]} databases migrated + distributed $((t3 - t2)) s"
+export FIELDSALES_TEST_DATABASE_URL=$url FIELDSALES_DATABASE_URL=$url FIELDSALES_CITUS=1
+args=()
+[ "$workers" -gt 0 ] && args=(-n "$workers" --dist loadfile)
 set +e
-FIELDSALES_DB_DRIVER=${FIELDSALES_DB_DRIVER:-psycopg2} $BIN/python -m pytest "$@"
+FIELDSALES_DB_DRIVER=${FIELDSALES_DB_DRIVER:-psycopg2} $BIN/python -m pytest "${args[@]}" "$@"
 status=$?
 echo "test-citus: pytest exit $status after $((SECONDS - t3)) s"
 exit $status
