@@ -8,6 +8,7 @@ bench/_bare_flask.py), with the same http.client clients and concurrency:
   (bench/_floor_check_in.py), reported beside.
 Rounds alternate between the three (median of ROUNDS), so they share the background load."""
 import json
+import uuid
 from datetime import UTC, datetime
 
 import requests
@@ -29,8 +30,10 @@ def ensure_data():
 
 
 def reps_with_customers(base, prefix):
-    """CLIENTS reps named `prefix`N, each with a customer of its own at a known point."""
+    """CLIENTS reps named `prefix`N, each with a customer of its own at a known point (a shop
+    name per run: the duplicate guard refuses a second customer of the same name)."""
     admin = login(base, ADMIN, PASSWORD)
+    run = uuid.uuid4().hex[:8]
     reps = []
     for i in range(CLIENTS):
         email = f"{prefix}{i}@bench.fieldsales.dev"
@@ -40,7 +43,7 @@ def reps_with_customers(base, prefix):
         me = requests.get(base + "/api/v1/me", headers=headers, timeout=30).json()
         lat, lng = CENTER[0] + i * 0.001, CENTER[1]
         customer = requests.post(base + "/api/v1/customers", headers=headers, timeout=30, json={
-            "name": f"Bench shop {i}", "location": {"lat": lat, "lng": lng}}).json()
+            "name": f"Bench shop {i} {run}", "location": {"lat": lat, "lng": lng}}).json()
         reps.append({"headers": headers, "user_id": me["id"], "customer_id": customer["id"],
                      "lat": lat, "lng": lng})
     return reps

@@ -5,6 +5,7 @@
 #   citus.sh createdb NAME  create NAME on every node with citus, postgis, pg_trgm, btree_gist; prints its URL
 #   citus.sh dropdb NAME    drop NAME on every node
 #   citus.sh url [NAME]     print the coordinator URL of NAME (default fieldsales)
+#   citus.sh status         exit 0 when the coordinator is running
 #   citus.sh stop           stop every node
 set -euo pipefail
 
@@ -167,6 +168,7 @@ case "${1:-}" in
   dropdb) for n in coord w1 w2; do running "$n" && psql_node "$n" -d postgres -c "DROP DATABASE IF EXISTS \"$2\" WITH (FORCE)"; done ;;
   url) url_for "${2:-fieldsales}" ;;
   superurl) echo "postgresql://postgres:$(cat "$DIR/app.pw")@127.0.0.1:$(port_of coord)/${2:-fieldsales}" ;;
+  status) running coord ;;
   stop) stop ;;
   *) echo "usage: $0 build|start|createdb NAME|dropdb NAME|url [NAME]|stop" >&2; exit 2 ;;
 esac
