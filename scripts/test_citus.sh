@@ -27,7 +27,10 @@ prepare() {
   FIELDSALES_DATABASE_URL=$url $BIN/fieldsales db upgrade
   $BIN/python scripts/citus_distribute.py "$url"
 }
-for d in "${dbs[@]}"; do prepare "$d"; done
+# At the same time (each mostly waits on DDL round trips to the workers).
+pids=()
+for d in "${dbs[@]}"; do prepare "$d" & pids+=($!); done
+for pid in "${pids[@]}"; do wait "$pid" || { echo "test-citus: preparing a database failed" >&2; exit 1; }; done
 url=$(scripts/citus.sh superurl "$name")
 t3=$SECONDS
 echo "test-citus: build $((t1 - t0)) s, start $((t2 - t1)) s, ${#dbs[@]} databases migrated + distributed $((t3 - t2)) s"
