@@ -3,7 +3,7 @@ own SQL entry point (procrastinate_defer_jobs_v1, what its Python defer() runs).
 if and only if the caller's transaction commits, and costs no round trip of its own."""
 import json
 
-from sqlalchemy import String, bindparam
+from sqlalchemy import String, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 
@@ -19,3 +19,13 @@ def job_cte(name: str, task_name: str, args: dict, *, queue: str = "default"):
     types = [bindparam(f"{name}_queue", type_=String), bindparam(f"{name}_task", type_=String),
              bindparam(f"{name}_args", type_=JSONB)]
     return sql, params, types
+
+
+def defer_alone(job) -> None:
+    """Run a job_cte("job", ...) as a statement of its own. Only on Citus: procrastinate's
+    tables stay local on the coordinator, and Citus cannot write them in a statement that
+    also writes distributed tables (one more round trip there, none on plain PostgreSQL)."""
+    from fieldsales.extensions import db
+
+    sql, params, types = job
+    db.session.execute(text(f"WITH {sql} SELECT 1 FROM job").bindparams(*types), params)

@@ -164,9 +164,10 @@ def _check_in_statement(role, has_team, has_id, has_project, has_plan_id):
 def _check_out_statement(role, has_team):
     scope = scope_sql.template((role, has_team)).scope
     locks = _locks((Visit.id == bindparam("visit_id", type_=Uuid), scope.visits()))
-    customer = _geofence(Customer.org_id == _LOCKED.c.org_id,
-                         Customer.id == _LOCKED.c.customer_id)
-    outing = outing_of(_LOCKED.c.org_id, _LOCKED.c.user_id, _LOCKED.c.customer_id,
+    # The caller's org as a parameter, not the locked row's column: Citus routes the whole
+    # statement by it (every table filtered on one org_id value).
+    customer = _geofence(Customer.org_id == _ORG, Customer.id == _LOCKED.c.customer_id)
+    outing = outing_of(_ORG, _LOCKED.c.user_id, _LOCKED.c.customer_id,
                        _LOCKED.c.in_at).label("outing_id")
     return _read_statement(locks, customer, outing)
 
@@ -243,7 +244,8 @@ def _insert(name, table, columns, tail=""):
 
 def _update(name, table, columns):
     sets = ", ".join(f"{c.name} = :{name}_{c.name}" for c in columns)
-    return f"{name} AS (UPDATE {table.name} SET {sets} WHERE id = :{name}_id)"  # noqa: S608
+    return (f"{name} AS (UPDATE {table.name} SET {sets} "  # noqa: S608
+            f"WHERE org_id = :{name}_org_id AND id = :{name}_id)")
 
 
 def _values(name, row, columns):
@@ -281,7 +283,8 @@ def write_check_in(visit, closed=None):
     if closed is None:
         _execute([_INSERT, *fulfil], params)
         return
-    params.update(_values("closed", closed, _CLOSED), closed_id=closed.id)
+    params.update(_values("closed", closed, _CLOSED), closed_id=closed.id,
+                  closed_org_id=closed.org_id)
     _execute([_CLOSE, _INSERT_AFTER_CLOSE, *fulfil], params)
 
 
@@ -290,14 +293,16 @@ _CHECKED_OUT = [c for c in VISIT_COLUMNS if c.name.startswith("out_")] + [
 _CHECK_OUT = _update("checked_out", Visit.__table__, _CHECKED_OUT)
 _RECORD_COLUMNS = [c for c in ContactRecord.__table__.columns if c.name != "created_at"]
 _RECORD = _insert("record", ContactRecord.__table__, _RECORD_COLUMNS)
-_PHOTOS = ("SELECT photos.* FROM photos WHERE photos.visit_id = :checked_out_id "
+_PHOTOS = ("SELECT photos.* FROM photos WHERE photos.org_id = :checked_out_org_id "
+           "AND photos.visit_id = :checked_out_id "
            "ORDER BY photos.created_at, photos.id")
 
 
 def write_check_out(visit, record=None) -> list:
     """Store the check-out, its contact record and the pending audit entries in one
     statement; returns the visit's photos (read by the same statement)."""
-    params = {**_values("checked_out", visit, _CHECKED_OUT), "checked_out_id": visit.id}
+    params = {**_values("checked_out", visit, _CHECKED_OUT), "checked_out_id": visit.id,
+              "checked_out_org_id": visit.org_id}
     ctes = [_CHECK_OUT]
     if record is not None:
         ctes.append(_RECORD)
