@@ -21,13 +21,18 @@ def job_cte(name: str, task_name: str, args: dict, *, queue: str = "default"):
     return sql, params, types
 
 
-def defer_alone(job) -> None:
-    """Run a job_cte("job", ...) as a statement of its own. Only on Citus: procrastinate's
-    tables stay local on the coordinator, and Citus cannot write them in a statement that
-    also writes distributed tables (one more round trip there, none on plain PostgreSQL)."""
+def beside(sql: str, params: dict, types: list, job):
+    """(sql, params, types) of the caller's statement with `job` (a job_cte named "job")
+    deferred beside it rather than inside it. Only on Citus: procrastinate's tables stay
+    local on the coordinator, and Citus cannot write them in a statement that also writes
+    distributed tables. psycopg2 sends a query as text with its values quoted in, so both
+    statements go in one round trip; with psycopg 3 the job is deferred first, on its own."""
     from fieldsales.extensions import db
 
-    sql, params, types = job
+    job_sql, job_params, job_types = job
     # Only job_cte's own SQL text is formatted in; its values are bound.
-    db.session.execute(text(f"WITH {sql} SELECT 1 FROM job")  # noqa: S608
-                       .bindparams(*types), params)
+    alone = f"WITH {job_sql} SELECT 1 FROM job"  # noqa: S608
+    if db.engine.dialect.driver == "psycopg2":
+        return f"{sql}; {alone}", {**params, **job_params}, [*types, *job_types]
+    db.session.execute(text(alone).bindparams(*job_types), job_params)
+    return sql, params, types

@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Uu
 from fieldsales.audit.service import HEAD_PARAMS, adopt, head_cte, pending_sql
 from fieldsales.db import on_citus
 from fieldsales.extensions import db
-from fieldsales.jobs.defer import defer_alone
+from fieldsales.jobs.defer import beside
 from fieldsales.photos import processing
 from fieldsales.photos.models import Photo
 from fieldsales.visits import flags as rules
@@ -130,15 +130,15 @@ def insert(photo: Photo, *, visit=None, job=None):
         params.update(visit_flags=list(visit.flags), visit_risk_score=visit.risk_score,
                       visit_org_id=visit.org_id, visit_id=visit.id)
     types = [b for b in _TYPES if b.key in params]
-    final = "SELECT 1"
-    if job is not None and on_citus():
-        defer_alone(job)
-    elif job is not None:
+    final, job_beside = "SELECT 1", job is not None and on_citus()
+    if job is not None and not job_beside:
         job_sql, job_params, job_types = job
         ctes.append(job_sql)
         params.update(job_params)
         types += job_types
         final = "SELECT 1 FROM job"  # a SELECT in WITH runs only when read
     audit_ctes, audit_params = pending_sql()
-    statement = text(f"WITH {', '.join(ctes + audit_ctes)} {final}")  # noqa: S608
-    db.session.execute(statement.bindparams(*types), {**params, **audit_params})
+    sql, params = f"WITH {', '.join(ctes + audit_ctes)} {final}", {**params, **audit_params}
+    if job_beside:
+        sql, params, types = beside(sql, params, types, job)
+    db.session.execute(text(sql).bindparams(*types), params)  # noqa: S608 (see _INSERT)
