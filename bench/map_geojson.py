@@ -58,7 +58,7 @@ def run():
     # .body: the statement a request without If-None-Match runs (the body and its ETag's
     # fingerprint in one statement)
     sql, params = compiled(info["admin"], lambda service, p: service.sql.visits_geojson(
-        service._where(p, filters), cap=service.MAX_FEATURES).body)
+        service._where(p, filters), org_id=p.org_id, cap=service.MAX_FEATURES).body)
     query = {"bbox": ",".join(map(str, BBOX)), "from": DAY.isoformat(), "to": DAY.isoformat()}
     with connect() as conn, conn.cursor() as cur, gunicorn(workers=2) as (base, _):
         def raw():

@@ -29,7 +29,8 @@ def run():
     tiles = {z: tile_of(*CENTER, z) for z in ZOOMS}
     # .body: the statement a request without If-None-Match runs (MVT and ETag fingerprint)
     statements = {z: compiled(info["admin"], lambda service, p, z=z: service.sql.tile_mvt(
-        service._where(p, filters), z=z, x=tiles[z][0], y=tiles[z][1]).body) for z in ZOOMS}
+        service._where(p, filters), org_id=p.org_id, z=z, x=tiles[z][0], y=tiles[z][1]).body)
+        for z in ZOOMS}
     baseline, sizes, ours, floor = {}, {}, {}, {}
     query = {"from": DAY.isoformat(), "to": DAY.isoformat()}
     with connect() as conn, conn.cursor() as cur, gunicorn(workers=2) as (base, _):

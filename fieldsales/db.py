@@ -2,6 +2,7 @@
 import functools
 import re
 import uuid
+import weakref
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -98,6 +99,26 @@ def reading():
         # Ends the replica transaction now (a long snapshot there delays replay) and detaches
         # what was loaded, keeping its attributes for serialisation (a rollback would expire them).
         db.read_session.close()
+
+
+_CITUS = weakref.WeakKeyDictionary()
+
+
+def on_citus(engine=None) -> bool:
+    """Whether `engine` (the app's, by default) talks to a Citus coordinator: read once per
+    engine from pg_extension, on a raw driver connection (no statement of the caller's)."""
+    engine = engine or db.engine
+    found = _CITUS.get(engine)
+    if found is None:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+            found = _CITUS[engine] = bool(cursor.fetchone()[0])
+            connection.rollback()
+        finally:
+            connection.close()
+    return found
 
 
 def count_rows(stmt) -> int:

@@ -26,7 +26,7 @@ from fieldsales.teams.models import Team
 from fieldsales.timeutil import local_day_bounds
 from fieldsales.users.models import User
 from fieldsales.visits.flags import ALL_FLAGS
-from fieldsales.visits.models import Visit
+from fieldsales.visits.models import Visit, with_outing
 from fieldsales.users.timezone import effective_timezone_sql
 
 describe("""
@@ -96,8 +96,9 @@ def people_cte(principal: Principal, filters: dict):
         stmt = stmt.where(User.id == filters["user_id"])
     else:
         # Deactivated people keep their rows for ranges in which they still visited.
+        # The caller's org as a parameter: Citus routes the statement by it.
         visited = exists().where(
-            Visit.org_id == User.org_id, Visit.user_id == User.id,
+            Visit.org_id == principal.org_id, Visit.user_id == User.id,
             Visit.in_at >= _day_start(zone, _date(first)),
             Visit.in_at < _day_start(zone, _date(last) + 1))
         stmt = stmt.where(User.role.in_(FIELD_ROLES), or_(User.active, visited))
@@ -283,8 +284,9 @@ def evidence(*, principal: Principal, user_id, day):
     # which the replica may trail); the chain is verified on the primary, now.
     with reading() as session:
         visits = session.scalars(
-            select(Visit).where(principal.scope.visits(), Visit.user_id == user.id,
-                                Visit.in_at >= start, Visit.in_at < end)
+            with_outing(select(Visit).where(principal.scope.visits(), Visit.user_id == user.id,
+                                            Visit.in_at >= start, Visit.in_at < end),
+                        principal.org_id)
             .order_by(Visit.in_at, Visit.id).options(selectinload(Visit.photos))
         ).all()
         visit_ids = [v.id for v in visits]

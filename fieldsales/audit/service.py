@@ -104,6 +104,22 @@ def head_lock_sql(source: str) -> str:
     return _LOCK_HEAD_SQL.format(source=select_)
 
 
+def head_update_sql(condition: str) -> str:
+    """Like head_lock_sql for the chain of :user_id in :org_id, for a head that exists: an
+    UPDATE … RETURNING seq, hash (no row when the head is missing, or `condition` is false).
+    Only on Citus, for a statement it can route only without an INSERT in it (one with the
+    team scope's recursive CTE); the caller then runs create_head and its statement again."""
+    # Only SQL text of the calling module is formatted in; values are bound.
+    return ("UPDATE audit_heads SET seq = seq "  # noqa: S608
+            "WHERE org_id = CAST(:org_id AS uuid) AND user_id = CAST(:user_id AS uuid) "
+            f"AND {condition} RETURNING seq, hash")
+
+
+def create_head(*, user_id, org_id) -> None:
+    """Lock the chain's head, inserting it when missing (see head_update_sql)."""
+    db.session.execute(_LOCK_HEAD, {"user_id": user_id, "org_id": org_id, "genesis": GENESIS})
+
+
 def head_cte(name: str, source: str) -> str:
     """head_lock_sql as a CTE called `name`, for statements written as text."""
     return f"{name} AS ({head_lock_sql(source)})"

@@ -102,7 +102,8 @@ def visits_geojson(*, principal: Principal, filters: dict, current=None) -> Answ
     """Matching check-ins as a GeoJSON FeatureCollection (text), at most MAX_FEATURES;
     `current(etag)`: does the caller already hold that answer (then the body is None)."""
     _require_map_role(principal)
-    return _answer("v", sql.visits_geojson(_where(principal, filters), cap=MAX_FEATURES),
+    return _answer("v", sql.visits_geojson(_where(principal, filters), org_id=principal.org_id,
+                                            cap=MAX_FEATURES),
                    past=caching.is_past(filters, principal.timezone), current=current,
                    cap=MAX_FEATURES)
 
@@ -123,7 +124,8 @@ def tile(*, principal: Principal, z: int, x: int, y: int, filters: dict,
     if not grid.tile_exists(z, x, y):
         raise NotFound(f"No tile {z}/{x}/{y}: z is 0..{grid.MAX_ZOOM}, x and y 0..2^z - 1.")
     kind = "t" if z <= sql.DOT_MAX_ZOOM else "T"
-    answer = _answer(kind, sql.tile_mvt(_where(principal, filters), z=z, x=x, y=y),
+    answer = _answer(kind, sql.tile_mvt(_where(principal, filters), org_id=principal.org_id,
+                                          z=z, x=x, y=y),
                      past=caching.is_past(filters, principal.timezone), current=current)
     return answer if answer.body is None else answer._replace(body=bytes(answer.body))
 
@@ -144,7 +146,8 @@ def route_geojson(*, principal: Principal, user_id, day, current=None) -> Answer
     start, end = local_day_bounds(day, tz)
     where = [principal.scope.visits(), Visit.user_id == user_id, Visit.in_at >= start,
              Visit.in_at < end]
-    query = sql.route_geojson(where, user_id=user_id, user_name=name, day=day.isoformat())
+    query = sql.route_geojson(where, org_id=principal.org_id, user_id=user_id, user_name=name,
+                              day=day.isoformat())
     # the rep's name is in the route feature even on a day without check-ins
     kind = "r" + hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
     return _answer(kind, query, past=caching.before_today(end, principal.timezone),

@@ -42,10 +42,12 @@ def _utc_text(col):
             " 'Z')")
 
 
+# Joined on the caller's org as a parameter (map_org_id), not on the CTE's column: Citus then
+# routes the whole statement to the org's shards.
 _CUSTOMER_NAMES = """
-    JOIN customers c ON c.org_id = v.org_id AND c.id = v.customer_id"""
+    JOIN customers c ON c.org_id = %(map_org_id)s AND c.id = v.customer_id"""
 _NAMES = """
-    JOIN users u ON u.org_id = v.org_id AND u.id = v.user_id""" + _CUSTOMER_NAMES  # noqa: S608 (fixed SQL text; values go in as bound parameters)
+    JOIN users u ON u.org_id = %(map_org_id)s AND u.id = v.user_id""" + _CUSTOMER_NAMES  # noqa: S608 (fixed SQL text; values go in as bound parameters)
 
 _VISITS = f"""
 WITH chosen AS ({{chosen}} LIMIT %(map_limit)s)
@@ -234,12 +236,13 @@ def _cached(template, where, *, inputs, names="", limit="", parts=None, **params
         _fill(_FINGERPRINT, chosen, {"limit": limit, "fingerprint": fingerprint}, params))
 
 
-def visits_geojson(where, *, cap: int) -> Cached:
+def visits_geojson(where, *, org_id, cap: int) -> Cached:
     """(matches, FeatureCollection text, fingerprint) of check-in points, oldest first.
     `matches` stops counting at cap + 1 (LIMIT, no count of everything) and the JSON is only
     built when matches <= cap, else it is NULL."""
     return _cached(_VISITS, where, inputs=_ALL_INPUTS, names=_NAMES,
-                   limit=" LIMIT %(map_limit)s", map_limit=cap + 1, map_cap=cap)
+                   limit=" LIMIT %(map_limit)s", map_limit=cap + 1, map_cap=cap,
+                   map_org_id=str(org_id))
 
 
 def clusters_geojson(where, *, zoom: int) -> Cached:
@@ -251,7 +254,7 @@ def clusters_geojson(where, *, zoom: int) -> Cached:
     return _cached(_CLUSTERS, where, inputs=_DOT_INPUTS, map_cell=grid.cluster_cell_m(zoom))
 
 
-def tile_mvt(where, *, z: int, x: int, y: int) -> Cached:
+def tile_mvt(where, *, org_id, z: int, x: int, y: int) -> Cached:
     """(MVT bytes of tile z/x/y, layer `visits` (empty: no visit in the tile), fingerprint).
 
     The GIST index is on the WGS-84 point, so the tile envelope (widened by the buffer) is
@@ -267,13 +270,14 @@ def tile_mvt(where, *, z: int, x: int, y: int) -> Cached:
                        map_z=z, map_x=x, map_y=y)
     return _cached(_TILE, where, inputs=_ALL_INPUTS, names=_NAMES,
                    parts={"properties": _ALL_PROPERTIES, "names": _NAMES},
-                   map_z=z, map_x=x, map_y=y)
+                   map_z=z, map_x=x, map_y=y, map_org_id=str(org_id))
 
 
-def route_geojson(where, *, user_id, user_name, day: str) -> Cached:
+def route_geojson(where, *, org_id, user_id, user_name, day: str) -> Cached:
     """(FeatureCollection text, fingerprint) of one rep's day: first a LineString through the
     check-ins in time order (geometry null with fewer than two) with `distance_m` measured on
     the spheroid, then the check-in points numbered by `seq`. (The rep's name is in the body
     but not in the fingerprint: the service puts it into the ETag.)"""
     return _cached(_ROUTE, where, inputs=_ROUTE_INPUTS, names=_CUSTOMER_NAMES,
-                   map_user_id=str(user_id), map_user_name=user_name, map_date=day)
+                   map_user_id=str(user_id), map_user_name=user_name, map_date=day,
+                   map_org_id=str(org_id))

@@ -20,7 +20,6 @@ from fieldsales.photos import service
 from fieldsales.photos.storage import Unavailable, store
 from fieldsales.scope import Principal
 from fieldsales.visits import service as visits
-from fieldsales.visits.models import Visit
 
 MIB = service.MIB
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -48,7 +47,7 @@ def _direct_store():
 def upload_url(*, principal: Principal, visit_id, body: dict, limit_bytes: int) -> dict:
     """A presigned PUT for the caller's own open visit, bound to the declared SHA-256 and size."""
     # who may is answered before what the store can do: HR gets 403 on either store
-    visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+    visit = visits.get_visit(principal=principal, visit_id=visit_id)
     principal.scope.require_visit_rep(visit)
     photos = _direct_store()
     service.check_window(visit, visits.now())

@@ -27,7 +27,6 @@ from fieldsales.scope import Principal
 from fieldsales.visits import flags as rules
 from fieldsales.visits import service as visits
 from fieldsales.timeutil import iso_utc
-from fieldsales.visits.models import Visit
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +112,7 @@ def upload_photo(*, principal: Principal, visit_id, file, form: dict, limit_byte
                                        sha256=sha256, client_id=data.get("id"),
                                        result=result)
         if locked is None:  # not the caller's visit: 404 if it cannot see it, else 403
-            visit = principal.scope.get(Visit, visit_id, principal.scope.visits())
+            visit = visits.get_visit(principal=principal, visit_id=visit_id)
             principal.scope.require_visit_rep(visit)
             raise NotFound("Visit not found.")  # not reached: an own visit is found above
         visit = locked.visit

@@ -11,7 +11,9 @@ from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Uu
     column, inspect, text
 
 from fieldsales.audit.service import HEAD_PARAMS, adopt, head_cte, pending_sql
+from fieldsales.db import on_citus
 from fieldsales.extensions import db
+from fieldsales.jobs.defer import beside
 from fieldsales.photos import processing
 from fieldsales.photos.models import Photo
 from fieldsales.visits import flags as rules
@@ -24,14 +26,15 @@ _names = lambda prefix, cols: ", ".join(f"{prefix}.{c.name}" for c in cols)  # n
 # Only the caller's own visit is locked here (a visit the caller may see but not upload to
 # takes the scope's slower path, for its 404 or 403). Its rep's chain head is locked after the
 # visit, in the order check-out takes them. `photo` is the same bytes on this visit (a retry)
-# or else the row already holding the client's id, anywhere (idempotency decides).
+# or else the row already holding the client's id in the org (idempotency decides).
 # Only fixed column names and CTE text are formatted in; every value is bound.
 _LOCK = text(f"""
     WITH visit AS (
         SELECT {_names("visits", _VISIT)}, visits.in_geom FROM visits
         WHERE visits.org_id = :org_id AND visits.id = :visit_id AND visits.user_id = :user_id
         FOR UPDATE),
-    {head_cte("head", "SELECT user_id, org_id FROM visit")}
+    {head_cte("head", "SELECT CAST(:user_id AS uuid), CAST(:org_id AS uuid) "
+                      "WHERE (SELECT count(*) FROM visit) > 0")}
     SELECT {_names("visit", _VISIT)},
            {", ".join(f"photo.{c.name} AS photo_{c.name}" for c in _PHOTO)},
            head.seq AS audit_seq, head.hash AS audit_hash, statement_timestamp() AS now,
@@ -47,7 +50,8 @@ _LOCK = text(f"""
     FROM visit CROSS JOIN head
     LEFT JOIN LATERAL (
         SELECT * FROM photos
-        WHERE (photos.visit_id = visit.id AND photos.sha256 = :sha256) OR photos.id = :client_id
+        WHERE photos.org_id = :org_id
+          AND ((photos.visit_id = visit.id AND photos.sha256 = :sha256) OR photos.id = :client_id)
         ORDER BY photos.visit_id = visit.id AND photos.sha256 = :sha256 DESC LIMIT 1
     ) AS photo ON true
 """).bindparams(  # noqa: S608 (see above)
@@ -126,13 +130,15 @@ def insert(photo: Photo, *, visit=None, job=None):
         params.update(visit_flags=list(visit.flags), visit_risk_score=visit.risk_score,
                       visit_org_id=visit.org_id, visit_id=visit.id)
     types = [b for b in _TYPES if b.key in params]
-    final = "SELECT 1"
-    if job is not None:
+    final, job_beside = "SELECT 1", job is not None and on_citus()
+    if job is not None and not job_beside:
         job_sql, job_params, job_types = job
         ctes.append(job_sql)
         params.update(job_params)
         types += job_types
         final = "SELECT 1 FROM job"  # a SELECT in WITH runs only when read
     audit_ctes, audit_params = pending_sql()
-    statement = text(f"WITH {', '.join(ctes + audit_ctes)} {final}")  # noqa: S608
-    db.session.execute(statement.bindparams(*types), {**params, **audit_params})
+    sql, params = f"WITH {', '.join(ctes + audit_ctes)} {final}", {**params, **audit_params}
+    if job_beside:
+        sql, params, types = beside(sql, params, types, job)
+    db.session.execute(text(sql).bindparams(*types), params)  # noqa: S608 (see _INSERT)

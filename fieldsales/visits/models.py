@@ -6,7 +6,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (Boolean, CheckConstraint, Computed, Float, ForeignKeyConstraint, Index,
                         SmallInteger, String, text)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
+from sqlalchemy.orm import (Mapped, deferred, mapped_column, query_expression, relationship,
+                            with_expression)
 
 from fieldsales.customers.models import ContactRecord
 from fieldsales.db import Base, ClientIdMixin, TenantIdMixin, TimestampMixin
@@ -132,13 +133,19 @@ ContactRecord.__table__.append_constraint(ForeignKeyConstraint(
     name="fk_contact_records_org_id_visit_id_visits"))
 
 
-def _outing_id():
-    # Read with every visit (one index probe: ix_approvals_outings), so an outing approved
-    # after the check-in is named too; the visit row itself is evidence and never rewritten.
+def _outing_id(org_id):
     from fieldsales.approvals.facts import outing_of
 
-    return column_property(outing_of(Visit.org_id, Visit.user_id, Visit.customer_id,
-                                     Visit.in_at))
+    return outing_of(org_id, Visit.user_id, Visit.customer_id, Visit.in_at)
 
 
-Visit.outing_id = _outing_id()
+# Read with every visit (one index probe: ix_approvals_outings), so an outing approved after
+# the check-in is named too; the visit row itself is evidence and never rewritten.
+Visit.outing_id = query_expression(default_expr=_outing_id(Visit.org_id))
+
+
+def with_outing(stmt, org_id):
+    """`stmt` (a SELECT of visits) reading outing_id with the caller's org as a parameter:
+    correlated on the row's org_id, the subquery keeps Citus from routing a statement by
+    org_id, which one with the team scope's recursive CTE needs."""
+    return stmt.options(with_expression(Visit.outing_id, _outing_id(org_id)))

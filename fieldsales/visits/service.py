@@ -25,7 +25,7 @@ from fieldsales.users.models import User
 from fieldsales.visits import flags as rules
 from fieldsales.visits import writes
 from fieldsales.visits.filters import visit_filters
-from fieldsales.visits.models import Visit
+from fieldsales.visits.models import Visit, with_outing
 from fieldsales.webhooks import events as webhook_events
 from fieldsales.users.timezone import effective_timezone_sql
 
@@ -240,9 +240,10 @@ def close_stale(*, at: datetime | None = None) -> int:
         with transaction():
             # SKIP LOCKED: a visit being checked out (or closed by a check-in) right now is
             # theirs.
-            visit = db.session.scalar(select(Visit).where(Visit.org_id == org_id,
-                                                          Visit.id == visit_id,
-                                                          Visit.status == "open")
+            visit = db.session.scalar(with_outing(select(Visit).where(Visit.org_id == org_id,
+                                                                      Visit.id == visit_id,
+                                                                      Visit.status == "open"),
+                                                  org_id)
                                       .with_for_update(skip_locked=True)
                                       .execution_options(populate_existing=True))
             if visit is None:
@@ -255,14 +256,18 @@ def close_stale(*, at: datetime | None = None) -> int:
 # --- reading ---------------------------------------------------------------------------------
 
 def get_visit(*, principal: Principal, visit_id):
-    """One visible visit, with its photos."""
-    return principal.scope.get(Visit, visit_id, principal.scope.visits())
+    """One visible visit, with its photos (404 when not visible)."""
+    visit = db.session.scalar(with_outing(
+        select(Visit).where(Visit.id == visit_id, principal.scope.visits()), principal.org_id))
+    if visit is None:
+        raise NotFound("Visit not found.")
+    return visit
 
 
 def visits_query(*, principal: Principal, filters: dict):
     """SELECT of the visible visits matching the documented filters (newest first)."""
     stmt = select(Visit).where(principal.scope.visits(), *visit_filters(principal, filters))
-    return stmt.order_by(Visit.in_at.desc(), Visit.id)
+    return with_outing(stmt, principal.org_id).order_by(Visit.in_at.desc(), Visit.id)
 
 
 def list_visits(*, principal: Principal, filters: dict, page):

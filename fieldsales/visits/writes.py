@@ -22,6 +22,7 @@ from sqlalchemy import (Date, DateTime, Integer, String, Uuid, and_, bindparam, 
 from fieldsales import audit, scope_sql
 from fieldsales.approvals.facts import outing_of
 from fieldsales.audit.models import AuditHead
+from fieldsales.db import on_citus
 from fieldsales.extensions import db
 from fieldsales.geo import geog, make_point
 from fieldsales.customers.models import ContactRecord, Customer
@@ -68,8 +69,9 @@ _USER, _ORG = bindparam("user_id", type_=Uuid), bindparam("org_id", type_=Uuid)
 _POINT = geog(make_point(bindparam("lat"), bindparam("lng")))
 
 
-def _locks(visit_where, plan_where=None):
-    """CTEs rep → visit [→ plan] → audit_head, each lock taken after the one before."""
+def _locks(visit_where, plan_where=None, *, update_head=False):
+    """CTEs rep → visit [→ plan] → audit_head, each lock taken after the one before
+    (`update_head`: by audit.head_update_sql, see _read)."""
     rep = (select(User.id).where(User.id == _USER, User.org_id == _ORG)
            .with_for_update(of=User, key_share=True)  # NO KEY UPDATE: FK checks pass
            .cte("rep").prefix_with("MATERIALIZED"))
@@ -77,7 +79,7 @@ def _locks(visit_where, plan_where=None):
     visit = (select(Visit.id).where(*visit_where, after_rep)
              .with_for_update(of=Visit)
              .cte("visit").prefix_with("MATERIALIZED"))
-    ctes, after = [rep, visit], "WHERE (SELECT count(*) FROM visit) >= 0"
+    ctes, after = [rep, visit], "(SELECT count(*) FROM visit) >= 0"
     if plan_where is not None:
         after_visit = select(func.count()).select_from(visit).scalar_subquery() >= 0
         ctes.append(select(Plan.id, Plan.user_id, Plan.kind, Plan.customer_id, Plan.status)
@@ -85,9 +87,10 @@ def _locks(visit_where, plan_where=None):
                     .order_by(Plan.planned_start.asc().nulls_last(), Plan.created_at, Plan.id)
                     .limit(1).with_for_update(of=Plan)
                     .cte("plan").prefix_with("MATERIALIZED"))
-        after = "WHERE (SELECT count(*) FROM plan) >= 0"
-    head = (text(audit.head_lock_sql(
-                "SELECT CAST(:user_id AS uuid), CAST(:org_id AS uuid) " + after))
+        after = "(SELECT count(*) FROM plan) >= 0"
+    head_sql = (audit.head_update_sql(after) if update_head else audit.head_lock_sql(
+        "SELECT CAST(:user_id AS uuid), CAST(:org_id AS uuid) WHERE " + after))
+    head = (text(head_sql)
             .columns(column("seq", Integer), column("hash", String)).cte("audit_head"))
     return (*ctes, head)
 
@@ -133,11 +136,17 @@ def _plan_where(scope, has_plan_id):
             Plan.status == "planned", Plan.planned_date == local_day)
 
 
+def _update_head(role, has_team) -> bool:
+    # Citus routes a statement with a manager's recursive team CTE only when it holds no
+    # INSERT: there the head is locked by an UPDATE (see _read).
+    return role == "manager" and has_team and on_citus()
+
+
 @functools.cache
-def _check_in_statement(role, has_team, has_id, has_project, has_plan_id):
+def _check_in_statement(role, has_team, has_id, has_project, has_plan_id, update_head):
     scope = scope_sql.template((role, has_team)).scope
     locks = _locks((Visit.org_id == _ORG, Visit.user_id == _USER, Visit.status == "open"),
-                   _plan_where(scope, has_plan_id))
+                   _plan_where(scope, has_plan_id), update_head=update_head)
     plan = locks[2]
     customer = _geofence(Customer.id == bindparam("customer_id", type_=Uuid), scope.customers())
     # Within the org: ids are keyed (org_id, id), and Citus routes the statement by org_id.
@@ -161,12 +170,14 @@ def _check_in_statement(role, has_team, has_id, has_project, has_plan_id):
 
 
 @functools.cache
-def _check_out_statement(role, has_team):
+def _check_out_statement(role, has_team, update_head):
     scope = scope_sql.template((role, has_team)).scope
-    locks = _locks((Visit.id == bindparam("visit_id", type_=Uuid), scope.visits()))
-    customer = _geofence(Customer.org_id == _LOCKED.c.org_id,
-                         Customer.id == _LOCKED.c.customer_id)
-    outing = outing_of(_LOCKED.c.org_id, _LOCKED.c.user_id, _LOCKED.c.customer_id,
+    locks = _locks((Visit.id == bindparam("visit_id", type_=Uuid), scope.visits()),
+                   update_head=update_head)
+    # The caller's org as a parameter, not the locked row's column: Citus routes the whole
+    # statement by it (every table filtered on one org_id value).
+    customer = _geofence(Customer.org_id == _ORG, Customer.id == _LOCKED.c.customer_id)
+    outing = outing_of(_ORG, _LOCKED.c.user_id, _LOCKED.c.customer_id,
                        _LOCKED.c.in_at).label("outing_id")
     return _read_statement(locks, customer, outing)
 
@@ -175,8 +186,11 @@ def _read(principal, stmt, params, *, at, location):
     params = {**params, **scope_sql.params(principal), "at": at, "lat": location["lat"],
               "lng": location["lng"], **audit.HEAD_PARAMS}
     connection = db.session.connection()
-    row = connection.execute(stmt, params).one()
-    if row.seen_seq != row.audit_seq:  # stale snapshot: see the module's docstring
+    row = connection.execute(stmt, params).one_or_none()
+    if row is None:  # head_update_sql (Citus) found no head: the chain's first entry
+        audit.create_head(user_id=principal.id, org_id=principal.org_id)
+        row = connection.execute(stmt, params).one()
+    elif row.seen_seq != row.audit_seq:  # stale snapshot: see the module's docstring
         row = connection.execute(stmt, params).one()
     audit.adopt(user_id=principal.id, org_id=principal.org_id, seq=row.audit_seq,
                 hash_=row.audit_hash)
@@ -207,9 +221,10 @@ def read_for_check_in(principal, *, data, at):
     """Lock the rep, its open visit and its chain; read the org's thresholds, whether the
     client id is taken, the customer's geofence (under the caller's scope), the project check
     and the previous event."""
-    stmt = _check_in_statement(*scope_sql.shape(principal),
+    role, has_team = scope_sql.shape(principal)
+    stmt = _check_in_statement(role, has_team,
                                data.get("id") is not None, data.get("project_id") is not None,
-                               data.get("plan_id") is not None)
+                               data.get("plan_id") is not None, _update_head(role, has_team))
     row = _read(principal, stmt, {"customer_id": data["customer_id"], "visit_id": data.get("id"),
                                   "project_id": data.get("project_id"),
                                   "plan_id": data.get("plan_id"), "tz": principal.timezone},
@@ -220,7 +235,8 @@ def read_for_check_in(principal, *, data, at):
 def read_for_check_out(principal, *, visit_id, data, at):
     """Lock the rep, the visit (under the caller's scope) and the chain; read the org's
     thresholds, the visit's customer geofence and the previous event."""
-    stmt = _check_out_statement(*scope_sql.shape(principal))
+    role, has_team = scope_sql.shape(principal)
+    stmt = _check_out_statement(role, has_team, _update_head(role, has_team))
     return _state(_read(principal, stmt, {"visit_id": visit_id}, at=at,
                         location=data["location"]))
 
@@ -243,7 +259,8 @@ def _insert(name, table, columns, tail=""):
 
 def _update(name, table, columns):
     sets = ", ".join(f"{c.name} = :{name}_{c.name}" for c in columns)
-    return f"{name} AS (UPDATE {table.name} SET {sets} WHERE id = :{name}_id)"  # noqa: S608
+    return (f"{name} AS (UPDATE {table.name} SET {sets} "  # noqa: S608
+            f"WHERE org_id = :{name}_org_id AND id = :{name}_id)")
 
 
 def _values(name, row, columns):
@@ -281,7 +298,8 @@ def write_check_in(visit, closed=None):
     if closed is None:
         _execute([_INSERT, *fulfil], params)
         return
-    params.update(_values("closed", closed, _CLOSED), closed_id=closed.id)
+    params.update(_values("closed", closed, _CLOSED), closed_id=closed.id,
+                  closed_org_id=closed.org_id)
     _execute([_CLOSE, _INSERT_AFTER_CLOSE, *fulfil], params)
 
 
@@ -290,14 +308,16 @@ _CHECKED_OUT = [c for c in VISIT_COLUMNS if c.name.startswith("out_")] + [
 _CHECK_OUT = _update("checked_out", Visit.__table__, _CHECKED_OUT)
 _RECORD_COLUMNS = [c for c in ContactRecord.__table__.columns if c.name != "created_at"]
 _RECORD = _insert("record", ContactRecord.__table__, _RECORD_COLUMNS)
-_PHOTOS = ("SELECT photos.* FROM photos WHERE photos.visit_id = :checked_out_id "
+_PHOTOS = ("SELECT photos.* FROM photos WHERE photos.org_id = :checked_out_org_id "
+           "AND photos.visit_id = :checked_out_id "
            "ORDER BY photos.created_at, photos.id")
 
 
 def write_check_out(visit, record=None) -> list:
     """Store the check-out, its contact record and the pending audit entries in one
     statement; returns the visit's photos (read by the same statement)."""
-    params = {**_values("checked_out", visit, _CHECKED_OUT), "checked_out_id": visit.id}
+    params = {**_values("checked_out", visit, _CHECKED_OUT), "checked_out_id": visit.id,
+              "checked_out_org_id": visit.org_id}
     ctes = [_CHECK_OUT]
     if record is not None:
         ctes.append(_RECORD)

@@ -79,7 +79,8 @@ def test_a_tail_cut_after_a_checkpoint_exits_1(rep, committed, stores):
     assert written["chains"] >= 1 and Path(written["file"]).parent == stores / "checkpoints"
     tamper(committed, "DELETE FROM audit_entries WHERE user_id = :u AND seq > 1",
            "UPDATE audit_heads h SET seq = 1, hash = e.hash FROM audit_entries e "
-           "WHERE h.user_id = :u AND e.user_id = :u AND e.seq = 1", u=rep["id"])
+           "WHERE h.org_id = :o AND e.org_id = :o AND h.user_id = :u AND e.user_id = :u "
+           "AND e.seq = 1", u=rep["id"], o=rep["org"])
     code, result = verify("--user-id", str(rep["id"]))
     assert code == 1
     assert [(p["kind"], p["seq"]) for p in result["problems"]] == [("checkpoint_truncated", 2)]

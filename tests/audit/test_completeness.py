@@ -105,12 +105,13 @@ def test_a_head_without_entries_names_the_deleted_chain(api, world, db):
 
 # --- observation 5: the tail cut, the head rewound -------------------------------------------
 
-def _cut_tail(db, user_id, keep):
-    db.execute(text("DELETE FROM audit_entries WHERE user_id = :u AND seq > :k"),
-               {"u": user_id, "k": keep})
+def _cut_tail(db, org_id, user_id, keep):
+    db.execute(text("DELETE FROM audit_entries WHERE org_id = :o AND user_id = :u AND seq > :k"),
+               {"o": org_id, "u": user_id, "k": keep})
+    # Joined on org_id too: Citus routes the statement by it.
     db.execute(text("UPDATE audit_heads h SET seq = e.seq, hash = e.hash FROM audit_entries e "
-                    "WHERE h.user_id = :u AND e.user_id = :u AND e.seq = :k"),
-               {"u": user_id, "k": keep})
+                    "WHERE h.org_id = :o AND e.org_id = :o AND h.user_id = :u "
+                    "AND e.user_id = :u AND e.seq = :k"), {"o": org_id, "u": user_id, "k": keep})
 
 
 def _customers(api, user, n):
@@ -127,7 +128,7 @@ def test_a_tail_cut_below_the_checkpoint_is_found(api, world, db, stores):
     with factories.APP.app_context():
         written = write_checkpoint()
     assert written["chains"] >= 1 and written["file"].startswith(str(stores / "checkpoints"))
-    _cut_tail(db, world.rep_east.id, keep=2)
+    _cut_tail(db, world.org.id, world.rep_east.id, keep=2)
     result = verify(org_id=world.org.id, user_id=world.rep_east.id)
     assert [(p["kind"], p["seq"]) for p in result["problems"]] == [("checkpoint_truncated", 3)]
     assert result["checkpoint"] == written["file"].rsplit("/", 1)[1]
@@ -139,7 +140,7 @@ def test_a_chain_rewound_and_grown_again_diverges_from_the_checkpoint(api, world
     _customers(api, world.rep_east, 3)
     with factories.APP.app_context():
         write_checkpoint()
-    _cut_tail(db, world.rep_east.id, keep=1)
+    _cut_tail(db, world.org.id, world.rep_east.id, keep=1)
     db.commit()  # keep the cut past the next request's session teardown
     _customers(api, world.rep_east, 3)  # seq 2..4 again, validly chained, but not the same
     result = verify(org_id=world.org.id, user_id=world.rep_east.id)
@@ -169,8 +170,10 @@ def test_a_forged_checkpoint_is_a_problem_and_old_files_are_never_rewritten(api,
 def test_a_visits_created_at_is_sealed(api, world, db, shop):
     v = checked_in(api, world.rep_east, shop)
     assert chain_of(world)["ok"] is True
-    db.execute(text("UPDATE visits SET created_at = created_at - interval '1 day' "
-                    "WHERE id = :id"), {"id": v["id"]})
+    # A subquery shifts the time: Citus refuses `col - interval` (STABLE) in an UPDATE's SET.
+    db.execute(text("UPDATE visits SET created_at = (SELECT created_at - interval '1 day' "
+                    "FROM visits WHERE org_id = :org AND id = :id) "
+                    "WHERE org_id = :org AND id = :id"), {"id": v["id"], "org": world.org.id})
     result = chain_of(world)
     assert result["ok"] is False
     assert [(p["kind"], p["entity_id"]) for p in result["problems"]] == \
@@ -184,8 +187,9 @@ def test_a_photos_created_at_is_sealed(api, world, db, shop):
         data={"file": (io.BytesIO(make_image(seed=3)), "p.jpg")})
     assert up.status_code == 201, up.json
     assert chain_of(world)["ok"] is True
-    db.execute(text("UPDATE photos SET created_at = created_at + interval '1 hour' "
-                    "WHERE id = :id"), {"id": up.json["id"]})
+    db.execute(text("UPDATE photos SET created_at = (SELECT created_at + interval '1 hour' "
+                    "FROM photos WHERE org_id = :org AND id = :id) "
+                    "WHERE org_id = :org AND id = :id"), {"id": up.json["id"], "org": world.org.id})
     result = chain_of(world)
     assert result["ok"] is False
     assert [(p["kind"], p["entity_id"]) for p in result["problems"]] == \
@@ -245,8 +249,10 @@ def test_an_import_is_sealed_by_its_digest(api, world, db):
                                      data=body.encode(), headers={"Content-Type": "text/csv"})
     assert r.status_code == 200 and r.json["created"] == 2
     assert verify(org_id=world.org.id)["ok"] is True
-    events = db.execute(text("SELECT e.id FROM lead_events e JOIN leads l ON l.id = e.lead_id "
-                             "WHERE l.pool_id = :p ORDER BY e.id"), {"p": pool.id}).scalars().all()
+    events = db.execute(text("SELECT e.id FROM lead_events e JOIN leads l "
+                             "ON l.org_id = e.org_id AND l.id = e.lead_id "
+                             "WHERE l.org_id = :o AND l.pool_id = :p ORDER BY e.id"),
+                        {"o": world.org.id, "p": pool.id}).scalars().all()
     db.execute(text("DELETE FROM lead_events WHERE id = :id"), {"id": events[0]})
     result = verify(org_id=world.org.id)
     assert sorted((p["kind"], p.get("entity_id"), p.get("user_id")) for p in result["problems"]) \

@@ -104,7 +104,9 @@ def test_every_visit_event_is_sealed_on_the_reps_chain(api, world, db, shop):
 
 @pytest.mark.parametrize("tamper", [
     "UPDATE visits SET in_lat = in_lat + 0.01 WHERE id = :id",
-    "UPDATE visits SET in_device_time = in_device_time - interval '1 hour' WHERE id = :id",
+    # A subquery shifts the time: Citus refuses `col - interval` (STABLE) in an UPDATE's SET.
+    "UPDATE visits SET in_device_time = (SELECT in_device_time - interval '1 hour' FROM visits "
+    "WHERE org_id = :org AND id = :id) WHERE org_id = :org AND id = :id",
     "UPDATE visits SET flags = '{}', risk_score = 0 WHERE id = :id",
     "UPDATE visits SET out_accuracy_m = 3 WHERE id = :id",
     "UPDATE visits SET customer_id = customer_id WHERE false",  # a no-op: must still verify
@@ -117,7 +119,7 @@ def test_editing_a_visit_in_sql_breaks_verification(api, world, db, shop, tamper
     rep.post(f"/api/v1/visits/{v['id']}/check-out", json=check_out_body(summary="x"))
     assert _verify(world)["ok"] is True
     for statement in tamper.split("; "):
-        db.execute(text(statement), {"id": v["id"]})
+        db.execute(text(statement), {"id": v["id"], "org": world.org.id})
     result = _verify(world)
     if "WHERE false" in tamper:
         assert result["ok"] is True
