@@ -12,9 +12,10 @@ How the limits hold under concurrency (never count in Python, then write):
   (pool, rep) on every change of a lead and raises check_violation `lead_holding_limit` when a
   change would take the rep past the limit; its row lock queues one rep's claims behind each
   other, and each sees what the previous one committed.
-- daily_claim_limit: a conditional upsert of lead_daily_claims (pool, rep, local day) that
-  only increments while below the limit; it locks the row, so the check and the increment are
-  one atomic step.
+- daily_claim_limit: an upsert of lead_daily_claims (pool, rep, local day) increments it and
+  locks the row, and the lead is claimed only if the new count is within the limit (a refused
+  claim rolls back, count and all); the row lock makes the increment and the check one atomic
+  step. (No subquery in ON CONFLICT … WHERE: Citus refuses one.)
 Locks are taken in one order on every path: the lead, the day's counter, the holding, then the
 audit chain head (its CTE reads the claimed row), as moves and recycling take them too.
 """
@@ -75,8 +76,8 @@ _LOCKED_LEFT = text(f"""WITH room AS (SELECT 1 AS ok) SELECT l.id FROM leads l W
     LIMIT 1 FOR UPDATE OF l""")  # noqa: S608
 
 # Count the claim against today's limit (only if a lead was picked: nothing is claimed past the
-# limit), claim the lead (the holdings trigger checks holding_limit), write the ledger entry,
-# and lock the caller's audit chain head, last, as every other move of a lead does.
+# limit: `within`), claim the lead (the holdings trigger checks holding_limit), write the
+# ledger entry, and lock the caller's audit chain head, last, as every other move of a lead does.
 # Last for real: the holdings trigger and the foreign-key checks are AFTER triggers and run when
 # the whole statement is done, after the head CTE. So the statement takes their locks itself
 # before the head: `held` the holding row (created empty if need be), `keys` the key-share
