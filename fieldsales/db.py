@@ -157,10 +157,10 @@ def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
         table = _SHARD_SUFFIX.sub("", getattr(diag, "table_name", None) or "")
         return table in ("", known[0]) and [c.strip() for c in key[1].split(",")] == known[1]
     name = getattr(diag, "constraint_name", None) or ""
-    if not name and known is None:
+    if not name and known is None and key is None:
         # A check or a trigger's refusal raised on a Citus worker names nothing (no constraint,
-        # no table): the sqlstate is all there is, and callers ask where only `constraint` can
-        # be violated.
+        # no table, no key detail): the sqlstate is all there is, and callers ask where only
+        # `constraint` can be violated.
         return True
     return _SHARD_SUFFIX.sub("", name) == constraint or name == constraint
 
