@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import (Column, DateTime, ForeignKey, Index, MetaData, PrimaryKeyConstraint,
-                        UniqueConstraint, Uuid, case, func, select)
+                        UniqueConstraint, Uuid, case, func, select, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from fieldsales.extensions import db
@@ -143,13 +143,27 @@ def apply_changes(row, data: dict, fields) -> dict:
     return changed
 
 
+_CITUS: dict = {}
+
+
+def on_citus(engine) -> bool:
+    """Whether `engine`'s database runs Citus (read once per engine from pg_extension): the few
+    statements Citus cannot route as one take another shape there."""
+    if engine not in _CITUS:
+        with engine.connect() as conn:
+            _CITUS[engine] = bool(conn.scalar(text(
+                "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')")))
+    return _CITUS[engine]
+
+
 def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
     """Whether a DBAPI error wrapped by SQLAlchemy is `sqlstate` (e.g. 23505 unique_violation),
     optionally on the named constraint (psycopg 3 and psycopg2 alike).
 
     Not by the reported name alone: on Citus a worker reports the shard's names (table and
     constraint carry a `_<shard id>` suffix) and some paths report none. A key violation is
-    recognised by its table and the key columns in the error's detail."""
+    recognised by its table and the key columns in the error's detail; any other constraint by
+    its name when one is reported, else by the sqlstate."""
     orig = getattr(exc, "orig", None)
     # psycopg 3 names it `sqlstate`, psycopg2 `pgcode`.
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
@@ -164,6 +178,11 @@ def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
         table = _SHARD_SUFFIX.sub("", getattr(diag, "table_name", None) or "")
         return table in ("", known[0]) and [c.strip() for c in key[1].split(",")] == known[1]
     name = getattr(diag, "constraint_name", None) or ""
+    if not name and known is None and key is None:
+        # A check or a trigger's refusal raised on a Citus worker names nothing (no constraint,
+        # no table, no key detail): the sqlstate is all there is, and callers ask where only
+        # `constraint` can be violated.
+        return True
     return _SHARD_SUFFIX.sub("", name) == constraint or name == constraint
 
 

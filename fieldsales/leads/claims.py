@@ -12,9 +12,10 @@ How the limits hold under concurrency (never count in Python, then write):
   (pool, rep) on every change of a lead and raises check_violation `lead_holding_limit` when a
   change would take the rep past the limit; its row lock queues one rep's claims behind each
   other, and each sees what the previous one committed.
-- daily_claim_limit: a conditional upsert of lead_daily_claims (pool, rep, local day) that
-  only increments while below the limit; it locks the row, so the check and the increment are
-  one atomic step.
+- daily_claim_limit: an upsert of lead_daily_claims (pool, rep, local day) increments it and
+  locks the row, and the lead is claimed only if the new count is within the limit (a refused
+  claim rolls back, count and all); the row lock makes the increment and the check one atomic
+  step. (No subquery in ON CONFLICT … WHERE: Citus refuses one.)
 Locks are taken in one order on every path: the lead, the day's counter, the holding, then the
 audit chain head (its CTE reads the claimed row), as moves and recycling take them too.
 """
@@ -31,10 +32,10 @@ from sqlalchemy.orm.util import identity_key
 
 from fieldsales import scope_sql
 from fieldsales.audit.service import HEAD_PARAMS, adopt, head_cte
-from fieldsales.db import transaction
+from fieldsales.db import on_citus, transaction
 from fieldsales.errors import Conflict, Forbidden, NotFound, Unprocessable
 from fieldsales.extensions import db
-from fieldsales.leads import rules
+from fieldsales.leads import claims_citus, rules
 from fieldsales.leads.guards import closed, daily_limit, holding_limit, is_holding_limit
 from fieldsales.leads.ledger import seal_event
 from fieldsales.leads.models import (Lead, LeadCooldown, LeadDailyClaims, LeadHolding, LeadPool,
@@ -61,7 +62,7 @@ _CLAIMABLE = f"l.status = 'pooled' AND NOT EXISTS ({_COOLDOWN.format(lead='l.id'
 # take: SKIP LOCKED would hide that lead from a claimer who can, and tell them `pool_empty`.
 _IN_POOL = (f"l.org_id = :org_id AND l.pool_id = :pool_id AND {_CLAIMABLE} "
             "AND EXISTS (SELECT FROM room)")
-_ROOM = """room AS (SELECT FROM pool WHERE coalesce((SELECT h.holding FROM lead_holdings h
+_ROOM = """room AS (SELECT 1 AS ok FROM pool WHERE coalesce((SELECT h.holding FROM lead_holdings h
         WHERE h.org_id = :org_id AND h.pool_id = :pool_id AND h.user_id = :user_id), 0)
         < pool.holding_limit
     AND coalesce((SELECT d.claims FROM lead_daily_claims d WHERE d.org_id = :org_id
@@ -71,40 +72,42 @@ _ROOM = """room AS (SELECT FROM pool WHERE coalesce((SELECT h.holding FROM lead_
 # claimed one drops out and the next is tried), so `pool_empty` is only ever said of a pool
 # with nothing claimable left. Runs only when claim-next found nothing.
 _ATTEMPTS = 3
-_LOCKED_LEFT = text(f"""WITH room AS (SELECT) SELECT l.id FROM leads l WHERE {_IN_POOL}
+_LOCKED_LEFT = text(f"""WITH room AS (SELECT 1 AS ok) SELECT l.id FROM leads l WHERE {_IN_POOL}
     LIMIT 1 FOR UPDATE OF l""")  # noqa: S608
 
 # Count the claim against today's limit (only if a lead was picked: nothing is claimed past the
-# limit), claim the lead (the holdings trigger checks holding_limit), write the ledger entry,
-# and lock the caller's audit chain head, last, as every other move of a lead does.
+# limit: `within`), claim the lead (the holdings trigger checks holding_limit), write the
+# ledger entry, and lock the caller's audit chain head, last, as every other move of a lead does.
 # Last for real: the holdings trigger and the foreign-key checks are AFTER triggers and run when
 # the whole statement is done, after the head CTE. So the statement takes their locks itself
 # before the head: `held` the holding row (created empty if need be), `keys` the key-share
 # locks the foreign keys take on the org and the caller's user row (the same locks, earlier).
 # Otherwise a manager assigning a lead to the caller (holding, then head) or an admin editing
 # the caller (user row, then head) would deadlock with the claim. `head` reads `keys`, which
-# reads `held`: it runs after both.
+# reads `held`: it runs after both. (Every CTE has a column: Citus plans CTEs it cannot push
+# down as intermediate results, which cannot be empty rows.)
 _CLAIM = f"""counted AS (
     INSERT INTO lead_daily_claims AS d (org_id, pool_id, user_id, day, claims)
     SELECT :org_id, pick.pool_id, :user_id, :day, 1 FROM pick
     ON CONFLICT (org_id, pool_id, user_id, day) DO UPDATE SET claims = d.claims + 1
-    WHERE d.claims < (SELECT daily_claim_limit FROM pool)
     RETURNING claims
+), within AS (
+    SELECT 1 AS ok FROM counted, pool WHERE counted.claims <= pool.daily_claim_limit
 ), held AS (
     INSERT INTO lead_holdings AS h (org_id, pool_id, user_id, holding)
-    SELECT :org_id, pick.pool_id, :user_id, 0 FROM pick, counted
+    SELECT :org_id, pick.pool_id, :user_id, 0 FROM pick, within
     ON CONFLICT (org_id, pool_id, user_id) DO UPDATE SET holding = h.holding
     RETURNING holding
 ), claimed AS (
     UPDATE leads l SET status = 'claimed', owner_id = :user_id, claimed_at = :now
-    FROM pick, counted
+    FROM pick, within
     WHERE l.org_id = :org_id AND l.id = pick.id
     RETURNING {", ".join(f"l.{c.name}" for c in _LEAD_COLUMNS)}
 ), logged AS (
     INSERT INTO lead_events (id, org_id, lead_id, at, action, actor_id, to_user_id)
     SELECT :event_id, org_id, id, :now, 'claimed', :user_id, :user_id FROM claimed
 ), keys AS (
-    SELECT FROM orgs o, users u, held
+    SELECT 1 AS ok FROM orgs o, users u, held
     WHERE o.id = :org_id AND u.org_id = :org_id AND u.id = :user_id
     FOR KEY SHARE OF o, u
 ), {head_cte("head", "SELECT c.owner_id, c.org_id FROM claimed c, keys")}"""  # noqa: S608
@@ -141,6 +144,11 @@ _PICK_NEAREST = f"""best AS (
 ), oldest AS ({_OLDEST.format(also="AND NOT EXISTS (SELECT FROM nearest)")}
 ), pick AS (SELECT id, pool_id FROM nearest UNION ALL SELECT id, pool_id FROM oldest)"""  # noqa: S608
 
+# On Citus (leads/claims_citus.py): the same locking reads, without the writes.
+_PICK_NEXT = """WITH pool AS ({pool}), {room}, {pick}
+SELECT {pool_columns}, pick.id AS pick_id, pick.pool_id AS pick_pool_id
+FROM pool LEFT JOIN pick ON true"""
+
 # No row: the pool is not visible. A row without a lead: nothing was claimed (a limit, named
 # by _explain_limit, or `pool_empty`).
 _CLAIM_NEXT = """WITH pool AS ({pool}), {room}, {pick}, {claim}
@@ -159,9 +167,18 @@ SELECT target.*, {{pool_columns}}, cooling.until AS cooldown_until,
 FROM target CROSS JOIN pool LEFT JOIN cooling ON true LEFT JOIN claimed ON true
      LEFT JOIN head ON true"""  # noqa: S608
 
+_PICK_LEAD = f"""WITH target AS ({{target}}), pool AS (
+    SELECT {", ".join(f"p.{c.name}" for c in _POOL_COLUMNS)} FROM lead_pools p, target t
+    WHERE p.org_id = :org_id AND p.id = t.pool_id
+), cooling AS ({_COOLDOWN.format(lead=":lead_id")})
+SELECT target.*, {{pool_columns}}, cooling.until AS cooldown_until,
+       target.status = 'pooled' AND cooling.until IS NULL AS claimable
+FROM target CROSS JOIN pool LEFT JOIN cooling ON true"""  # noqa: S608
+
 
 def _statement(sql: str, constants: dict):
-    return text(sql).bindparams(**constants, **HEAD_PARAMS).columns(**_RESULT_TYPES)
+    head = HEAD_PARAMS if ":audit_genesis" in sql else {}  # not in Citus's locking reads
+    return text(sql).bindparams(**constants, **head).columns(**_RESULT_TYPES)
 
 
 def _pool_columns(alias):
@@ -169,24 +186,51 @@ def _pool_columns(alias):
 
 
 @functools.cache
-def _claim_next_sql(shape: tuple, near: bool):
+def _claim_next_sql(shape: tuple, near: bool, sql=_CLAIM_NEXT):
     scope = scope_sql.template(shape).scope
     pool, constants = scope_sql.compile_sql(select(*_POOL_COLUMNS).where(
         LeadPool.id == bindparam("pool_id", type_=Uuid), scope.lead_pools()))
-    return _statement(_CLAIM_NEXT.format(
+    return _statement(sql.format(
         pool=pool, room=_ROOM, pick=_PICK_NEAREST if near else _PICK_OLDEST, claim=_CLAIM,
         pool_columns=_pool_columns("pool"),
         lead_columns=", ".join(f"claimed.{c.name}" for c in _LEAD_COLUMNS)), constants)
 
 
 @functools.cache
-def _claim_lead_sql(shape: tuple):
+def _claim_lead_sql(shape: tuple, sql=_CLAIM_LEAD):
     scope = scope_sql.template(shape).scope
     target, constants = scope_sql.compile_sql(
         select(*_LEAD_COLUMNS).where(Lead.id == bindparam("lead_id", type_=Uuid),
                                      scope.leads_to_claim()).with_for_update(of=Lead))
-    return _statement(_CLAIM_LEAD.format(target=target, pool_columns=_pool_columns("pool")),
+    return _statement(sql.format(target=target, pool_columns=_pool_columns("pool")),
                       constants)
+
+
+def _claim_lead_row(shape, params):
+    """The claim of one lead: the single statement, or on Citus its steps."""
+    if not on_citus(db.engine):
+        return db.session.execute(_claim_lead_sql(shape), params).first()
+    row = db.session.execute(_claim_lead_sql(shape, _PICK_LEAD), params).first()
+    if row is None:
+        return None
+    claimed = row.claimable and claims_citus.claim(params, row.id, row.pool_id,
+                                                   row.daily_claim_limit, _LEAD_COLUMNS)
+    return SimpleNamespace(**row._asdict(), claimed_now=claimed.claimed_at if claimed else None,
+                           audit_seq=None, audit_hash=None)
+
+
+def _claim_next_row(shape, near, params):
+    """The claim of the next lead of a pool: the single statement, or on Citus its steps."""
+    if not on_citus(db.engine):
+        return db.session.execute(_claim_next_sql(shape, near), params).first()
+    row = db.session.execute(_claim_next_sql(shape, near, _PICK_NEXT), params).first()
+    if row is None:
+        return None
+    claimed = row.pick_id is not None and claims_citus.claim(
+        params, row.pick_id, row.pick_pool_id, row.daily_claim_limit, _LEAD_COLUMNS)
+    lead = {c.name: getattr(claimed, c.name) if claimed else None for c in _LEAD_COLUMNS}
+    return SimpleNamespace(**{c.name: getattr(row, c.name) for c in _POOL_COLUMNS}, **lead,
+                           audit_seq=None, audit_hash=None)
 
 
 def start_cooldown(lead, pool, user_id, now):
@@ -207,7 +251,7 @@ def claim_lead(*, principal: Principal, lead_id, now=None):
     _require_writer(principal, lambda: scope.get(Lead, lead_id, scope.leads_to_claim()))
     params = _params(principal, now, lead_id=lead_id)
     with transaction():
-        row = _run(_claim_lead_sql(scope_sql.shape(principal)), params,
+        row = _run(lambda: _claim_lead_row(scope_sql.shape(principal), params),
                    lambda: scope.get(Lead, lead_id, scope.leads_to_claim()).pool)
         if row is None:
             raise NotFound("Lead not found.")
@@ -231,7 +275,7 @@ def claim_next(*, principal: Principal, pool_id, near=None, now=None):
         params.update(lat=near["lat"], lng=near["lng"])
     for attempt in range(_ATTEMPTS):
         with transaction():
-            row = _run(_claim_next_sql(scope_sql.shape(principal), bool(near)), params,
+            row = _run(lambda: _claim_next_row(scope_sql.shape(principal), bool(near), params),
                        lambda: scope.get(LeadPool, pool_id, scope.lead_pools()))
             if row is None:
                 raise NotFound("LeadPool not found.")
@@ -262,11 +306,11 @@ def _params(principal, now, **ids):
             "day": rules.local_day(now, principal.timezone)}
 
 
-def _run(stmt, params, load_pool):
-    """The claim statement's one row (None: not visible); the holdings trigger's refusal as
+def _run(claim, load_pool):
+    """The claim's one row (None: not visible); the holdings trigger's refusal as
     holding_limit_reached, naming the limit of the pool `load_pool` reads after the rollback."""
     try:
-        return db.session.execute(stmt, params).first()
+        return claim()
     except IntegrityError as exc:
         if not is_holding_limit(exc):
             raise
@@ -292,7 +336,9 @@ def _seal(principal, row, lead, params, **data):
     if copy is not None:
         for key in ("status", "owner_id", "claimed_at"):
             set_committed_value(copy, key, getattr(lead, key))
-    adopt(user_id=principal.id, org_id=principal.org_id, seq=row.audit_seq, hash_=row.audit_hash)
+    if row.audit_seq is not None:  # None on Citus: record() locks the head itself, last
+        adopt(user_id=principal.id, org_id=principal.org_id, seq=row.audit_seq,
+              hash_=row.audit_hash)
     event = SimpleNamespace(id=params["event_id"], org_id=lead.org_id, lead_id=lead.id,
                             at=params["now"], action="claimed", actor_id=principal.id,
                             from_user_id=None, to_user_id=principal.id,

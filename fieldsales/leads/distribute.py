@@ -80,7 +80,8 @@ def _lock_holdings(pool, reps) -> dict:
         .on_conflict_do_nothing(index_elements=["org_id", "pool_id", "user_id"]))
     rows = db.session.execute(
         select(LeadHolding.user_id, LeadHolding.holding)
-        .where(LeadHolding.pool_id == pool.id, LeadHolding.user_id.in_(ids))
+        .where(LeadHolding.org_id == pool.org_id, LeadHolding.pool_id == pool.id,
+               LeadHolding.user_id.in_(ids))
         .order_by(LeadHolding.user_id).with_for_update()).all()
     return dict(rows)
 

@@ -92,7 +92,7 @@ def test_daily_limit_holds_under_30_concurrent_claims(app, committed):
         assert committed.scalar(select(func.sum(LeadDailyClaims.claims)).where(
             LeadDailyClaims.pool_id == pool.id)) == 4
         assert committed.scalar(select(func.count()).select_from(LeadEvent).join(
-            Lead, Lead.id == LeadEvent.lead_id).where(
+            Lead, (Lead.org_id == LeadEvent.org_id) & (Lead.id == LeadEvent.lead_id)).where(
             Lead.pool_id == pool.id, LeadEvent.action == "claimed")) == 4
 
 
@@ -282,7 +282,7 @@ def test_sixteen_identical_claim_next_keep_both_limits_and_a_valid_audit_chain(a
         assert committed.scalar(select(LeadDailyClaims.claims).where(
             LeadDailyClaims.pool_id == pool.id, LeadDailyClaims.user_id == rep.id)) == 6
         per_lead = Counter(committed.scalars(select(LeadEvent.lead_id).join(
-            Lead, Lead.id == LeadEvent.lead_id).where(
+            Lead, (Lead.org_id == LeadEvent.org_id) & (Lead.id == LeadEvent.lead_id)).where(
             Lead.pool_id == pool.id, LeadEvent.action == "claimed")).all())
         assert sorted(map(str, per_lead)) == sorted(got) and set(per_lead.values()) == {1}
 
@@ -336,7 +336,8 @@ def _claim_next_behind_a_lock(app, rep, pool, lead, body):
     results = []
     blocker = db.engine.connect()
     try:
-        blocker.execute(text("SELECT 1 FROM leads WHERE id = :id FOR UPDATE"), {"id": lead.id})
+        blocker.execute(text("SELECT 1 FROM leads WHERE org_id = :org_id AND id = :id FOR UPDATE"),
+                        {"org_id": lead.org_id, "id": lead.id})
         client = ApiClient(app, rep)
         worker = threading.Thread(target=lambda: results.append(client.post(
             f"/api/v1/lead-pools/{pool.id}/claim-next", json=body)))

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from fieldsales.leads.models import Lead, LeadCooldown, LeadEvent, LeadHolding
+from fieldsales.leads.models import LEAD_POOL, Lead, LeadCooldown, LeadEvent, LeadHolding
 from tests import factories
 from tests.factories import leads as lf
 from tests.test_cli import run
@@ -135,7 +135,7 @@ def test_the_sql_clock_agrees_with_the_leads_recycle_fields(world, db):
     ]
     c = clock(T1)
     rows = db.execute(select(Lead.id, c.due, c.warning, c.overdue)
-                      .join(LeadPool, LeadPool.id == Lead.pool_id)
+                      .join(LeadPool, LEAD_POOL)
                       .where(Lead.id.in_([lead.id for lead in leads]))).all()
     sql = {row.id: tuple(row[1:]) for row in rows}
     seen = set()

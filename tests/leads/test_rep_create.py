@@ -84,4 +84,4 @@ def test_limits_hold_when_a_rep_fires_20_creates_at_once(app, committed):
         assert committed.scalar(select(LeadDailyClaims.claims).where(
             LeadDailyClaims.pool_id == pool.id, LeadDailyClaims.user_id == rep.id)) == limit
         assert committed.scalar(select(func.count()).select_from(LeadEvent).join(
-            Lead, Lead.id == LeadEvent.lead_id).where(Lead.pool_id == pool.id)) == limit
+            Lead, (Lead.org_id == LeadEvent.org_id) & (Lead.id == LeadEvent.lead_id)).where(Lead.pool_id == pool.id)) == limit
