@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import (Column, DateTime, ForeignKey, Index, MetaData, PrimaryKeyConstraint,
-                        UniqueConstraint, Uuid, case, func, select, text)
+                        UniqueConstraint, Uuid, case, func, select)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from fieldsales.extensions import db
@@ -141,19 +141,6 @@ def apply_changes(row, data: dict, fields) -> dict:
     for key, value in changed.items():
         setattr(row, key, value)
     return changed
-
-
-_CITUS: dict = {}
-
-
-def on_citus(engine) -> bool:
-    """Whether `engine`'s database runs Citus (read once per engine from pg_extension): the few
-    statements Citus cannot route as one take another shape there."""
-    if engine not in _CITUS:
-        with engine.connect() as conn:
-            _CITUS[engine] = bool(conn.scalar(text(
-                "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')")))
-    return _CITUS[engine]
 
 
 def violated(exc, sqlstate: str, constraint: str | None = None) -> bool:
