@@ -354,9 +354,10 @@ class Scope(LeadVisibility):
 
     # --- loading --------------------------------------------------------------------------
 
-    def get(self, model, id_, clause, *, for_update=False):
-        """Load one row by id under `clause`, or 404; for_update locks it FOR NO KEY UPDATE."""
-        stmt = select(model).where(model.id == id_, clause)
+    def get(self, model, id_, clause, *, for_update=False, options=()):
+        """Load one row by id under `clause` (with loader `options`), or 404; for_update locks
+        it FOR NO KEY UPDATE."""
+        stmt = select(model).where(model.id == id_, clause).options(*options)
         if for_update:
             # NO KEY UPDATE: no write through the API changes a row's key, and a plain FOR
             # UPDATE would block the key-share locks that foreign keys take on this row, which a

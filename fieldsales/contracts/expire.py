@@ -7,7 +7,7 @@ from itertools import groupby
 from sqlalchemy import Date, cast, func, select, update
 
 from fieldsales.contracts.evidence import seal_contract
-from fieldsales.contracts.models import Contract
+from fieldsales.contracts.models import Contract, in_org
 from fieldsales.db import transaction
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
@@ -42,7 +42,7 @@ def expire(*, now: datetime | None = None, org_id=None, progress=None) -> int:
                 .returning(Contract.id).execution_options(synchronize_session=False)).all()
             for contract in db.session.scalars(
                     select(Contract).where(Contract.org_id == org_id, Contract.id.in_(ids))
-                    .order_by(Contract.id).execution_options(populate_existing=True)):
+                    .options(in_org(org_id)).order_by(Contract.id).execution_options(populate_existing=True)):
                 seal_contract(contract, action="expired", actor_id=None,
                               data={"at": now.isoformat()})
         expired += len(ids)

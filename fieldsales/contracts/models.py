@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import (CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer,
                         Numeric, String, Text, UniqueConstraint, func, select, text)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, column_property, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column, with_loader_criteria
 
 from fieldsales.db import Base, ClientIdMixin, TimestampMixin, UpdatedMixin
 
@@ -95,9 +95,20 @@ class Payment(TimestampMixin, ClientIdMixin, Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+def received_in(org_id):
+    """SQL: what the contract received, the payments of `org_id` (a value routes on Citus)."""
+    return (select(func.coalesce(func.sum(Payment.amount), 0))
+            .where(Payment.org_id == org_id, Payment.contract_id == Contract.id)
+            .correlate_except(Payment).scalar_subquery())
+
+
 # What was received: always the sum of the payments, read with the contract.
-Contract.received = column_property(
-    select(func.coalesce(func.sum(Payment.amount), 0))
-    .where(Payment.org_id == Contract.org_id, Payment.contract_id == Contract.id)
-    .correlate_except(Payment).scalar_subquery())
+Contract.received = column_property(received_in(Contract.org_id))
 Contract.outstanding = property(lambda self: self.amount - self.received)
+
+
+def in_org(org_id):
+    """Load option: `received` sums the payments of `org_id` only."""
+    # Citus routes a statement to one worker only when every table in it, this correlated
+    # subquery's too, is filtered on one org_id value; a locking read must be routed.
+    return with_loader_criteria(Payment, lambda cls: cls.org_id == org_id)
