@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import (CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer,
                         Numeric, String, Text, UniqueConstraint, func, select, text)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, column_property, mapped_column, with_loader_criteria
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from fieldsales.db import Base, ClientIdMixin, TimestampMixin, UpdatedMixin
 
@@ -106,9 +106,3 @@ def received_in(org_id):
 Contract.received = column_property(received_in(Contract.org_id))
 Contract.outstanding = property(lambda self: self.amount - self.received)
 
-
-def in_org(org_id):
-    """Load option: `received` sums the payments of `org_id` only."""
-    # Citus routes a statement to one worker only when every table in it, this correlated
-    # subquery's too, is filtered on one org_id value; a locking read must be routed.
-    return with_loader_criteria(Payment, lambda cls: cls.org_id == org_id)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from fieldsales import idempotency
 from fieldsales.contracts.evidence import seal_contract
-from fieldsales.contracts.models import Contract, in_org
+from fieldsales.contracts.models import Contract
 from fieldsales.contracts.service import (add_contract, editable, require_not_terminated,
                                           unique_number)
 from fieldsales.customers.models import Customer
@@ -67,7 +67,7 @@ def due_renewals(*, principal: Principal, filters: dict, page):
             .join(User, (User.org_id == Contract.org_id) & (User.id == Contract.owner_id))
             .where(principal.scope.contracts(), Contract.status == "active",
                    Contract.end_date <= today + timedelta(days=filters.get("within_days", 90)))
-            .options(in_org(principal.org_id)))
+            .options(*principal.scope.routing))
     if "owner_id" in filters:
         stmt = stmt.where(Contract.owner_id == filters["owner_id"])
     if "team_id" in filters:

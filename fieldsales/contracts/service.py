@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldsales import audit, idempotency
 from fieldsales.contracts.evidence import seal_contract
-from fieldsales.contracts.models import Contract, Payment, PaymentPlan, in_org
+from fieldsales.contracts.models import Contract, Payment, PaymentPlan
 from fieldsales.db import apply_changes, paginate, transaction
 from fieldsales.errors import Conflict, Forbidden, NotFound, field_error
 from fieldsales.extensions import db
@@ -22,7 +22,7 @@ _NUMBER_KEY = "uq_contracts_org_id_number"
 
 def list_contracts(*, principal: Principal, filters: dict, page):
     """Contracts of visible customers, newest signed first."""
-    stmt = select(Contract).where(principal.scope.contracts()).options(in_org(principal.org_id))
+    stmt = select(Contract).where(principal.scope.contracts()).options(*principal.scope.routing)
     for key in ("customer_id", "project_id", "owner_id", "status"):
         if key in filters:
             stmt = stmt.where(getattr(Contract, key) == filters[key])
@@ -35,7 +35,7 @@ def list_contracts(*, principal: Principal, filters: dict, page):
 def get_contract(*, principal: Principal, contract_id, for_update=False) -> Contract:
     """One visible contract."""
     return principal.scope.get(Contract, contract_id, principal.scope.contracts(),
-                               for_update=for_update, options=[in_org(principal.org_id)])
+                               for_update=for_update)
 
 
 def editable(principal: Principal, contract_id) -> Contract:
