@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from sqlalchemy import and_, false, literal, or_, select
+from sqlalchemy.orm import with_loader_criteria
 
 from fieldsales.errors import Forbidden, NotFound, field_error
 from fieldsales.extensions import db
@@ -72,6 +73,18 @@ class Principal:
     @property
     def is_hr(self):
         return self.role == "hr"
+
+
+def routing(org_id) -> list:
+    """Load options: the correlated subqueries read with every row (a contract's `received`,
+    a visit's `outing_id`) filter their table on `org_id` as a value."""
+    # Citus routes a statement to one worker only when every table in it, a correlated
+    # subquery's too, is filtered on one org_id value; a locking read must be routed.
+    from fieldsales.approvals.models import Approval
+    from fieldsales.contracts.models import Payment
+
+    return [with_loader_criteria(Payment, lambda cls: cls.org_id == org_id),
+            with_loader_criteria(Approval, lambda cls: cls.org_id == org_id)]
 
 
 def team_subtree_ids(org_id, root_team_id):
@@ -354,9 +367,14 @@ class Scope(LeadVisibility):
 
     # --- loading --------------------------------------------------------------------------
 
+    @property
+    def routing(self) -> list:
+        """Load options for the caller's org (module function `routing`)."""
+        return routing(self.p.org_id)
+
     def get(self, model, id_, clause, *, for_update=False):
         """Load one row by id under `clause`, or 404; for_update locks it FOR NO KEY UPDATE."""
-        stmt = select(model).where(model.id == id_, clause)
+        stmt = select(model).where(model.id == id_, clause).options(*self.routing)
         if for_update:
             # NO KEY UPDATE: no write through the API changes a row's key, and a plain FOR
             # UPDATE would block the key-share locks that foreign keys take on this row, which a

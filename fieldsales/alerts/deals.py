@@ -3,7 +3,7 @@ UNION ALL, computed from dates on every read (in the owner's time zone), so a jo
 run never loses a reminder."""
 from sqlalchemy import Date, DateTime, String, and_, cast, func, select
 
-from fieldsales.contracts.models import Contract, Payment, PaymentPlan
+from fieldsales.contracts.models import Contract, Payment, PaymentPlan, received_in
 from fieldsales.customers.models import Customer
 from fieldsales.orgs.models import Org
 from fieldsales.users.models import User
@@ -68,7 +68,7 @@ def _overdue(principal, people, now, row):
                     .label("capped_total"))
              .outerjoin(named, named.c.plan_id == PaymentPlan.id)
              .where(PaymentPlan.org_id == principal.org_id).subquery("plans"))
-    loose = Contract.received - plans.c.capped_total
+    loose = received_in(principal.org_id) - plans.c.capped_total
     return _owned(select(*row(
         "payment_overdue", Contract.owner_id, plans.c.id,
         _local_midnight(cast(plans.c.due_date + 1, Date)),

@@ -11,6 +11,7 @@ from fieldsales.contracts.models import Contract
 from fieldsales.db import transaction
 from fieldsales.extensions import db
 from fieldsales.orgs.models import Org
+from fieldsales.scope import routing
 from fieldsales.users.models import User
 from fieldsales.users.timezone import effective_timezone_sql
 
@@ -42,7 +43,7 @@ def expire(*, now: datetime | None = None, org_id=None, progress=None) -> int:
                 .returning(Contract.id).execution_options(synchronize_session=False)).all()
             for contract in db.session.scalars(
                     select(Contract).where(Contract.org_id == org_id, Contract.id.in_(ids))
-                    .order_by(Contract.id).execution_options(populate_existing=True)):
+                    .options(*routing(org_id)).order_by(Contract.id).execution_options(populate_existing=True)):
                 seal_contract(contract, action="expired", actor_id=None,
                               data={"at": now.isoformat()})
         expired += len(ids)

@@ -95,9 +95,14 @@ class Payment(TimestampMixin, ClientIdMixin, Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+def received_in(org_id):
+    """SQL: what the contract received, the payments of `org_id` (a value routes on Citus)."""
+    return (select(func.coalesce(func.sum(Payment.amount), 0))
+            .where(Payment.org_id == org_id, Payment.contract_id == Contract.id)
+            .correlate_except(Payment).scalar_subquery())
+
+
 # What was received: always the sum of the payments, read with the contract.
-Contract.received = column_property(
-    select(func.coalesce(func.sum(Payment.amount), 0))
-    .where(Payment.org_id == Contract.org_id, Payment.contract_id == Contract.id)
-    .correlate_except(Payment).scalar_subquery())
+Contract.received = column_property(received_in(Contract.org_id))
 Contract.outstanding = property(lambda self: self.amount - self.received)
+

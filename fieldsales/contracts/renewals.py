@@ -66,7 +66,8 @@ def due_renewals(*, principal: Principal, filters: dict, page):
                   & (Customer.id == Contract.customer_id))
             .join(User, (User.org_id == Contract.org_id) & (User.id == Contract.owner_id))
             .where(principal.scope.contracts(), Contract.status == "active",
-                   Contract.end_date <= today + timedelta(days=filters.get("within_days", 90))))
+                   Contract.end_date <= today + timedelta(days=filters.get("within_days", 90)))
+            .options(*principal.scope.routing))
     if "owner_id" in filters:
         stmt = stmt.where(Contract.owner_id == filters["owner_id"])
     if "team_id" in filters:

@@ -22,7 +22,7 @@ _NUMBER_KEY = "uq_contracts_org_id_number"
 
 def list_contracts(*, principal: Principal, filters: dict, page):
     """Contracts of visible customers, newest signed first."""
-    stmt = select(Contract).where(principal.scope.contracts())
+    stmt = select(Contract).where(principal.scope.contracts()).options(*principal.scope.routing)
     for key in ("customer_id", "project_id", "owner_id", "status"):
         if key in filters:
             stmt = stmt.where(getattr(Contract, key) == filters[key])

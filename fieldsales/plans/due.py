@@ -56,8 +56,10 @@ def cadence_visits(org_id, owners):
     """Subquery of the graded customers owned by `owners` with a cadence: (owner_id, c_id,
     c_name, c_lat, c_lng, grade, geom, last_visit_at, due_since)."""
     # LATERAL: the last visit is looked up once per customer, not once per use of it.
+    # The org's id as a value, not the correlated column: Citus routes only a statement whose
+    # every table is filtered on one org_id value.
     last = (select(func.max(Visit.in_at).label("at"))
-            .where(Visit.org_id == Customer.org_id, Visit.customer_id == Customer.id)
+            .where(Visit.org_id == org_id, Visit.customer_id == Customer.id)
             .lateral("last_visit"))
     cadence = Org.visit_cadence_days[Customer.grade].astext.cast(Integer)
     return (select(Customer.owner_id, Customer.id.label("c_id"), Customer.name.label("c_name"),

@@ -4,6 +4,7 @@ import pytest
 
 from bench import _dataset
 from bench.harness import connect
+from tests.citus import single_node
 
 
 @pytest.fixture
@@ -55,6 +56,8 @@ def _in_time_order(backwards, correlation):
     assert correlation > 0.95
 
 
+@single_node("the bench data set's heap order and pg_stats, which are the workers' shards' "
+             "on Citus")
 def test_visits_are_stored_in_time_order_and_rebuilt_only_for_a_new_version(small):
     org_id = _dataset.ensure(progress=lambda msg: None)["org_id"]
     ids, backwards, correlation, marker = _visits(org_id)
