@@ -21,13 +21,15 @@ t2=$SECONDS
 # The superuser: CREATE EXTENSION (even IF NOT EXISTS) in the migrations is checked against
 # the extension's owner by Citus, and a test cluster has no other tenant.
 prepare() {
-  scripts/citus.sh createdb "$1" >/dev/null
   local url
   url=$(scripts/citus.sh superurl "$1")
   FIELDSALES_DATABASE_URL=$url $BIN/fieldsales db upgrade
   $BIN/python scripts/citus_distribute.py "$url"
 }
-# At the same time (each mostly waits on DDL round trips to the workers).
+# Created one after the other (CREATE EXTENSION citus at the same time on one node clashes on
+# shared catalog rows), then migrated and distributed at the same time (mostly waiting on DDL
+# round trips to the workers).
+for d in "${dbs[@]}"; do scripts/citus.sh createdb "$d" >/dev/null; done
 pids=()
 for d in "${dbs[@]}"; do prepare "$d" & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid" || { echo "test-citus: preparing a database failed" >&2; exit 1; }; done
