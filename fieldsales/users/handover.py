@@ -39,7 +39,7 @@ def handover(*, principal: Principal, user_id, to_user_id, now=None) -> dict:
         if to_user_id == source.id:
             raise field_error("to_user_id", "Work cannot be handed over to the same user.")
         target = _recipient(principal, to_user_id)
-        _lock_users(source.id, target.id)
+        _lock_users(source.org_id, source.id, target.id)
         moved = {"customers": _customers(source, target, now),
                  "leads": _leads(principal, source, target, now),
                  "plans": _plans(source, target, now),
@@ -82,9 +82,10 @@ def _recipient(principal, to_user_id):
     return target
 
 
-def _lock_users(*ids):
+def _lock_users(org_id, *ids):
     # In id order, so two handovers between the same two users queue instead of deadlocking.
-    db.session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id)
+    db.session.execute(select(User.id).where(User.org_id == org_id, User.id.in_(ids))
+                       .order_by(User.id)
                        .with_for_update(key_share=True))
 
 
@@ -106,7 +107,8 @@ def _leads(principal, source, target, now):
     pools = {lead.pool_id: lead.pool for lead in leads}
     for pool in pools.values():
         holding = db.session.scalar(select(LeadHolding.holding).where(
-            LeadHolding.pool_id == pool.id, LeadHolding.user_id == target.id)) or 0
+            LeadHolding.org_id == pool.org_id, LeadHolding.pool_id == pool.id,
+            LeadHolding.user_id == target.id)) or 0
         if holding + sum(lead.pool_id == pool.id for lead in leads) > pool.holding_limit:
             raise holding_limit(pool)  # named here; the trigger below has the final word
     for lead in leads:
@@ -126,7 +128,8 @@ def _contracts(principal, source, target):
     match the row, or audit verify would name the contract)."""
     contracts = db.session.scalars(select(Contract).where(
         Contract.org_id == source.org_id, Contract.owner_id == source.id,
-        Contract.status == "active").order_by(Contract.id).with_for_update()).all()
+        Contract.status == "active").order_by(Contract.id)
+        .options(*principal.scope.routing).with_for_update()).all()
     for contract in contracts:
         contract.owner_id = target.id
         seal_contract(contract, action="handed_over", actor_id=principal.id,

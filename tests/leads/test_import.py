@@ -2,6 +2,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from fieldsales.leads.models import Lead, LeadEvent
+from tests.citus import ON_CITUS
 from tests.factories import leads as lf
 
 HEADER = "name,company,phone,email,address,lat,lng,source,tags\n"
@@ -256,6 +257,12 @@ def test_two_identical_imports_at_once_create_each_lead_once(app, committed):
         committed.rollback()
 
 
+# NOT FIXED on Citus: this import's INSERT ... SELECT into a leads shard grows a worker backend
+# without bound (8-10 GB, then the out-of-memory killer), likely the per-row party-keys
+# trigger Citus needs (scripts/citus_distribute.py). Skipped there so that `make test-citus`
+# cannot take the machine down; README "Citus" lists it as open.
+@pytest.mark.skipif(ON_CITUS, reason="known Citus bug, not fixed: a 5 MiB import exhausts "
+                                     "the worker's memory")
 def test_a_5_mib_import_completes_through_gunicorn(app, committed, tmp_path):
     """The largest allowed file, through the real server, within its worker timeout (60 s)."""
     import requests
