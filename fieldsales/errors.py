@@ -151,7 +151,10 @@ def render_malformed_body(exc):
 
 
 def render_database_down(exc):
-    log.error("database unavailable: %s", exc.__class__.__name__)
+    orig = getattr(exc, "orig", None)  # the driver's error: its SQLSTATE tells a deadlock
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)  # (40P01) apart
+    log.error("database unavailable: %s %s (sqlstate %s)", exc.__class__.__name__,
+              orig.__class__.__name__, sqlstate)
     body = _payload(503, "The database is unavailable; retry shortly.", "database_unavailable")
     return jsonify(body), 503, {"Retry-After": "5"}
 
