@@ -365,9 +365,11 @@ def _refuse(principal, lead, pool, cooldown_until):
 def _explain_limit(principal, pool, day):
     """Nothing was claimed: the limit that stopped it (returns if none did)."""
     holding = db.session.scalar(select(LeadHolding.holding).where(
-        LeadHolding.pool_id == pool.id, LeadHolding.user_id == principal.id)) or 0
+        LeadHolding.org_id == principal.org_id, LeadHolding.pool_id == pool.id,
+        LeadHolding.user_id == principal.id)) or 0
     claims = db.session.scalar(select(LeadDailyClaims.claims).where(
-        LeadDailyClaims.pool_id == pool.id, LeadDailyClaims.user_id == principal.id,
+        LeadDailyClaims.org_id == principal.org_id, LeadDailyClaims.pool_id == pool.id,
+        LeadDailyClaims.user_id == principal.id,
         LeadDailyClaims.day == day)) or 0
     refusal = rules.refusal(rules.Quota(holding=holding, holding_limit=pool.holding_limit,
                                         claims_today=claims,
